@@ -1,0 +1,83 @@
+//! The `neotrav` command line.
+//!
+//! [`Cli`] is the clap definition; [`main`] parses it, runs the subcommand and turns an error
+//! into a message on stderr and a non-zero exit code. Each subcommand group has its own module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod neo4j;
+
+/// neotrav: fast, checked graph traversals over a Neo4j database.
+///
+/// neotrav exports a Neo4j graph's topology into a memory-mapped snapshot and answers traversal
+/// and path requests from it. This build provides the bundled Neo4j that everything else is
+/// measured against.
+#[derive(Debug, Parser)]
+#[command(
+    name = "neotrav",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bundled real Neo4j 5.26 (Community, with APOC core and Open GDS) on loopback.
+    #[command(subcommand)]
+    Neo4j(neo4j::Neo4jCommand),
+}
+
+/// Exit code of a failed command (the error is on stderr).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Parses the command line, runs it and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NEOTRAV_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Neo4j(cmd) => neo4j::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
