@@ -125,7 +125,7 @@ impl Bundle {
     fn run_maven(&self) -> Result<(), BundleError> {
         let pom = self.project.join("pom.xml");
         let output = Command::new("mvn")
-            .args(["-B", "-q", "-f"])
+            .args(["-B", "-q", "-Dstyle.color=never", "-f"])
             .arg(&pom)
             .arg("package")
             .stdin(Stdio::null())
