@@ -1,7 +1,75 @@
-//! The snapshot file format: a versioned, checksummed, memory-mapped image of a Neo4j graph's
-//! topology (id map, label bitmasks, adjacency per relationship type, key-property columns and a
-//! bloom filter of ids), its builder and its zero-copy reader.
+//! The snapshot: an immutable, versioned, checksummed, memory-mapped image of a Neo4j graph's
+//! topology that every traversal reads.
 //!
-//! Nothing is implemented yet; `../shared/DESIGN.md` ("The snapshot contract") is the plan.
+//! - [`SnapshotBuilder`] takes nodes (id, labels, key properties) and relationships (id, type,
+//!   start, end) in any order and writes a file atomically (temporary file, fsync, rename).
+//! - [`Snapshot`] opens one: [`Snapshot::open`] maps a file and checks its preamble, version,
+//!   header checksum and section table in time proportional to the header, not the file;
+//!   [`Snapshot::verify`] checks every section on demand. It is generic over its bytes, so tests
+//!   and the fuzz target run on plain buffers ([`AlignedBytes`]).
+//! - [`View`] is the borrowed set of typed slices every read goes through: a node's labels, its
+//!   edges per direction ([`Edges`], narrowed by type with [`Edges::of_type`]), id mapping both
+//!   ways. [`Column`] reads a key-property column. Reads never allocate and never panic, even on
+//!   a corrupt file that was not verified.
+//! - [`format`] holds the layout; `snapshot/FORMAT.md` draws it.
+//!
+//! Integers are little-endian on disk and sections are read in place, so the crate supports
+//! little-endian targets only.
 
-#![forbid(unsafe_code)]
+#[cfg(not(target_endian = "little"))]
+compile_error!("neotrav snapshots are read in place and are little-endian");
+
+mod builder;
+mod error;
+pub mod format;
+mod reader;
+mod summary;
+
+pub use builder::{SnapshotBuilder, Value, WriteSummary};
+pub use error::{BuildError, Error, Fault};
+pub use format::{Direction, Header, PropertyKind, Source, Watermark};
+pub use reader::{AlignedBytes, Column, Edges, Snapshot, View};
+pub use summary::{ColumnSummary, Summary};
+
+/// Opens `bytes` as a snapshot, walks every read of every node, and verifies it: the body of the
+/// fuzz target (`snapshot/fuzz`) and of the corruption tests. Returns the first fault; must never
+/// panic, whatever the bytes.
+#[doc(hidden)]
+pub fn open_and_walk(bytes: &[u8]) -> Result<(), Fault> {
+    let snap = Snapshot::from_bytes(AlignedBytes::new(bytes))?;
+    let view = snap.view();
+    let header = snap.header();
+    for i in 0..view.node_count() as u32 + 2 {
+        let _ = view.labels(i);
+        let _ = view.node_id(i).map(|id| view.node_index(id));
+        for label in 0..header.labels.len() as u32 + 1 {
+            let _ = view.has_label(i, label);
+        }
+        for dir in Direction::BOTH {
+            let edges = view.edges(i, dir);
+            for k in 0..edges.len() {
+                let _ = edges.relationship(k).map(|r| view.relationship_id(r));
+            }
+            for t in 0..header.relationship_types.len() as u32 + 1 {
+                let _ = edges.of_type(t);
+            }
+        }
+        for column in &header.columns {
+            for &label in &column.labels {
+                if let Some(c) = header
+                    .labels
+                    .get(label as usize)
+                    .and_then(|l| snap.column(l, &column.key))
+                {
+                    let _ = (c.int(i), c.float(i), c.bool(i), c.str(i));
+                }
+            }
+        }
+    }
+    for label in 0..header.labels.len() as u32 {
+        let _ = snap.label_nodes(label);
+    }
+    let _ = snap.might_contain(0);
+    let _ = snap.summary();
+    snap.verify()
+}

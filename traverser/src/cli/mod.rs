@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod neo4j;
+mod snapshot;
 
 /// neotrav: fast, checked graph traversals over a Neo4j database.
 ///
 /// neotrav exports a Neo4j graph's topology into a memory-mapped snapshot and answers traversal
 /// and path requests from it. This build provides the bundled Neo4j that everything else is
-/// measured against.
+/// measured against, and the tools to inspect and verify snapshot files.
 #[derive(Debug, Parser)]
 #[command(
     name = "neotrav",
@@ -31,6 +32,9 @@ enum Command {
     /// Run the bundled real Neo4j 5.26 (Community, with APOC core and Open GDS) on loopback.
     #[command(subcommand)]
     Neo4j(neo4j::Neo4jCommand),
+    /// Inspect and verify snapshot files.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
 }
 
 /// Exit code of a failed command (the error is on stderr).
@@ -60,6 +64,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Neo4j(cmd) => neo4j::run(cmd).await,
+            Command::Snapshot(cmd) => snapshot::run(cmd),
         }
     });
     match result {

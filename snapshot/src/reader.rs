@@ -1,0 +1,874 @@
+//! [`Snapshot`]: a snapshot opened for reading, generic over its bytes (a memory map or a plain
+//! buffer), and [`View`], the borrowed, non-generic set of typed slices every read goes through.
+//!
+//! Opening checks the preamble, the version range, the header checksum, and every section's
+//! bounds, alignment and length against the header's counts: work proportional to the header,
+//! not the file. It does not read the sections; [`Snapshot::verify`] does, checking every
+//! checksum and the invariants the readers rely on for right answers. Reads never panic and never
+//! go out of bounds even on a corrupt file that was not verified: they return empty or `None`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use fastbloom::BloomFilter;
+use memmap2::Mmap;
+use roaring::RoaringBitmap;
+
+use crate::error::{Error, Fault};
+use crate::format::{
+    self, BLOOM_SEED, Direction, FORMAT_VERSION, Header, IdLayout, MAGIC, OLDEST_SUPPORTED,
+    PREAMBLE_LEN, PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind,
+};
+
+/// An opened snapshot. `D` holds the bytes: a [`Mmap`] for files, anything `AsRef<[u8]>` (8-byte
+/// aligned) for tests and fuzzing.
+pub struct Snapshot<D = Mmap> {
+    data: D,
+    header: Header,
+    layout: Layout,
+    label_codes: HashMap<String, u32>,
+    type_codes: HashMap<String, u32>,
+    bloom: OnceLock<BloomFilter>,
+}
+
+/// Byte ranges of the sections, resolved and checked at open.
+#[derive(Debug, Clone)]
+struct Layout {
+    node_ids: Option<Range<usize>>,
+    label_masks: Range<usize>,
+    label_bitmaps: Vec<Range<usize>>,
+    offsets: [Range<usize>; 2],
+    neighbors: [Range<usize>; 2],
+    edge_types: [Range<usize>; 2],
+    in_relationships: Range<usize>,
+    relationship_ids: Range<usize>,
+    bloom: Range<usize>,
+    columns: Vec<ColumnLayout>,
+}
+
+#[derive(Debug, Clone)]
+struct ColumnLayout {
+    values: Range<usize>,
+    present: Range<usize>,
+    string_bytes: Range<usize>,
+}
+
+impl Snapshot<Mmap> {
+    /// Maps the file at `path` and checks it (see the module docs for what is checked).
+    pub fn open(path: impl AsRef<Path>) -> Result<Snapshot<Mmap>, Error> {
+        let path = path.as_ref();
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: snapshots are immutable once written: the writer renames a finished file into
+        // place and never writes to it again, so the mapped bytes do not change under us. A file
+        // truncated by someone else while mapped can still SIGBUS; that is outside the contract.
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        Snapshot::from_bytes(map).map_err(|fault| Error::Invalid {
+            path: path.to_path_buf(),
+            fault,
+        })
+    }
+}
+
+impl<D: AsRef<[u8]>> Snapshot<D> {
+    /// Checks `data` as a snapshot. It must be 8-byte aligned (a memory map always is; use
+    /// [`AlignedBytes`] for buffers).
+    pub fn from_bytes(data: D) -> Result<Snapshot<D>, Fault> {
+        let bytes = data.as_ref();
+        if !(bytes.as_ptr() as usize).is_multiple_of(SECTION_ALIGN) {
+            return Err(Fault::Unaligned);
+        }
+        let header = read_header(bytes)?;
+        let layout = resolve(&header, bytes.len())?;
+        let label_codes = dictionary(&header.labels);
+        let type_codes = dictionary(&header.relationship_types);
+        Ok(Snapshot {
+            data,
+            header,
+            layout,
+            label_codes,
+            type_codes,
+            bloom: OnceLock::new(),
+        })
+    }
+
+    /// The header: counts, dictionaries, source, watermark, section table.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The typed slices to read through. Cheap (a few casts); take one per request.
+    pub fn view(&self) -> View<'_> {
+        let b = self.data.as_ref();
+        let l = &self.layout;
+        View {
+            node_count: self.header.node_count as usize,
+            node_ids: self.header.node_ids,
+            node_id_section: l.node_ids.clone().map(|r| &b[r]).unwrap_or(&[]),
+            label_words: self.header.label_words as usize,
+            label_masks: cast(&b[l.label_masks.clone()]),
+            offsets: [
+                cast(&b[l.offsets[0].clone()]),
+                cast(&b[l.offsets[1].clone()]),
+            ],
+            neighbors: [
+                cast(&b[l.neighbors[0].clone()]),
+                cast(&b[l.neighbors[1].clone()]),
+            ],
+            edge_types: [&b[l.edge_types[0].clone()], &b[l.edge_types[1].clone()]],
+            in_relationships: cast(&b[l.in_relationships.clone()]),
+            relationship_ids: self.header.relationship_ids,
+            relationship_id_section: &b[l.relationship_ids.clone()],
+        }
+    }
+
+    /// The length of the file, in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.data.as_ref().len() as u64
+    }
+
+    /// The type code of every edge in one direction, in adjacency order.
+    pub fn edge_types(&self, dir: Direction) -> &[u8] {
+        &self.data.as_ref()[self.layout.edge_types[dir as usize].clone()]
+    }
+
+    /// How many nodes have a value in column `index` (of the header's column list).
+    pub fn column_value_count(&self, index: usize) -> u64 {
+        self.layout.columns.get(index).map_or(0, |l| {
+            let present: &[u64] = cast(&self.data.as_ref()[l.present.clone()]);
+            present.iter().map(|w| u64::from(w.count_ones())).sum()
+        })
+    }
+
+    /// The code of a label, if the snapshot has it.
+    pub fn label_code(&self, name: &str) -> Option<u32> {
+        self.label_codes.get(name).copied()
+    }
+
+    /// The code of a relationship type, if the snapshot has it.
+    pub fn type_code(&self, name: &str) -> Option<u32> {
+        self.type_codes.get(name).copied()
+    }
+
+    /// The nodes with a label, as dense indices. Allocates: roaring has no zero-copy reader.
+    pub fn label_nodes(&self, label: u32) -> Option<RoaringBitmap> {
+        let range = self.layout.label_bitmaps.get(label as usize)?.clone();
+        RoaringBitmap::deserialize_from(&self.data.as_ref()[range]).ok()
+    }
+
+    /// Whether a Neo4j node id may be in the snapshot. `false` is certain; `true` is right but
+    /// for about 1% of absent ids. The filter is loaded on first use (one copy of its bits).
+    pub fn might_contain(&self, id: u64) -> bool {
+        self.bloom
+            .get_or_init(|| {
+                let words: &[u64] = cast(&self.data.as_ref()[self.layout.bloom.clone()]);
+                BloomFilter::from_vec(words.to_vec())
+                    .seed(&BLOOM_SEED)
+                    .hashes(self.header.bloom_hashes.max(1))
+            })
+            .contains(&id)
+    }
+
+    /// The column holding `key` for nodes with `label`, if one was exported.
+    pub fn column(&self, label: &str, key: &str) -> Option<Column<'_>> {
+        let label = self.label_code(label)?;
+        let (index, spec) = self
+            .header
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.key == key && c.labels.contains(&label))?;
+        let b = self.data.as_ref();
+        let l = &self.layout.columns[index];
+        Some(Column {
+            kind: spec.kind,
+            label,
+            label_words: self.header.label_words as usize,
+            label_masks: cast(&b[self.layout.label_masks.clone()]),
+            values: &b[l.values.clone()],
+            present: cast(&b[l.present.clone()]),
+            string_bytes: &b[l.string_bytes.clone()],
+        })
+    }
+
+    /// Reads every section and checks its checksum and the invariants reads rely on: offsets
+    /// monotone and ending at the relationship count, neighbours and relationship indices in
+    /// range, type codes known, string offsets monotone and on UTF-8 boundaries.
+    pub fn verify(&self) -> Result<(), Fault> {
+        let bytes = self.data.as_ref();
+        for s in &self.header.sections {
+            let range = s.offset as usize..(s.offset + s.len) as usize;
+            let found = format::hash(&bytes[range]);
+            if found != s.hash {
+                return Err(Fault::SectionChecksum {
+                    kind: s.kind,
+                    item: s.item,
+                    expected: s.hash,
+                    found,
+                });
+            }
+        }
+        self.verify_padding()?;
+        self.verify_contents()
+    }
+
+    /// Bytes outside the preamble, the sections and the header are alignment padding, written
+    /// as zeros: a flipped bit there is corruption too.
+    fn verify_padding(&self) -> Result<(), Fault> {
+        let bytes = self.data.as_ref();
+        let mut covered: Vec<(usize, usize)> = self
+            .header
+            .sections
+            .iter()
+            .map(|s| (s.offset as usize, (s.offset + s.len) as usize))
+            .collect();
+        let header_offset = format::u64_at(bytes, 16) as usize;
+        covered.push((0, PREAMBLE_LEN));
+        covered.push((header_offset, bytes.len()));
+        covered.sort_unstable();
+        let mut at = 0;
+        for (start, end) in covered {
+            if start < at {
+                return Err(Fault::Inconsistent(format!(
+                    "sections overlap at byte {start}"
+                )));
+            }
+            if let Some(i) = bytes[at..start].iter().position(|&b| b != 0) {
+                return Err(Fault::Inconsistent(format!(
+                    "padding byte {} is not zero",
+                    at + i
+                )));
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
+    fn verify_contents(&self) -> Result<(), Fault> {
+        let v = self.view();
+        let n = v.node_count as u64;
+        let m = self.header.relationship_count;
+        let bad = |kind, item, what: String| Fault::SectionContent { kind, item, what };
+        for dir in Direction::BOTH {
+            let d = dir as usize;
+            let item = d as u32;
+            let offsets = v.offsets[d];
+            if offsets.first() != Some(&0) || offsets.last().map(|&x| u64::from(x)) != Some(m) {
+                return Err(bad(
+                    SectionKind::Offsets,
+                    item,
+                    format!("does not run from 0 to {m}"),
+                ));
+            }
+            if let Some(i) = offsets.windows(2).position(|w| w[0] > w[1]) {
+                return Err(bad(
+                    SectionKind::Offsets,
+                    item,
+                    format!("decreases at node {i}"),
+                ));
+            }
+            if let Some(i) = v.neighbors[d].iter().position(|&x| u64::from(x) >= n) {
+                return Err(bad(
+                    SectionKind::Neighbors,
+                    item,
+                    format!("edge {i} points past the {n} nodes"),
+                ));
+            }
+            let types = self.header.relationship_types.len();
+            if let Some(i) = v.edge_types[d]
+                .iter()
+                .position(|&t| usize::from(t) >= types)
+            {
+                return Err(bad(
+                    SectionKind::EdgeTypes,
+                    item,
+                    format!("edge {i} has an unknown type code"),
+                ));
+            }
+        }
+        if let Some(i) = v.in_relationships.iter().position(|&r| u64::from(r) >= m) {
+            return Err(bad(
+                SectionKind::EdgeRelationships,
+                1,
+                format!("edge {i} names a relationship past {m}"),
+            ));
+        }
+        if let IdLayout::Offset32 { .. } | IdLayout::Full64 = self.header.node_ids {
+            let sorted = (1..v.node_count).all(|i| v.node_id(i as u32 - 1) < v.node_id(i as u32));
+            if !sorted {
+                return Err(bad(
+                    SectionKind::NodeIds,
+                    0,
+                    "ids are not strictly increasing".into(),
+                ));
+            }
+        }
+        for (c, spec) in self.header.columns.iter().enumerate() {
+            if spec.kind != PropertyKind::String {
+                continue;
+            }
+            let l = &self.layout.columns[c];
+            let offsets: &[u64] = cast(&self.data.as_ref()[l.values.clone()]);
+            let strings = &self.data.as_ref()[l.string_bytes.clone()];
+            let item = c as u32;
+            if offsets.first() != Some(&0) || offsets.last() != Some(&(strings.len() as u64)) {
+                return Err(bad(
+                    SectionKind::ColumnStringOffsets,
+                    item,
+                    "does not span the string bytes".into(),
+                ));
+            }
+            for w in offsets.windows(2) {
+                let s = strings.get(w[0] as usize..w[1] as usize);
+                if s.is_none_or(|s| std::str::from_utf8(s).is_err()) {
+                    return Err(bad(
+                        SectionKind::ColumnStringOffsets,
+                        item,
+                        format!("range {}..{} is not a UTF-8 string", w[0], w[1]),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The typed slices of a snapshot. Every read is a bounds-checked slice access.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    node_count: usize,
+    node_ids: IdLayout,
+    node_id_section: &'a [u8],
+    label_words: usize,
+    label_masks: &'a [u64],
+    offsets: [&'a [u32]; 2],
+    neighbors: [&'a [u32]; 2],
+    edge_types: [&'a [u8]; 2],
+    in_relationships: &'a [u32],
+    relationship_ids: IdLayout,
+    relationship_id_section: &'a [u8],
+}
+
+/// The edges of one node in one direction: parallel slices, sorted by type, then neighbour.
+#[derive(Debug, Clone, Copy)]
+pub struct Edges<'a> {
+    /// Neighbour node indices.
+    pub neighbors: &'a [u32],
+    /// Type codes.
+    pub types: &'a [u8],
+    rels: EdgeRels<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum EdgeRels<'a> {
+    /// Outgoing: relationship index = first + position.
+    Consecutive(u32),
+    /// Incoming: stored.
+    Stored(&'a [u32]),
+}
+
+impl<'a> Edges<'a> {
+    /// Number of edges.
+    pub fn len(&self) -> usize {
+        self.neighbors.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.neighbors.is_empty()
+    }
+
+    /// The relationship index of edge `i` (see [`View::relationship_id`]).
+    pub fn relationship(&self, i: usize) -> Option<u32> {
+        match self.rels {
+            EdgeRels::Consecutive(first) if i < self.neighbors.len() => Some(first + i as u32),
+            EdgeRels::Consecutive(_) => None,
+            EdgeRels::Stored(rels) => rels.get(i).copied(),
+        }
+    }
+
+    /// The sub-list of one relationship type: a binary search, since edges are sorted by type.
+    pub fn of_type(&self, type_code: u32) -> Edges<'a> {
+        let Ok(t) = u8::try_from(type_code) else {
+            return self.slice(0..0);
+        };
+        let start = self.types.partition_point(|&x| x < t);
+        let end = start + self.types[start..].partition_point(|&x| x <= t);
+        self.slice(start..end)
+    }
+
+    fn slice(&self, r: Range<usize>) -> Edges<'a> {
+        Edges {
+            neighbors: &self.neighbors[r.clone()],
+            types: &self.types[r.clone()],
+            rels: match self.rels {
+                EdgeRels::Consecutive(first) => EdgeRels::Consecutive(first + r.start as u32),
+                EdgeRels::Stored(rels) => EdgeRels::Stored(&rels[r]),
+            },
+        }
+    }
+}
+
+impl<'a> View<'a> {
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.node_count
+    }
+
+    /// The dense index of a Neo4j node id: O(1) when ids are dense, a binary search otherwise.
+    pub fn node_index(&self, id: u64) -> Option<u32> {
+        match self.node_ids {
+            IdLayout::Dense { base } => id
+                .checked_sub(base)
+                .filter(|&i| i < self.node_count as u64)
+                .map(|i| i as u32),
+            IdLayout::Offset32 { base } => {
+                let offset = u32::try_from(id.checked_sub(base)?).ok()?;
+                let ids: &[u32] = cast(self.node_id_section);
+                ids.binary_search(&offset).ok().map(|i| i as u32)
+            }
+            IdLayout::Full64 => {
+                let ids: &[u64] = cast(self.node_id_section);
+                ids.binary_search(&id).ok().map(|i| i as u32)
+            }
+        }
+    }
+
+    /// The Neo4j id of a node index.
+    pub fn node_id(&self, index: u32) -> Option<u64> {
+        let i = index as usize;
+        if i >= self.node_count {
+            return None;
+        }
+        match self.node_ids {
+            IdLayout::Dense { base } => Some(base + i as u64),
+            IdLayout::Offset32 { base } => cast::<u32>(self.node_id_section)
+                .get(i)
+                .map(|&o| base + u64::from(o)),
+            IdLayout::Full64 => cast::<u64>(self.node_id_section).get(i).copied(),
+        }
+    }
+
+    /// The label mask of a node: `label_words` words, bit `l` set when it has label `l`.
+    pub fn labels(&self, index: u32) -> &'a [u64] {
+        let start = index as usize * self.label_words;
+        self.label_masks
+            .get(start..start + self.label_words)
+            .unwrap_or(&[])
+    }
+
+    /// Whether a node has a label: one load and a bit test.
+    #[inline]
+    pub fn has_label(&self, index: u32, label: u32) -> bool {
+        let word = index as usize * self.label_words + label as usize / 64;
+        (label as usize / 64) < self.label_words
+            && self
+                .label_masks
+                .get(word)
+                .is_some_and(|w| w >> (label % 64) & 1 == 1)
+    }
+
+    /// A node's edges in one direction, all types: O(1).
+    #[inline]
+    pub fn edges(&self, index: u32, dir: Direction) -> Edges<'a> {
+        let d = dir as usize;
+        let i = index as usize;
+        let offsets = self.offsets[d];
+        let range = match (offsets.get(i), offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) if a <= b => a as usize..b as usize,
+            _ => 0..0,
+        };
+        let neighbors = self.neighbors[d].get(range.clone()).unwrap_or(&[]);
+        let types = self.edge_types[d].get(range.clone()).unwrap_or(&[]);
+        let rels = match dir {
+            Direction::Outgoing => EdgeRels::Consecutive(range.start as u32),
+            Direction::Incoming => {
+                EdgeRels::Stored(self.in_relationships.get(range).unwrap_or(&[]))
+            }
+        };
+        // Consistent lengths even on a corrupt file.
+        let len = neighbors.len().min(types.len());
+        let rels = match rels {
+            EdgeRels::Stored(r) if r.len() < len => EdgeRels::Stored(&[]),
+            other => other,
+        };
+        let len = match rels {
+            EdgeRels::Stored(r) => len.min(r.len()),
+            EdgeRels::Consecutive(_) => len,
+        };
+        Edges {
+            neighbors: &neighbors[..len],
+            types: &types[..len],
+            rels: match rels {
+                EdgeRels::Stored(r) => EdgeRels::Stored(&r[..len]),
+                other => other,
+            },
+        }
+    }
+
+    /// The Neo4j id of a relationship index.
+    pub fn relationship_id(&self, rel: u32) -> Option<u64> {
+        let i = rel as usize;
+        match self.relationship_ids {
+            IdLayout::Offset32 { base } | IdLayout::Dense { base } => {
+                cast::<u32>(self.relationship_id_section)
+                    .get(i)
+                    .map(|&o| base + u64::from(o))
+            }
+            IdLayout::Full64 => cast::<u64>(self.relationship_id_section).get(i).copied(),
+        }
+    }
+}
+
+/// One key-property column, read for one label.
+#[derive(Debug, Clone, Copy)]
+pub struct Column<'a> {
+    kind: PropertyKind,
+    label: u32,
+    label_words: usize,
+    label_masks: &'a [u64],
+    values: &'a [u8],
+    present: &'a [u64],
+    string_bytes: &'a [u8],
+}
+
+impl<'a> Column<'a> {
+    /// The column's type.
+    pub fn kind(&self) -> PropertyKind {
+        self.kind
+    }
+
+    fn present(&self, index: u32) -> bool {
+        let i = index as usize;
+        let has_label = self
+            .label_masks
+            .get(i * self.label_words + self.label as usize / 64)
+            .is_some_and(|w| w >> (self.label % 64) & 1 == 1);
+        has_label
+            && self
+                .present
+                .get(i / 64)
+                .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    fn word(&self, index: u32) -> Option<u64> {
+        let words: &[u64] = cast(self.values);
+        words.get(index as usize).copied()
+    }
+
+    /// The integer value of a node, `None` if null or the column is not `int`.
+    pub fn int(&self, index: u32) -> Option<i64> {
+        (self.kind == PropertyKind::Int && self.present(index))
+            .then(|| self.word(index).map(|w| w as i64))
+            .flatten()
+    }
+
+    /// The float value of a node.
+    pub fn float(&self, index: u32) -> Option<f64> {
+        (self.kind == PropertyKind::Float && self.present(index))
+            .then(|| self.word(index).map(f64::from_bits))
+            .flatten()
+    }
+
+    /// The boolean value of a node.
+    pub fn bool(&self, index: u32) -> Option<bool> {
+        if self.kind != PropertyKind::Bool || !self.present(index) {
+            return None;
+        }
+        let i = index as usize;
+        let words: &[u64] = cast(self.values);
+        words.get(i / 64).map(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// The string value of a node, borrowed from the snapshot.
+    pub fn str(&self, index: u32) -> Option<&'a str> {
+        if self.kind != PropertyKind::String || !self.present(index) {
+            return None;
+        }
+        let offsets: &[u64] = cast(self.values);
+        let i = index as usize;
+        let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
+        std::str::from_utf8(self.string_bytes.get(a..b)?).ok()
+    }
+}
+
+/// Bytes in an 8-byte-aligned buffer, for reading a snapshot without a memory map.
+#[derive(Debug, Clone)]
+pub struct AlignedBytes {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl AlignedBytes {
+    /// Copies `bytes` into an aligned buffer.
+    pub fn new(bytes: &[u8]) -> AlignedBytes {
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        AlignedBytes {
+            words,
+            len: bytes.len(),
+        }
+    }
+
+    /// Reads a file into an aligned buffer.
+    pub fn read(path: &Path) -> Result<AlignedBytes, Error> {
+        std::fs::read(path)
+            .map(|b| AlignedBytes::new(&b))
+            .map_err(|source| Error::Io {
+                path: PathBuf::from(path),
+                source,
+            })
+    }
+}
+
+impl AsRef<[u8]> for AlignedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u64, u8>(&self.words)[..self.len]
+    }
+}
+
+/// Casts an aligned byte range; empty if it is not (which open rules out).
+fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> &[T] {
+    bytemuck::try_cast_slice(bytes).unwrap_or(&[])
+}
+
+fn dictionary(names: &[String]) -> HashMap<String, u32> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i as u32))
+        .collect()
+}
+
+fn read_header(bytes: &[u8]) -> Result<Header, Fault> {
+    let file_len = bytes.len() as u64;
+    if bytes.len() < PREAMBLE_LEN {
+        return Err(Fault::TooShort {
+            len: file_len,
+            min: PREAMBLE_LEN as u64,
+        });
+    }
+    let p = &bytes[..PREAMBLE_LEN];
+    let magic: [u8; 8] = p[0..8].try_into().expect("8 bytes");
+    if magic != MAGIC {
+        return Err(Fault::BadMagic { found: magic });
+    }
+    let expected = format::u64_at(p, 56);
+    let found = format::hash(&p[..56]);
+    if expected != found {
+        return Err(Fault::PreambleChecksum { expected, found });
+    }
+    let version = format::u32_at(p, 8);
+    let min_reader = format::u32_at(p, 12);
+    if version < OLDEST_SUPPORTED {
+        return Err(Fault::TooOld {
+            found: version,
+            oldest: OLDEST_SUPPORTED,
+            newest: FORMAT_VERSION,
+        });
+    }
+    if version > FORMAT_VERSION && min_reader > FORMAT_VERSION {
+        return Err(Fault::TooNew {
+            found: version,
+            oldest: OLDEST_SUPPORTED,
+            newest: FORMAT_VERSION,
+        });
+    }
+    let recorded_len = format::u64_at(p, 40);
+    if recorded_len != file_len {
+        return Err(Fault::LengthMismatch {
+            expected: recorded_len,
+            found: file_len,
+        });
+    }
+    let offset = format::u64_at(p, 16);
+    let len = format::u64_at(p, 24);
+    let in_bounds =
+        offset >= PREAMBLE_LEN as u64 && offset.checked_add(len).is_some_and(|e| e <= file_len);
+    if !in_bounds {
+        return Err(Fault::HeaderOutOfBounds {
+            offset,
+            len,
+            file_len,
+        });
+    }
+    let header_bytes = &bytes[offset as usize..(offset + len) as usize];
+    let expected = format::u64_at(p, 32);
+    let found = format::hash(header_bytes);
+    if expected != found {
+        return Err(Fault::HeaderChecksum { expected, found });
+    }
+    let (header, used): (Header, usize) =
+        bincode::decode_from_slice(header_bytes, format::bincode_config())
+            .map_err(|e| Fault::HeaderDecode(e.to_string()))?;
+    if used != header_bytes.len() {
+        return Err(Fault::HeaderDecode(format!(
+            "{} bytes left over after the header",
+            header_bytes.len() - used
+        )));
+    }
+    // The header's own claims about the data area.
+    let data_end = offset;
+    for s in &header.sections {
+        let ok = s.offset >= PREAMBLE_LEN as u64
+            && s.offset.is_multiple_of(SECTION_ALIGN as u64)
+            && s.offset.checked_add(s.len).is_some_and(|e| e <= data_end);
+        if !ok {
+            return Err(Fault::SectionOutOfBounds {
+                kind: s.kind,
+                item: s.item,
+                offset: s.offset,
+                len: s.len,
+                limit: data_end,
+            });
+        }
+    }
+    Ok(header)
+}
+
+/// Resolves and checks the section table against the header's counts.
+fn resolve(h: &Header, _file_len: usize) -> Result<Layout, Fault> {
+    let n = h.node_count;
+    let m = h.relationship_count;
+    if n >= u64::from(u32::MAX) || m > u64::from(u32::MAX) {
+        return Err(Fault::Inconsistent(format!(
+            "{n} nodes and {m} relationships exceed format version 1's 32-bit indices"
+        )));
+    }
+    let words = u64::from(h.label_words);
+    if words != (h.labels.len() as u64).div_ceil(64).max(1) {
+        return Err(Fault::Inconsistent(format!(
+            "{} label words for {} labels",
+            h.label_words,
+            h.labels.len()
+        )));
+    }
+    if h.relationship_types.len() > 256 {
+        return Err(Fault::Inconsistent(
+            "more than 256 relationship types".into(),
+        ));
+    }
+    for c in &h.columns {
+        if let Some(l) = c.labels.iter().find(|&&l| l as usize >= h.labels.len()) {
+            return Err(Fault::Inconsistent(format!(
+                "column {} names unknown label code {l}",
+                c.key
+            )));
+        }
+    }
+    let mut table: HashMap<(SectionKind, u32), &SectionEntry> = HashMap::new();
+    for s in &h.sections {
+        if table.insert((s.kind, s.item), s).is_some() {
+            return Err(Fault::DuplicateSection {
+                kind: s.kind,
+                item: s.item,
+            });
+        }
+    }
+    let get =
+        |kind: SectionKind, item: u32, expected: Option<u64>| -> Result<Range<usize>, Fault> {
+            let s = table
+                .get(&(kind, item))
+                .ok_or(Fault::MissingSection { kind, item })?;
+            if let Some(expected) = expected
+                && s.len != expected
+            {
+                return Err(Fault::SectionLength {
+                    kind,
+                    item,
+                    expected,
+                    found: s.len,
+                });
+            }
+            Ok(s.offset as usize..(s.offset + s.len) as usize)
+        };
+    let node_ids = match h.node_ids {
+        IdLayout::Dense { .. } => None,
+        IdLayout::Offset32 { .. } => Some(get(SectionKind::NodeIds, 0, Some(4 * n))?),
+        IdLayout::Full64 => Some(get(SectionKind::NodeIds, 0, Some(8 * n))?),
+    };
+    let relationship_ids = match h.relationship_ids {
+        IdLayout::Dense { .. } | IdLayout::Offset32 { .. } => {
+            get(SectionKind::RelationshipIds, 0, Some(4 * m))?
+        }
+        IdLayout::Full64 => get(SectionKind::RelationshipIds, 0, Some(8 * m))?,
+    };
+    let label_masks = get(SectionKind::LabelMasks, 0, Some(8 * n * words))?;
+    let label_bitmaps = (0..h.labels.len() as u32)
+        .map(|l| get(SectionKind::LabelBitmap, l, None))
+        .collect::<Result<_, _>>()?;
+    let offsets = [
+        get(SectionKind::Offsets, 0, Some(4 * (n + 1)))?,
+        get(SectionKind::Offsets, 1, Some(4 * (n + 1)))?,
+    ];
+    let neighbors = [
+        get(SectionKind::Neighbors, 0, Some(4 * m))?,
+        get(SectionKind::Neighbors, 1, Some(4 * m))?,
+    ];
+    let edge_types = [
+        get(SectionKind::EdgeTypes, 0, Some(m))?,
+        get(SectionKind::EdgeTypes, 1, Some(m))?,
+    ];
+    let in_relationships = get(SectionKind::EdgeRelationships, 1, Some(4 * m))?;
+    let bloom = get(SectionKind::Bloom, 0, None)?;
+    if bloom.len() % 8 != 0 || bloom.is_empty() {
+        return Err(Fault::SectionLength {
+            kind: SectionKind::Bloom,
+            item: 0,
+            expected: bloom.len().next_multiple_of(8).max(8) as u64,
+            found: bloom.len() as u64,
+        });
+    }
+    let bitset = 8 * n.div_ceil(64);
+    let columns = h
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, spec)| {
+            let c = c as u32;
+            let present = get(SectionKind::ColumnPresent, c, Some(bitset))?;
+            let (values, string_bytes) = match spec.kind {
+                PropertyKind::Int | PropertyKind::Float => {
+                    (get(SectionKind::ColumnValues, c, Some(8 * n))?, 0..0)
+                }
+                PropertyKind::Bool => (get(SectionKind::ColumnValues, c, Some(bitset))?, 0..0),
+                PropertyKind::String => (
+                    get(SectionKind::ColumnStringOffsets, c, Some(8 * (n + 1)))?,
+                    get(SectionKind::ColumnStringBytes, c, None)?,
+                ),
+            };
+            Ok(ColumnLayout {
+                values,
+                present,
+                string_bytes,
+            })
+        })
+        .collect::<Result<_, Fault>>()?;
+    Ok(Layout {
+        node_ids,
+        label_masks,
+        label_bitmaps,
+        offsets,
+        neighbors,
+        edge_types,
+        in_relationships,
+        relationship_ids,
+        bloom,
+        columns,
+    })
+}
+
+impl<D> std::fmt::Debug for Snapshot<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("nodes", &self.header.node_count)
+            .field("relationships", &self.header.relationship_count)
+            .finish_non_exhaustive()
+    }
+}

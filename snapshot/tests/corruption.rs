@@ -1,0 +1,231 @@
+//! Every corruption is a typed error, from `open` or at the latest from `verify`; never a panic,
+//! never a silent pass. Writes are atomic: a failed write leaves the previous file as it was.
+
+use std::path::Path;
+
+use neotrav_snapshot::format::{FORMAT_VERSION, MAGIC};
+use neotrav_snapshot::{
+    AlignedBytes, BuildError, Error, Fault, PropertyKind, Snapshot, SnapshotBuilder, Value,
+};
+
+fn sample() -> Vec<u8> {
+    let mut b = SnapshotBuilder::new();
+    b.column("B", "flag", PropertyKind::Bool).unwrap();
+    b.column("A", "name", PropertyKind::String).unwrap();
+    b.column("A", "n", PropertyKind::Int).unwrap();
+    for i in 0..200u64 {
+        let label = if i % 3 == 0 { "A" } else { "B" };
+        b.add_node(
+            i * 2,
+            [label],
+            [
+                ("flag", Value::Bool(i % 2 == 0)),
+                ("name", Value::String(format!("node-{i}"))),
+                ("n", Value::Int(i as i64)),
+            ],
+        )
+        .unwrap();
+    }
+    for i in 0..600u64 {
+        let t = ["X", "Y", "Z"][(i % 3) as usize];
+        b.add_relationship(1000 + i, t, (i % 200) * 2, ((i * 7) % 200) * 2)
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snap");
+    b.write(&path).unwrap();
+    std::fs::read(path).unwrap()
+}
+
+fn open_and_verify(bytes: &[u8]) -> Result<(), Fault> {
+    neotrav_snapshot::open_and_walk(bytes)
+}
+
+#[test]
+fn the_sample_is_valid() {
+    open_and_verify(&sample()).unwrap();
+}
+
+#[test]
+fn every_flipped_byte_is_caught() {
+    let good = sample();
+    // Every byte of the file, one bit flipped at a time (rotating which bit).
+    for at in 0..good.len() {
+        let mut bad = good.clone();
+        bad[at] ^= 1 << (at % 8);
+        let result = open_and_verify(&bad);
+        assert!(
+            result.is_err(),
+            "flipping byte {at} of {} went unnoticed",
+            good.len()
+        );
+    }
+}
+
+#[test]
+fn every_truncation_is_caught_at_open() {
+    let good = sample();
+    for len in 0..good.len() {
+        let fault = Snapshot::from_bytes(AlignedBytes::new(&good[..len])).unwrap_err();
+        assert!(
+            matches!(fault, Fault::TooShort { .. } | Fault::LengthMismatch { .. }),
+            "truncated to {len}: {fault}"
+        );
+    }
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[0; 8]);
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&longer)).unwrap_err();
+    assert!(matches!(fault, Fault::LengthMismatch { .. }), "{fault}");
+}
+
+fn with_version(mut bytes: Vec<u8>, version: u32, min_reader: u32) -> Vec<u8> {
+    bytes[8..12].copy_from_slice(&version.to_le_bytes());
+    bytes[12..16].copy_from_slice(&min_reader.to_le_bytes());
+    let hash = xxhash_rust::xxh3::xxh3_64(&bytes[..56]);
+    bytes[56..64].copy_from_slice(&hash.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn versions_outside_the_readable_range_are_named() {
+    let good = sample();
+    let newer = with_version(good.clone(), FORMAT_VERSION + 1, FORMAT_VERSION + 1);
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&newer)).unwrap_err();
+    assert!(
+        matches!(fault, Fault::TooNew { found, .. } if found == FORMAT_VERSION + 1),
+        "{fault}"
+    );
+    assert!(fault.to_string().contains("upgrade neotrav"));
+
+    // A newer file that declares this version able to read it is read.
+    let compatible = with_version(good.clone(), FORMAT_VERSION + 1, FORMAT_VERSION);
+    open_and_verify(&compatible).unwrap();
+
+    let older = with_version(good, 0, 0);
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&older)).unwrap_err();
+    assert!(matches!(fault, Fault::TooOld { found: 0, .. }), "{fault}");
+}
+
+#[test]
+fn other_files_are_not_snapshots() {
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&[b'x'; 100])).unwrap_err();
+    assert!(matches!(fault, Fault::BadMagic { .. }), "{fault}");
+    let mut almost = vec![0u8; 100];
+    almost[..8].copy_from_slice(&MAGIC);
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&almost)).unwrap_err();
+    assert!(matches!(fault, Fault::PreambleChecksum { .. }), "{fault}");
+}
+
+#[test]
+fn errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.snap");
+    std::fs::write(
+        &path,
+        b"not a snapshot at all, but long enough to have a preamble..........",
+    )
+    .unwrap();
+    let err = Snapshot::open(&path).unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }));
+    assert!(err.to_string().contains("garbage.snap"), "{err}");
+    let err = Snapshot::open(dir.path().join("missing.snap")).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }));
+    assert!(err.to_string().contains("missing.snap"), "{err}");
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.snap");
+    let good = sample();
+    std::fs::write(&path, &good).unwrap();
+
+    let mut b = SnapshotBuilder::new();
+    b.add_node(1, ["A"], []).unwrap();
+    b.add_relationship(1, "R", 1, 99).unwrap();
+    let err = b.write(&path).unwrap_err();
+    assert!(
+        matches!(err, BuildError::DanglingRelationship { rel: 1, node: 99 }),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+    assert_eq!(files_in(dir.path()), vec!["g.snap"]);
+
+    let mut b = SnapshotBuilder::new();
+    b.add_node(1, ["A"], []).unwrap();
+    b.add_node(1, ["B"], []).unwrap();
+    assert!(matches!(
+        b.write(&path).unwrap_err(),
+        BuildError::DuplicateNode(1)
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+
+    // A folder that does not exist: an I/O error naming the path, nothing written.
+    let mut b = SnapshotBuilder::new();
+    b.add_node(1, ["A"], []).unwrap();
+    let err = b.write(&dir.path().join("no/such/dir/g.snap")).unwrap_err();
+    assert!(matches!(err, BuildError::Io { .. }));
+    assert!(err.to_string().contains("no/such/dir"), "{err}");
+}
+
+#[test]
+fn a_successful_build_replaces_the_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.snap");
+    std::fs::write(&path, b"old").unwrap();
+    let mut b = SnapshotBuilder::new();
+    b.add_node(5, ["A"], []).unwrap();
+    b.write(&path).unwrap();
+    assert_eq!(files_in(dir.path()), vec!["g.snap"]);
+    let snap = Snapshot::open(&path).unwrap();
+    assert_eq!(snap.view().node_index(5), Some(0));
+}
+
+#[test]
+fn property_values_of_the_wrong_type_are_refused() {
+    let mut b = SnapshotBuilder::new();
+    b.column("A", "n", PropertyKind::Int).unwrap();
+    let err = b
+        .add_node(1, ["A"], [("n", Value::String("x".into()))])
+        .unwrap_err();
+    assert!(matches!(err, BuildError::PropertyType { .. }), "{err}");
+    assert!(b.column("B", "n", PropertyKind::Float).is_err());
+}
+
+/// A bounded stand-in for the fuzz target in every test run: random multi-byte mutations of a
+/// valid file, each opened, walked and verified. Any panic fails the test.
+#[test]
+fn random_mutations_never_panic() {
+    let good = sample();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut caught = 0;
+    for _ in 0..2_000 {
+        let mut bad = good.clone();
+        for _ in 0..1 + next() % 8 {
+            let at = (next() % bad.len() as u64) as usize;
+            bad[at] = next() as u8;
+        }
+        if bad != good && open_and_verify(&bad).is_err() {
+            caught += 1;
+        }
+    }
+    assert!(
+        caught > 1_900,
+        "only {caught} of 2000 mutations were caught"
+    );
+}
