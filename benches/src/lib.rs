@@ -1,6 +1,9 @@
-//! Benchmarks of neotrav: criterion micro-benchmarks of the hot paths and the side-by-side
-//! harness against raw Cypher, the APOC path expander and GDS on the bundled Neo4j.
+//! Benchmarks of neotrav: criterion micro-benchmarks of the hot paths (`benches/snapshot.rs`:
+//! opening a snapshot, label checks, neighbour iteration, property reads) and, later, the
+//! side-by-side harness against raw Cypher, the APOC path expander and GDS on the bundled Neo4j.
 //!
-//! Nothing is implemented yet: there is no engine to measure.
+//! [`synthetic`] makes the deterministic random graphs the micro-benchmarks read.
 
 #![forbid(unsafe_code)]
+
+pub mod synthetic;

@@ -1,22 +1,28 @@
 //! [`SnapshotBuilder`]: nodes and relationships in, in any order; a snapshot file out, written
 //! atomically.
 //!
-//! This version holds the graph in memory while it builds (about 40 bytes per relationship and
-//! 24 per node plus properties); spilling to disk for Discogs-scale graphs is not built yet.
+//! The graph is held in memory while it builds, compactly: 32 bytes per relationship (the same
+//! memory is sorted and rewritten in place for the outgoing and then the incoming adjacency) and
+//! about 20 bytes per node plus its property values. Sections are streamed to the temporary file
+//! as they are made, never all held at once. At Discogs scale (34M nodes, 134M relationships)
+//! that stays well under 8 GiB; graphs several times larger would need an on-disk sort.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+
 use std::time::{SystemTime, UNIX_EPOCH};
+use tempfile::NamedTempFile;
 
 use fastbloom::BloomFilter;
 use roaring::RoaringBitmap;
 
 use crate::error::BuildError;
 use crate::format::{
-    self, BLOOM_SEED, ColumnSpec, FORMAT_VERSION, Header, IdLayout, PREAMBLE_LEN, Preamble,
-    PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind, Source, Watermark,
+    self, BLOOM_SEED, ColumnSpec, Direction, FORMAT_VERSION, Header, IdLayout, PREAMBLE_LEN,
+    Preamble, PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind, Source, Watermark,
 };
 
 /// A property value of a node.
@@ -53,6 +59,7 @@ pub struct SnapshotBuilder {
     columns: Vec<PendingColumn>,
     column_by_key: HashMap<String, usize>,
     nodes: Vec<PendingNode>,
+    label_arena: Vec<u32>,
     rels: Vec<PendingRel>,
 }
 
@@ -65,18 +72,22 @@ struct PendingColumn {
     values: Vec<(u64, Value)>,
 }
 
-#[derive(Debug)]
+/// A node as collected: its labels are `label_arena[label_start..label_start + label_len]`.
+#[derive(Debug, Clone, Copy)]
 struct PendingNode {
     id: u64,
-    labels: Vec<u32>,
+    label_start: u32,
+    label_len: u32,
 }
 
+/// A relationship as collected (Neo4j ids). While building, the same memory is reused for
+/// node indices and relationship indices, so the builder never holds two copies of the edges.
 #[derive(Debug, Clone, Copy)]
 struct PendingRel {
     id: u64,
-    kind: u8,
     start: u64,
     end: u64,
+    kind: u8,
 }
 
 #[derive(Debug, Default)]
@@ -190,7 +201,14 @@ impl SnapshotBuilder {
             }
             column.values.push((id, value));
         }
-        self.nodes.push(PendingNode { id, labels: codes });
+        let label_start = u32::try_from(self.label_arena.len())
+            .map_err(|_| BuildError::Limit("more than 2^32 node labels in all".to_string()))?;
+        self.label_arena.extend_from_slice(&codes);
+        self.nodes.push(PendingNode {
+            id,
+            label_start,
+            label_len: codes.len() as u32,
+        });
         Ok(())
     }
 
@@ -222,14 +240,22 @@ impl SnapshotBuilder {
     /// folder, fsynced, then renamed over `path`. On any error the previous file at `path` is
     /// untouched and the temporary file is removed.
     pub fn write(self, path: &Path) -> Result<WriteSummary, BuildError> {
-        let built = self.build()?;
-        write_atomically(path, &built).map_err(|source| BuildError::Io {
+        let io = |source| BuildError::Io {
             path: path.to_path_buf(),
             source,
-        })
+        };
+        let mut out = SectionWriter::create(path).map_err(io)?;
+        let header = self.write_sections(&mut out)?;
+        let bytes = out.finish(header, path).map_err(io)?;
+        Ok(bytes)
     }
 
-    fn build(mut self) -> Result<Built, BuildError> {
+    fn write_sections(mut self, out: &mut SectionWriter) -> Result<Header, BuildError> {
+        let target = out.target.clone();
+        let io = |source| BuildError::Io {
+            path: target.clone(),
+            source,
+        };
         // Nodes: sorted by id; the dense index is the rank.
         self.nodes.sort_unstable_by_key(|n| n.id);
         if let Some(w) = self.nodes.windows(2).find(|w| w[0].id == w[1].id) {
@@ -243,6 +269,46 @@ impl SnapshotBuilder {
         }
         let ids: Vec<u64> = self.nodes.iter().map(|n| n.id).collect();
         let node_layout = id_layout(&ids, true);
+        match node_layout {
+            IdLayout::Dense { .. } => {}
+            IdLayout::Offset32 { base } => out
+                .section_iter(
+                    SectionKind::NodeIds,
+                    0,
+                    ids.iter().map(|&id| (id - base) as u32),
+                )
+                .map_err(io)?,
+            IdLayout::Full64 => out.section(SectionKind::NodeIds, 0, &ids).map_err(io)?,
+        }
+
+        // Labels: masks and one bitmap per label.
+        let label_count = self.labels.names.len();
+        let words = label_count.div_ceil(64).max(1);
+        let mut masks = vec![0u64; n * words];
+        let mut bitmaps = vec![RoaringBitmap::new(); label_count];
+        for (index, node) in self.nodes.iter().enumerate() {
+            let labels = &self.label_arena[range(node.label_start, node.label_len)];
+            for &label in labels {
+                let label = label as usize;
+                masks[index * words + label / 64] |= 1 << (label % 64);
+                bitmaps[label].insert(index as u32);
+            }
+        }
+        self.nodes = Vec::new();
+        self.label_arena = Vec::new();
+        out.section(SectionKind::LabelMasks, 0, &masks)
+            .map_err(io)?;
+        drop(masks);
+        for (label, bitmap) in bitmaps.iter().enumerate() {
+            let mut bytes = Vec::with_capacity(bitmap.serialized_size());
+            bitmap
+                .serialize_into(&mut bytes)
+                .expect("writing to a Vec cannot fail");
+            out.section(SectionKind::LabelBitmap, label as u32, &bytes)
+                .map_err(io)?;
+        }
+        drop(bitmaps);
+
         let index_of = |id: u64| -> Option<u32> {
             match node_layout {
                 IdLayout::Dense { base } => id
@@ -253,53 +319,52 @@ impl SnapshotBuilder {
             }
         };
 
-        let mut sections: Vec<(SectionKind, u32, Vec<u8>)> = Vec::new();
-        match node_layout {
-            IdLayout::Dense { .. } => {}
-            IdLayout::Offset32 { base } => {
-                let offsets: Vec<u32> = ids.iter().map(|&id| (id - base) as u32).collect();
-                sections.push((SectionKind::NodeIds, 0, bytes_of(&offsets)));
-            }
-            IdLayout::Full64 => sections.push((SectionKind::NodeIds, 0, bytes_of(&ids))),
+        // Property columns.
+        let columns = std::mem::take(&mut self.columns);
+        let mut specs = Vec::with_capacity(columns.len());
+        for (c, column) in columns.into_iter().enumerate() {
+            write_column(out, c as u32, column.kind, column.values, n, &index_of).map_err(io)?;
+            specs.push(ColumnSpec {
+                key: column.key,
+                kind: column.kind,
+                labels: column.labels,
+            });
         }
 
-        // Labels: masks and one bitmap per label.
-        let label_count = self.labels.names.len();
-        let words = label_count.div_ceil(64).max(1);
-        let mut masks = vec![0u64; n * words];
-        let mut bitmaps = vec![RoaringBitmap::new(); label_count];
-        for (index, node) in self.nodes.iter().enumerate() {
-            for &label in &node.labels {
-                let label = label as usize;
-                masks[index * words + label / 64] |= 1 << (label % 64);
-                bitmaps[label].insert(index as u32);
-            }
+        // Bloom filter over node ids: 1% false positives.
+        let mut bloom = BloomFilter::with_false_pos(0.01)
+            .seed(&BLOOM_SEED)
+            .expected_items(n.max(1));
+        for id in &ids {
+            bloom.insert(id);
         }
-        sections.push((SectionKind::LabelMasks, 0, bytes_of(&masks)));
-        drop(masks);
-        for (label, bitmap) in bitmaps.iter().enumerate() {
-            let mut bytes = Vec::with_capacity(bitmap.serialized_size());
-            bitmap
-                .serialize_into(&mut bytes)
-                .expect("writing to a Vec cannot fail");
-            sections.push((SectionKind::LabelBitmap, label as u32, bytes));
-        }
-        drop(bitmaps);
+        out.section(SectionKind::Bloom, 0, bloom.as_slice())
+            .map_err(io)?;
+        let bloom_hashes = bloom.num_hashes();
+        drop(bloom);
 
-        // Relationships: outgoing order is (start, type, end, id); a relationship's index is
-        // its position in that order.
-        self.rels.sort_unstable_by_key(|r| r.id);
-        if let Some(w) = self.rels.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(BuildError::DuplicateRelationship(w[0].id));
-        }
-        let m = self.rels.len();
+        // Relationships. Duplicates first, by id.
+        let mut rels = std::mem::take(&mut self.rels);
+        let m = rels.len();
         if m > u32::MAX as usize {
             return Err(BuildError::Limit(format!(
                 "{m} relationships: format version 1 holds at most 2^32 - 1"
             )));
         }
-        let mut edges: Vec<(u32, u8, u32, u64)> = Vec::with_capacity(m);
-        for r in &self.rels {
+        rels.sort_unstable_by_key(|r| r.id);
+        if let Some(w) = rels.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(BuildError::DuplicateRelationship(w[0].id));
+        }
+        let rel_layout = match (rels.first(), rels.last()) {
+            (Some(first), Some(last)) if last.id - first.id > u64::from(u32::MAX) => {
+                IdLayout::Full64
+            }
+            // Relationship indices follow the adjacency, not the ids, so ids are always stored.
+            (Some(first), _) => IdLayout::Offset32 { base: first.id },
+            _ => IdLayout::Offset32 { base: 0 },
+        };
+        // Node ids become node indices, in place.
+        for r in &mut rels {
             let start = index_of(r.start).ok_or(BuildError::DanglingRelationship {
                 rel: r.id,
                 node: r.start,
@@ -308,135 +373,43 @@ impl SnapshotBuilder {
                 rel: r.id,
                 node: r.end,
             })?;
-            edges.push((start, r.kind, end, r.id));
+            r.start = u64::from(start);
+            r.end = u64::from(end);
         }
-        self.rels = Vec::new();
-        edges.sort_unstable();
+        drop(ids);
 
-        let rel_ids: Vec<u64> = edges.iter().map(|e| e.3).collect();
-        let mut sorted_rel_ids = rel_ids.clone();
-        sorted_rel_ids.sort_unstable();
-        let rel_layout = match id_layout(&sorted_rel_ids, false) {
-            // Relationship indices follow the adjacency, not the ids, so ids are always stored.
-            IdLayout::Dense { base } | IdLayout::Offset32 { base } => IdLayout::Offset32 { base },
-            IdLayout::Full64 => IdLayout::Full64,
-        };
-        drop(sorted_rel_ids);
+        // Outgoing order is (start, type, end, id); a relationship's index is its position.
+        rels.sort_unstable_by_key(|r| (r.start, r.kind, r.end, r.id));
         match rel_layout {
-            IdLayout::Offset32 { base } => {
-                let offsets: Vec<u32> = rel_ids.iter().map(|&id| (id - base) as u32).collect();
-                sections.push((SectionKind::RelationshipIds, 0, bytes_of(&offsets)));
-            }
-            _ => sections.push((SectionKind::RelationshipIds, 0, bytes_of(&rel_ids))),
+            IdLayout::Offset32 { base } => out
+                .section_iter(
+                    SectionKind::RelationshipIds,
+                    0,
+                    rels.iter().map(|r| (r.id - base) as u32),
+                )
+                .map_err(io)?,
+            _ => out
+                .section_iter(SectionKind::RelationshipIds, 0, rels.iter().map(|r| r.id))
+                .map_err(io)?,
         }
-        drop(rel_ids);
+        write_adjacency(out, Direction::Outgoing, &rels, n, |r| r.start, |r| r.end).map_err(io)?;
 
-        // Outgoing CSR.
-        let mut offsets = vec![0u32; n + 1];
-        for e in &edges {
-            offsets[e.0 as usize + 1] += 1;
+        // Incoming order is (end, type, start, relationship index); the id field now holds the
+        // relationship index.
+        for (i, r) in rels.iter_mut().enumerate() {
+            r.id = i as u64;
         }
-        prefix_sum(&mut offsets);
-        sections.push((SectionKind::Offsets, 0, bytes_of(&offsets)));
-        let neighbors: Vec<u32> = edges.iter().map(|e| e.2).collect();
-        sections.push((SectionKind::Neighbors, 0, bytes_of(&neighbors)));
-        let kinds: Vec<u8> = edges.iter().map(|e| e.1).collect();
-        sections.push((SectionKind::EdgeTypes, 0, kinds));
+        rels.sort_unstable_by_key(|r| (r.end, r.kind, r.start, r.id));
+        write_adjacency(out, Direction::Incoming, &rels, n, |r| r.end, |r| r.start).map_err(io)?;
+        out.section_iter(
+            SectionKind::EdgeRelationships,
+            1,
+            rels.iter().map(|r| r.id as u32),
+        )
+        .map_err(io)?;
+        drop(rels);
 
-        // Incoming CSR: (end, type, start, relationship index).
-        let mut incoming: Vec<(u32, u8, u32, u32)> = edges
-            .iter()
-            .enumerate()
-            .map(|(r, e)| (e.2, e.1, e.0, r as u32))
-            .collect();
-        drop(edges);
-        incoming.sort_unstable();
-        let mut offsets = vec![0u32; n + 1];
-        for e in &incoming {
-            offsets[e.0 as usize + 1] += 1;
-        }
-        prefix_sum(&mut offsets);
-        sections.push((SectionKind::Offsets, 1, bytes_of(&offsets)));
-        let neighbors: Vec<u32> = incoming.iter().map(|e| e.2).collect();
-        sections.push((SectionKind::Neighbors, 1, bytes_of(&neighbors)));
-        let kinds: Vec<u8> = incoming.iter().map(|e| e.1).collect();
-        sections.push((SectionKind::EdgeTypes, 1, kinds));
-        let rels: Vec<u32> = incoming.iter().map(|e| e.3).collect();
-        sections.push((SectionKind::EdgeRelationships, 1, bytes_of(&rels)));
-        drop(incoming);
-
-        // Property columns.
-        let words_per_bitset = n.div_ceil(64);
-        let mut columns = Vec::with_capacity(self.columns.len());
-        for (c, column) in self.columns.into_iter().enumerate() {
-            let c = c as u32;
-            let mut present = vec![0u64; words_per_bitset];
-            let mut at = Vec::with_capacity(column.values.len());
-            for (id, value) in column.values {
-                let index = index_of(id).expect("every valued node was added") as usize;
-                present[index / 64] |= 1 << (index % 64);
-                at.push((index, value));
-            }
-            match column.kind {
-                PropertyKind::Int | PropertyKind::Float => {
-                    let mut values = vec![0u64; n];
-                    for (index, value) in at {
-                        values[index] = match value {
-                            Value::Int(v) => v as u64,
-                            Value::Float(v) => v.to_bits(),
-                            _ => unreachable!("checked in add_node"),
-                        };
-                    }
-                    sections.push((SectionKind::ColumnValues, c, bytes_of(&values)));
-                }
-                PropertyKind::Bool => {
-                    let mut values = vec![0u64; words_per_bitset];
-                    for (index, value) in at {
-                        if value == Value::Bool(true) {
-                            values[index / 64] |= 1 << (index % 64);
-                        }
-                    }
-                    sections.push((SectionKind::ColumnValues, c, bytes_of(&values)));
-                }
-                PropertyKind::String => {
-                    let mut strings: Vec<Option<String>> = vec![None; n];
-                    for (index, value) in at {
-                        if let Value::String(s) = value {
-                            strings[index] = Some(s);
-                        }
-                    }
-                    let mut offsets = Vec::with_capacity(n + 1);
-                    let mut bytes = Vec::new();
-                    offsets.push(0u64);
-                    for s in strings {
-                        if let Some(s) = s {
-                            bytes.extend_from_slice(s.as_bytes());
-                        }
-                        offsets.push(bytes.len() as u64);
-                    }
-                    sections.push((SectionKind::ColumnStringOffsets, c, bytes_of(&offsets)));
-                    sections.push((SectionKind::ColumnStringBytes, c, bytes));
-                }
-            }
-            sections.push((SectionKind::ColumnPresent, c, bytes_of(&present)));
-            columns.push(ColumnSpec {
-                key: column.key,
-                kind: column.kind,
-                labels: column.labels,
-            });
-        }
-
-        // Bloom filter over node ids: 1% false positives.
-        let bloom = BloomFilter::with_false_pos(0.01)
-            .seed(&BLOOM_SEED)
-            .expected_items(n.max(1));
-        let mut bloom = bloom;
-        for id in &ids {
-            bloom.insert(id);
-        }
-        sections.push((SectionKind::Bloom, 0, bytes_of(bloom.as_slice())));
-
-        let header = Header {
+        Ok(Header {
             created_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
@@ -447,15 +420,100 @@ impl SnapshotBuilder {
             relationship_count: m as u64,
             labels: self.labels.names,
             relationship_types: self.types.names,
-            columns,
+            columns: specs,
             node_ids: node_layout,
             relationship_ids: rel_layout,
             label_words: words as u32,
-            bloom_hashes: bloom.num_hashes(),
+            bloom_hashes,
             sections: Vec::new(),
-        };
-        Ok(Built { header, sections })
+        })
     }
+}
+
+fn range(start: u32, len: u32) -> Range<usize> {
+    start as usize..start as usize + len as usize
+}
+
+/// Offsets, neighbours and types of one direction, from relationships sorted by `node`.
+fn write_adjacency(
+    out: &mut SectionWriter,
+    dir: Direction,
+    rels: &[PendingRel],
+    n: usize,
+    node: impl Fn(&PendingRel) -> u64,
+    neighbor: impl Fn(&PendingRel) -> u64,
+) -> io::Result<()> {
+    let item = dir as u32;
+    let mut offsets = vec![0u32; n + 1];
+    for r in rels {
+        offsets[node(r) as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    out.section(SectionKind::Offsets, item, &offsets)?;
+    drop(offsets);
+    out.section_iter(
+        SectionKind::Neighbors,
+        item,
+        rels.iter().map(|r| neighbor(r) as u32),
+    )?;
+    out.section_iter(SectionKind::EdgeTypes, item, rels.iter().map(|r| r.kind))
+}
+
+fn write_column(
+    out: &mut SectionWriter,
+    c: u32,
+    kind: PropertyKind,
+    values: Vec<(u64, Value)>,
+    n: usize,
+    index_of: &dyn Fn(u64) -> Option<u32>,
+) -> io::Result<()> {
+    let mut present = vec![0u64; n.div_ceil(64)];
+    let mut at = Vec::with_capacity(values.len());
+    for (id, value) in values {
+        let index = index_of(id).expect("every valued node was added") as usize;
+        present[index / 64] |= 1 << (index % 64);
+        at.push((index, value));
+    }
+    match kind {
+        PropertyKind::Int | PropertyKind::Float => {
+            let mut words = vec![0u64; n];
+            for (index, value) in at {
+                words[index] = match value {
+                    Value::Int(v) => v as u64,
+                    Value::Float(v) => v.to_bits(),
+                    _ => unreachable!("checked in add_node"),
+                };
+            }
+            out.section(SectionKind::ColumnValues, c, &words)?;
+        }
+        PropertyKind::Bool => {
+            let mut bits = vec![0u64; n.div_ceil(64)];
+            for (index, value) in at {
+                if value == Value::Bool(true) {
+                    bits[index / 64] |= 1 << (index % 64);
+                }
+            }
+            out.section(SectionKind::ColumnValues, c, &bits)?;
+        }
+        PropertyKind::String => {
+            at.sort_unstable_by_key(|(index, _)| *index);
+            let mut offsets = Vec::with_capacity(n + 1);
+            let mut bytes = Vec::new();
+            offsets.push(0u64);
+            let mut next = at.into_iter().peekable();
+            for index in 0..n {
+                if let Some((_, Value::String(s))) = next.next_if(|(i, _)| *i == index) {
+                    bytes.extend_from_slice(s.as_bytes());
+                }
+                offsets.push(bytes.len() as u64);
+            }
+            out.section(SectionKind::ColumnStringOffsets, c, &offsets)?;
+            out.section(SectionKind::ColumnStringBytes, c, &bytes)?;
+        }
+    }
+    out.section(SectionKind::ColumnPresent, c, &present)
 }
 
 /// What [`SnapshotBuilder::write`] wrote.
@@ -471,13 +529,8 @@ pub struct WriteSummary {
     pub relationships: u64,
 }
 
-struct Built {
-    header: Header,
-    sections: Vec<(SectionKind, u32, Vec<u8>)>,
-}
-
-/// The id layout of sorted ids: dense when they are consecutive, 32-bit offsets when they span
-/// less than 2^32, full otherwise.
+/// The id layout of sorted node ids: dense when they are consecutive, 32-bit offsets when they
+/// span less than 2^32, full otherwise.
 fn id_layout(sorted: &[u64], allow_dense: bool) -> IdLayout {
     let (Some(&first), Some(&last)) = (sorted.first(), sorted.last()) else {
         return IdLayout::Dense { base: 0 };
@@ -491,78 +544,140 @@ fn id_layout(sorted: &[u64], allow_dense: bool) -> IdLayout {
     }
 }
 
-fn prefix_sum(counts: &mut [u32]) {
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
+/// Appends sections to a temporary file next to the target, hashing them on the way, then
+/// writes the header and the preamble and renames the file into place.
+struct SectionWriter {
+    out: BufWriter<NamedTempFile>,
+    at: u64,
+    entries: Vec<SectionEntry>,
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+impl SectionWriter {
+    fn create(path: &Path) -> io::Result<SectionWriter> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| io::Error::other("the path has no file name"))?;
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        prefix.push(".");
+        let tmp = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".tmp")
+            .tempfile_in(&dir)?;
+        let mut out = BufWriter::with_capacity(1 << 20, tmp);
+        // The preamble is written last: until then the file cannot open as a snapshot.
+        out.write_all(&[0u8; PREAMBLE_LEN])?;
+        Ok(SectionWriter {
+            out,
+            at: PREAMBLE_LEN as u64,
+            entries: Vec::new(),
+            dir,
+            target: path.to_path_buf(),
+        })
     }
-}
 
-fn bytes_of<T: bytemuck::Pod>(values: &[T]) -> Vec<u8> {
-    bytemuck::cast_slice(values).to_vec()
-}
+    fn pad(&mut self) -> io::Result<()> {
+        let pad = self.at.next_multiple_of(SECTION_ALIGN as u64) - self.at;
+        self.out.write_all(&[0u8; SECTION_ALIGN][..pad as usize])?;
+        self.at += pad;
+        Ok(())
+    }
 
-fn write_atomically(path: &Path, built: &Built) -> io::Result<WriteSummary> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::other("the path has no file name"))?;
-    let mut prefix = std::ffi::OsString::from(".");
-    prefix.push(name);
-    prefix.push(".");
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .tempfile_in(&dir)?;
-    let mut out = BufWriter::with_capacity(1 << 20, tmp);
-    out.write_all(&[0u8; PREAMBLE_LEN])?;
-    let mut at = PREAMBLE_LEN as u64;
-    let mut header = built.header.clone();
-    for (kind, item, bytes) in &built.sections {
-        let pad = at.next_multiple_of(SECTION_ALIGN as u64) - at;
-        out.write_all(&vec![0u8; pad as usize])?;
-        at += pad;
-        out.write_all(bytes)?;
-        header.sections.push(SectionEntry {
-            kind: *kind,
-            item: *item,
-            offset: at,
+    fn section<T: bytemuck::Pod>(
+        &mut self,
+        kind: SectionKind,
+        item: u32,
+        values: &[T],
+    ) -> io::Result<()> {
+        let bytes: &[u8] = bytemuck::cast_slice(values);
+        self.pad()?;
+        self.out.write_all(bytes)?;
+        self.entries.push(SectionEntry {
+            kind,
+            item,
+            offset: self.at,
             len: bytes.len() as u64,
             hash: format::hash(bytes),
         });
-        at += bytes.len() as u64;
+        self.at += bytes.len() as u64;
+        Ok(())
     }
-    let pad = at.next_multiple_of(SECTION_ALIGN as u64) - at;
-    out.write_all(&vec![0u8; pad as usize])?;
-    at += pad;
-    let header_bytes = bincode::encode_to_vec(&header, format::bincode_config())
-        .map_err(|e| io::Error::other(format!("encoding the header: {e}")))?;
-    out.write_all(&header_bytes)?;
-    let file_len = at + header_bytes.len() as u64;
-    let preamble = Preamble {
-        version: FORMAT_VERSION,
-        min_reader: FORMAT_VERSION,
-        header_offset: at,
-        header_len: header_bytes.len() as u64,
-        header_hash: format::hash(&header_bytes),
-        file_len,
-    };
-    let mut tmp = out.into_inner().map_err(|e| e.into_error())?;
-    tmp.as_file_mut().seek(SeekFrom::Start(0))?;
-    tmp.as_file_mut().write_all(&preamble.encode())?;
-    // tempfile creates 0600 files; a snapshot is meant to be mapped by other processes too.
-    tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    File::open(&dir)?.sync_all()?;
-    Ok(WriteSummary {
-        path: path.to_path_buf(),
-        bytes: file_len,
-        nodes: built.header.node_count,
-        relationships: built.header.relationship_count,
-    })
+
+    /// A section made on the fly, in chunks, without materialising it.
+    fn section_iter<T: bytemuck::Pod>(
+        &mut self,
+        kind: SectionKind,
+        item: u32,
+        values: impl Iterator<Item = T>,
+    ) -> io::Result<()> {
+        self.pad()?;
+        let offset = self.at;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut chunk: Vec<T> = Vec::with_capacity(1 << 16);
+        let mut flush =
+            |chunk: &mut Vec<T>, out: &mut BufWriter<NamedTempFile>| -> io::Result<u64> {
+                let bytes: &[u8] = bytemuck::cast_slice(chunk);
+                hasher.update(bytes);
+                out.write_all(bytes)?;
+                let len = bytes.len() as u64;
+                chunk.clear();
+                Ok(len)
+            };
+        let mut len = 0;
+        for value in values {
+            chunk.push(value);
+            if chunk.len() == chunk.capacity() {
+                len += flush(&mut chunk, &mut self.out)?;
+            }
+        }
+        len += flush(&mut chunk, &mut self.out)?;
+        self.entries.push(SectionEntry {
+            kind,
+            item,
+            offset,
+            len,
+            hash: hasher.digest(),
+        });
+        self.at += len;
+        Ok(())
+    }
+
+    fn finish(mut self, mut header: Header, path: &Path) -> io::Result<WriteSummary> {
+        self.pad()?;
+        header.sections = std::mem::take(&mut self.entries);
+        let header_bytes = bincode::encode_to_vec(&header, format::bincode_config())
+            .map_err(|e| io::Error::other(format!("encoding the header: {e}")))?;
+        self.out.write_all(&header_bytes)?;
+        let file_len = self.at + header_bytes.len() as u64;
+        let preamble = Preamble {
+            version: FORMAT_VERSION,
+            min_reader: FORMAT_VERSION,
+            header_offset: self.at,
+            header_len: header_bytes.len() as u64,
+            header_hash: format::hash(&header_bytes),
+            file_len,
+        };
+        let mut tmp = self.out.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file_mut().seek(SeekFrom::Start(0))?;
+        tmp.as_file_mut().write_all(&preamble.encode())?;
+        // tempfile creates 0600 files; a snapshot is meant to be mapped by other processes too.
+        tmp.as_file()
+            .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        // Make the rename itself durable.
+        File::open(&self.dir)?.sync_all()?;
+        Ok(WriteSummary {
+            path: path.to_path_buf(),
+            bytes: file_len,
+            nodes: header.node_count,
+            relationships: header.relationship_count,
+        })
+    }
 }

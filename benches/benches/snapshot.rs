@@ -1,0 +1,124 @@
+//! Snapshot hot paths: open time against file size, and ns per label check, per neighbour and per
+//! property read. Graph files are generated once into target/bench-data and reused.
+//!
+//! cargo bench -p neotrav-benches --bench snapshot
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use neotrav_benches::synthetic::{Rng, write_graph};
+use neotrav_snapshot::{Direction, Snapshot};
+
+/// (name, nodes, relationships): about 100 MiB, 1 GiB and 3 GiB files; the last has the counts
+/// of the full Discogs graph (34M nodes, 134M relationships) and takes about a minute and 5.5 GiB
+/// of memory to generate the first time.
+const SIZES: [(&str, u64, u64); 3] = [
+    ("100MiB", 1_000_000, 5_000_000),
+    ("1GiB", 10_000_000, 52_000_000),
+    ("3GiB", 34_000_000, 134_000_000),
+];
+
+fn graph(name: &str, nodes: u64, rels: u64) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("synthetic-{name}.snap"));
+    if Snapshot::open(&path).is_err() {
+        eprintln!("generating {}", path.display());
+        write_graph(&path, nodes, rels, 7).unwrap();
+    }
+    path
+}
+
+fn open(c: &mut Criterion) {
+    let mut group = c.benchmark_group("open");
+    for (name, nodes, rels) in SIZES {
+        let path = graph(name, nodes, rels);
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{name} ({bytes} bytes)")),
+            &path,
+            |b, path| {
+                b.iter(|| black_box(Snapshot::open(path).unwrap()));
+            },
+        );
+    }
+    group.finish();
+}
+
+fn reads(c: &mut Criterion) {
+    let (name, nodes, rels) = SIZES[0];
+    let snap = Snapshot::open(graph(name, nodes, rels)).unwrap();
+    let view = snap.view();
+    let mut rng = Rng::new(11);
+    let sample: Vec<u32> = (0..4096).map(|_| rng.below(nodes) as u32).collect();
+    let label_a = snap.label_code("A").unwrap();
+    let knows = snap.type_code("KNOWS").unwrap();
+    let rank = snap.column("A", "rank").unwrap();
+    let edges_in_sample: u64 = sample
+        .iter()
+        .map(|&n| view.edges(n, Direction::Outgoing).len() as u64)
+        .sum();
+
+    let mut group = c.benchmark_group("reads");
+    group.throughput(Throughput::Elements(sample.len() as u64));
+    group.bench_function("has_label", |b| {
+        b.iter(|| {
+            sample
+                .iter()
+                .filter(|&&n| view.has_label(n, label_a))
+                .count()
+        })
+    });
+    group.bench_function("node_index (dense ids)", |b| {
+        b.iter(|| {
+            sample
+                .iter()
+                .filter_map(|&n| view.node_index(u64::from(n)))
+                .count()
+        })
+    });
+    group.bench_function("int property", |b| {
+        b.iter(|| sample.iter().filter_map(|&n| rank.int(n)).sum::<i64>())
+    });
+    group.bench_function("edges_of_type (lookup only)", |b| {
+        b.iter(|| {
+            sample
+                .iter()
+                .map(|&n| view.edges(n, Direction::Outgoing).of_type(knows).len())
+                .sum::<usize>()
+        })
+    });
+    group.throughput(Throughput::Elements(edges_in_sample));
+    group.bench_function("neighbour iteration (per edge)", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for &n in &sample {
+                for &m in view.edges(n, Direction::Outgoing).neighbors {
+                    sum += u64::from(m);
+                }
+            }
+            sum
+        })
+    });
+    group.bench_function("neighbour iteration + label check (per edge)", |b| {
+        b.iter(|| {
+            let mut hits = 0u64;
+            for &n in &sample {
+                for &m in view.edges(n, Direction::Outgoing).neighbors {
+                    hits += u64::from(view.has_label(m, label_a));
+                }
+            }
+            hits
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = open, reads
+}
+criterion_main!(benches);
