@@ -211,25 +211,19 @@ async fn wipe(graph: &Graph) -> Result<(), neo4rs::Error> {
             "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
         ))
         .await?;
-    for row in rows(graph, query("SHOW CONSTRAINTS YIELD name RETURN name")).await? {
-        let name: String = row.get("name")?;
-        graph
-            .run(query(&format!(
-                "DROP CONSTRAINT {} IF EXISTS",
-                escape_name(&name)
-            )))
-            .await?;
-    }
-    let indexes = query("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name");
-    for row in rows(graph, indexes).await? {
-        let name: String = row.get("name")?;
-        graph
-            .run(query(&format!(
-                "DROP INDEX {} IF EXISTS",
-                escape_name(&name)
-            )))
-            .await?;
-    }
+    // Constraints first: dropping one also drops the index behind it.
+    drop_all(
+        graph,
+        "CONSTRAINT",
+        "SHOW CONSTRAINTS YIELD name RETURN name",
+    )
+    .await?;
+    drop_all(
+        graph,
+        "INDEX",
+        "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name",
+    )
+    .await?;
     // Pulled, not run: Neo4j skips a read-only query whose result is discarded.
     rows(
         graph,
@@ -240,6 +234,16 @@ async fn wipe(graph: &Graph) -> Result<(), neo4rs::Error> {
         ),
     )
     .await?;
+    Ok(())
+}
+
+/// Drops every schema object of `kind` (`CONSTRAINT` or `INDEX`) that `listing` names.
+async fn drop_all(graph: &Graph, kind: &str, listing: &str) -> Result<(), neo4rs::Error> {
+    for row in rows(graph, query(listing)).await? {
+        let name: String = row.get("name")?;
+        let drop = format!("DROP {kind} {} IF EXISTS", escape_name(&name));
+        graph.run(query(&drop)).await?;
+    }
     Ok(())
 }
 
