@@ -189,8 +189,7 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         Some(Column {
             kind: spec.kind,
             label,
-            label_words: self.header.label_words as usize,
-            label_masks: cast(&b[self.layout.label_masks.clone()]),
+            view: self.view(),
             values: &b[l.values.clone()],
             present: cast(&b[l.present.clone()]),
             string_bytes: &b[l.string_bytes.clone()],
@@ -484,31 +483,21 @@ impl<'a> View<'a> {
             (Some(&a), Some(&b)) if a <= b => a as usize..b as usize,
             _ => 0..0,
         };
-        let neighbors = self.neighbors[d].get(range.clone()).unwrap_or(&[]);
-        let types = self.edge_types[d].get(range.clone()).unwrap_or(&[]);
+        // Open checked that neighbours, types and incoming relationship indices all hold
+        // exactly m entries, so one bounds check covers the three.
+        let range = if range.end <= self.neighbors[d].len() {
+            range
+        } else {
+            0..0
+        };
         let rels = match dir {
             Direction::Outgoing => EdgeRels::Consecutive(range.start as u32),
-            Direction::Incoming => {
-                EdgeRels::Stored(self.in_relationships.get(range).unwrap_or(&[]))
-            }
-        };
-        // Consistent lengths even on a corrupt file.
-        let len = neighbors.len().min(types.len());
-        let rels = match rels {
-            EdgeRels::Stored(r) if r.len() < len => EdgeRels::Stored(&[]),
-            other => other,
-        };
-        let len = match rels {
-            EdgeRels::Stored(r) => len.min(r.len()),
-            EdgeRels::Consecutive(_) => len,
+            Direction::Incoming => EdgeRels::Stored(&self.in_relationships[range.clone()]),
         };
         Edges {
-            neighbors: &neighbors[..len],
-            types: &types[..len],
-            rels: match rels {
-                EdgeRels::Stored(r) => EdgeRels::Stored(&r[..len]),
-                other => other,
-            },
+            neighbors: &self.neighbors[d][range.clone()],
+            types: &self.edge_types[d][range],
+            rels,
         }
     }
 
@@ -531,8 +520,7 @@ impl<'a> View<'a> {
 pub struct Column<'a> {
     kind: PropertyKind,
     label: u32,
-    label_words: usize,
-    label_masks: &'a [u64],
+    view: View<'a>,
     values: &'a [u8],
     present: &'a [u64],
     string_bytes: &'a [u8],
@@ -546,11 +534,7 @@ impl<'a> Column<'a> {
 
     fn present(&self, index: u32) -> bool {
         let i = index as usize;
-        let has_label = self
-            .label_masks
-            .get(i * self.label_words + self.label as usize / 64)
-            .is_some_and(|w| w >> (self.label % 64) & 1 == 1);
-        has_label
+        self.view.has_label(index, self.label)
             && self
                 .present
                 .get(i / 64)
