@@ -7,10 +7,13 @@
 //!   process, started on first use on a free port and gone when the process ends, and a clean
 //!   graph for each test that needs one.
 //!
-//! The dataset generators (the article's tree, the Discogs-shaped graph, random graphs) and their
-//! loaders will live here too.
+//! - [`generate`]: deterministic generators of the article's tree, a Discogs-shaped music graph
+//!   and random graphs; [`load`] writes one into Neo4j, [`to_snapshot`] straight into a snapshot.
 
 #![forbid(unsafe_code)]
 
 pub mod bundled;
+pub mod generate;
+pub mod load;
 pub mod testkit;
+pub mod to_snapshot;

@@ -20,7 +20,11 @@
 compile_error!("neotrav snapshots are read in place and are little-endian");
 
 mod builder;
+#[cfg(feature = "export")]
+pub mod cypher;
 mod error;
+#[cfg(feature = "export")]
+pub mod export;
 pub mod format;
 mod reader;
 mod summary;

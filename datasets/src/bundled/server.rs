@@ -282,6 +282,8 @@ pub fn connect(uri: &str, user: &str, password: &Password) -> Result<Graph, Bund
         .uri(uri)
         .user(user)
         .password(password.expose())
+        // Also the read timeout (30 s by default): loads and wipes in tests can take longer.
+        .connection_timeout(Duration::from_secs(600))
         .build()
         .map_err(|e| BundleError::Query {
             uri: uri.to_string(),

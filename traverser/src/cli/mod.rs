@@ -7,7 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connection;
+mod dataset;
+mod export;
 mod neo4j;
+mod progress;
 mod snapshot;
 
 /// neotrav: fast, checked graph traversals over a Neo4j database.
@@ -32,6 +36,12 @@ enum Command {
     /// Run the bundled real Neo4j 5.26 (Community, with APOC core and Open GDS) on loopback.
     #[command(subcommand)]
     Neo4j(neo4j::Neo4jCommand),
+    /// Generate the datasets (the article's tree, a Discogs-shaped graph, random graphs) into
+    /// Neo4j or straight into a snapshot.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Export a live Neo4j graph into a snapshot file.
+    Export(export::ExportArgs),
     /// Inspect and verify snapshot files.
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
@@ -64,6 +74,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Neo4j(cmd) => neo4j::run(cmd).await,
+            Command::Export(args) => export::run(args).await,
+            Command::Dataset(cmd) => dataset::run(cmd).await,
             Command::Snapshot(cmd) => snapshot::run(cmd),
         }
     });
