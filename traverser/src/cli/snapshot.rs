@@ -68,12 +68,17 @@ pub(super) fn run(command: SnapshotCommand) -> Result<ExitCode> {
 
 fn print_summary(file: &std::path::Path, s: &Summary) {
     println!("{} (format version {})", file.display(), s.format_version);
+    let database = if s.source_database.is_empty() {
+        "(default database)"
+    } else {
+        s.source_database.as_str()
+    };
     let source = if s.source_address.is_empty() {
         "(generated)".to_string()
     } else {
         format!(
-            "{} database {} (Neo4j {})",
-            s.source_address, s.source_database, s.neo4j_version
+            "{} {database} (Neo4j {})",
+            s.source_address, s.neo4j_version
         )
     };
     println!("  source:        {source}");
@@ -82,11 +87,15 @@ fn print_summary(file: &std::path::Path, s: &Summary) {
     }
     match s.watermark_tx {
         Some(tx) => println!("  watermark:     transaction {tx} ({})", s.watermark_note),
+        None if !s.watermark_note.is_empty() => {
+            println!("  watermark:     no transaction id ({})", s.watermark_note)
+        }
         None => println!("  watermark:     unknown"),
     }
+    let created = std::time::UNIX_EPOCH + std::time::Duration::from_millis(s.created_unix_ms);
     println!(
-        "  created:       {} ms since the Unix epoch",
-        s.created_unix_ms
+        "  created:       {}",
+        humantime::format_rfc3339_seconds(created)
     );
     println!("  nodes:         {}", s.nodes);
     println!("  relationships: {}", s.relationships);
