@@ -316,15 +316,12 @@ struct Plan {
 
 impl Plan {
     async fn new(graph: &Graph, options: &ExportOptions) -> Result<Plan, ExportError> {
-        let version = rows(
+        let version: String = value(
             graph,
-            query("CALL dbms.components() YIELD versions RETURN versions[0] AS v"),
-            true,
+            "CALL dbms.components() YIELD versions RETURN versions[0] AS v",
+            "the Neo4j version",
         )
-        .await
-        .map_err(neo("the Neo4j version"))?
-        .first()
-        .and_then(|row| row.get::<String>("v").ok())
+        .await?
         .unwrap_or_default();
         let labels = names(graph, "CALL db.labels() YIELD label RETURN label AS name").await?;
         let types = names(
@@ -411,15 +408,15 @@ impl Plan {
         );
         let where_nodes = node_filter.strip_prefix(" AND ").unwrap_or_default();
         let count_nodes = if where_nodes.is_empty() {
-            "MATCH (n) RETURN count(n) AS c".to_string()
+            "MATCH (n) RETURN count(n) AS v".to_string()
         } else {
-            format!("MATCH (n) WHERE {where_nodes} RETURN count(n) AS c")
+            format!("MATCH (n) WHERE {where_nodes} RETURN count(n) AS v")
         };
         let where_rels = rel_filter.strip_prefix(" AND ").unwrap_or_default();
         let count_rels = if where_rels.is_empty() {
-            format!("MATCH ()-[r{type_pattern}]->() RETURN count(r) AS c")
+            format!("MATCH ()-[r{type_pattern}]->() RETURN count(r) AS v")
         } else {
-            format!("MATCH (a)-[r{type_pattern}]->(b) WHERE {where_rels} RETURN count(r) AS c")
+            format!("MATCH (a)-[r{type_pattern}]->(b) WHERE {where_rels} RETURN count(r) AS v")
         };
         let type_codes = types
             .iter()
@@ -454,15 +451,12 @@ impl Plan {
         progress: &dyn Progress,
     ) -> Result<(u64, u64), ExportError> {
         let (nodes_before, rels_before) = self.counts(graph).await?;
-        let max_id = rows(
+        let max_id: i64 = value(
             graph,
-            query("MATCH (n) RETURN coalesce(max(id(n)), -1) AS m"),
-            true,
+            "MATCH (n) RETURN coalesce(max(id(n)), -1) AS v",
+            "the highest node id",
         )
-        .await
-        .map_err(neo("the highest node id"))?
-        .first()
-        .and_then(|row| row.get::<i64>("m").ok())
+        .await?
         .unwrap_or(-1);
         let page = options.page_size.max(1) as i64;
         let pages: Vec<(bool, i64)> = (0..=max_id)
@@ -587,16 +581,26 @@ async fn names(graph: &Graph, q: &str) -> Result<Vec<String>, ExportError> {
     Ok(names)
 }
 
-async fn count(graph: &Graph, q: &str, what: &str) -> Result<u64, ExportError> {
+/// The column `v` of the first row of a read-only query, if there is a row.
+async fn value<T: for<'de> serde::Deserialize<'de>>(
+    graph: &Graph,
+    q: &str,
+    what: &str,
+) -> Result<Option<T>, ExportError> {
     let got = rows(graph, query(q), true).await.map_err(neo(what))?;
-    let c: i64 = got
-        .first()
+    got.first()
+        .map(|row| row.get::<T>("v"))
+        .transpose()
+        .map_err(de(what))
+}
+
+async fn count(graph: &Graph, q: &str, what: &str) -> Result<u64, ExportError> {
+    let c: i64 = value(graph, q, what)
+        .await?
         .ok_or_else(|| ExportError::Neo4j {
             what: what.to_string(),
             source: neo4rs::Error::NoMoreRows,
-        })?
-        .get("c")
-        .map_err(de(what))?;
+        })?;
     Ok(c.max(0) as u64)
 }
 
