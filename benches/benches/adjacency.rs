@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use neotrav_benches::synthetic::{Rng, write_graph};
+use neotrav_benches::synthetic::{Rng, cached};
 use neotrav_snapshot::{Direction, Snapshot, View};
 use roaring::{MultiOps, RoaringBitmap};
 
@@ -41,14 +41,7 @@ const BATCH: usize = 4096;
 
 fn graph_path() -> PathBuf {
     let (name, nodes, rels) = GRAPH;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("synthetic-{name}.snap"));
-    if Snapshot::open(&path).is_err() {
-        eprintln!("generating {}", path.display());
-        write_graph(&path, nodes, rels, 7).unwrap();
-    }
-    path
+    cached(name, nodes, rels)
 }
 
 /// `len` distinct random values below `universe`, sorted: a hub's neighbour list as one

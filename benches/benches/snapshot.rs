@@ -4,11 +4,10 @@
 //! cargo bench -p neotrav-benches --bench snapshot
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use neotrav_benches::synthetic::{Rng, write_graph};
+use neotrav_benches::synthetic::{Rng, cached};
 use neotrav_snapshot::{Direction, Snapshot};
 
 /// (name, nodes, relationships): about 100 MiB, 1 GiB and 3 GiB files; the last has the counts
@@ -20,21 +19,10 @@ const SIZES: [(&str, u64, u64); 3] = [
     ("3GiB", 34_000_000, 134_000_000),
 ];
 
-fn graph(name: &str, nodes: u64, rels: u64) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("synthetic-{name}.snap"));
-    if Snapshot::open(&path).is_err() {
-        eprintln!("generating {}", path.display());
-        write_graph(&path, nodes, rels, 7).unwrap();
-    }
-    path
-}
-
 fn open(c: &mut Criterion) {
     let mut group = c.benchmark_group("open");
     for (name, nodes, rels) in SIZES {
-        let path = graph(name, nodes, rels);
+        let path = cached(name, nodes, rels);
         let bytes = std::fs::metadata(&path).unwrap().len();
         group.bench_with_input(
             BenchmarkId::from_parameter(format!("{name} ({bytes} bytes)")),
@@ -49,7 +37,7 @@ fn open(c: &mut Criterion) {
 
 fn reads(c: &mut Criterion) {
     let (name, nodes, rels) = SIZES[0];
-    let snap = Snapshot::open(graph(name, nodes, rels)).unwrap();
+    let snap = Snapshot::open(cached(name, nodes, rels)).unwrap();
     let view = snap.view();
     let mut rng = Rng::new(11);
     let sample: Vec<u32> = (0..4096).map(|_| rng.below(nodes) as u32).collect();

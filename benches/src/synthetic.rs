@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use neotrav_snapshot::{BuildError, PropertyKind, SnapshotBuilder, Value, WriteSummary};
+use std::path::PathBuf;
+
+use neotrav_snapshot::{BuildError, PropertyKind, Snapshot, SnapshotBuilder, Value, WriteSummary};
 
 /// A small, fast pseudo-random generator (xorshift64*), so graphs do not depend on a crate's
 /// stream staying the same across versions.
@@ -60,4 +62,22 @@ pub fn write_graph(
         b.add_relationship(id, TYPES[rng.below(4) as usize], start, end)?;
     }
     b.write(path)
+}
+
+/// The synthetic graph `synthetic-{name}.snap` in `target/bench-data`, written with seed 7 the
+/// first time it is asked for (or when the cached file does not open), then reused by every
+/// benchmark that names it.
+///
+/// # Panics
+///
+/// When the folder or the file cannot be written: a benchmark cannot run without its graph.
+pub fn cached(name: &str, nodes: u64, relationships: u64) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join(format!("synthetic-{name}.snap"));
+    if Snapshot::open(&path).is_err() {
+        eprintln!("generating {}", path.display());
+        write_graph(&path, nodes, relationships, 7).expect("write the benchmark graph");
+    }
+    path
 }
