@@ -1,5 +1,9 @@
-//! The wire types of the neotrav sidecar's HTTP API and a typed async client for it.
+//! The wire types of the neotrav sidecar's HTTP API ([`wire`]) and, later, a typed async client
+//! for it.
 //!
-//! Nothing is implemented yet: the sidecar does not exist. `../shared/DESIGN.md` is the plan.
+//! The traversal engine (`neotrav-traverser`) takes these same types in-process, so a request
+//! means the same thing over HTTP, in a batch job and on the command line.
 
 #![forbid(unsafe_code)]
+
+pub mod wire;
