@@ -1,0 +1,433 @@
+//! The traversal engine: APOC path-expander traversals, shortest paths and aggregations on a
+//! snapshot.
+//!
+//! [`Engine`] holds an opened snapshot and answers [`TraverseRequest`]s and
+//! [`ShortestPathRequest`]s. A request is compiled into a [`plan::Plan`] (names to codes,
+//! filters to bit sets; every mistake a [`RequestError`] naming the field), then walked by
+//! [`walk::Walk`] over a [`graph::Graph`]: the snapshot alone ([`graph::SnapshotGraph`]), or the
+//! snapshot with misses read from Neo4j ([`fresh::FreshGraph`]).
+//!
+//! `traverser/README.md` states the semantics and every known difference from APOC.
+
+use std::fmt;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+use neotrav_client::wire::{
+    Answer, Consistency, Groups, NodeSelector, Path, ReturnForm, Scalar, ShortestPathRequest,
+    ShortestPathResponse, Stats, TraverseRequest, TraverseResponse, Uniqueness, Watermark,
+};
+use neotrav_snapshot::{Column, Snapshot};
+
+pub mod filter;
+pub mod graph;
+pub mod plan;
+pub mod shortest;
+pub mod walk;
+
+use graph::{Graph, Prop, SnapshotGraph, column_value};
+use plan::{KeySlot, Limits, Plan};
+use walk::{Bits, Exceeded, Found, Resolve, Walk, with_scratch};
+
+/// A request that cannot be run as given: the field and what is wrong with it (HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    /// The request key at fault (`relationshipFilter`, `where[1].value`, ...).
+    pub field: String,
+    /// What is wrong, and what to do.
+    pub message: String,
+}
+
+impl RequestError {
+    /// A new error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> RequestError {
+        RequestError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request is malformed (HTTP 400).
+    #[error("bad request: {0}")]
+    Request(#[from] RequestError),
+    /// A start (or end) node is not in the snapshot, or not in Neo4j (HTTP 404).
+    #[error(
+        "node {0} is not in the snapshot{hint}",
+        hint = ". Ask with \"consistency\": \"fresh\" to read nodes created since the export"
+    )]
+    UnknownNode(u64),
+    /// A budget was exceeded and the request asked for an error (HTTP 422).
+    #[error("{}", budget_message(.0))]
+    Budget(Exceeded),
+    /// Reading misses from Neo4j failed (HTTP 503).
+    #[error("reading misses from Neo4j failed: {0}")]
+    Neo4j(String),
+    /// `consistency: fresh` without a Neo4j connection (HTTP 503).
+    #[error(
+        "\"consistency\": \"fresh\" needs a Neo4j connection, and this engine has none; ask with \"consistency\": \"snapshot\""
+    )]
+    NoNeo4j,
+}
+
+fn budget_message(e: &Exceeded) -> String {
+    match e {
+        Exceeded::Visited(n) => format!(
+            "the traversal visited more than {n} nodes (budget.maxVisited): narrow it, raise the budget, or ask for \"onExceed\": \"partial\""
+        ),
+        Exceeded::Deadline(ms) => format!(
+            "the traversal ran past its {ms} ms deadline (budget.deadlineMs): narrow it, raise the budget, or ask for \"onExceed\": \"partial\""
+        ),
+    }
+}
+
+/// The traversal engine over one snapshot.
+pub struct Engine<D = memmap2::Mmap> {
+    snapshot: Snapshot<D>,
+    limits: Limits,
+    watermark: Watermark,
+}
+
+impl<D: AsRef<[u8]>> Engine<D> {
+    /// An engine answering from `snapshot`, with default limits.
+    pub fn new(snapshot: Snapshot<D>) -> Engine<D> {
+        let h = snapshot.header();
+        let watermark = Watermark {
+            last_committed_tx: h.watermark.last_committed_tx,
+            created: humantime::format_rfc3339_millis(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(h.created_unix_ms),
+            )
+            .to_string(),
+            note: h.watermark.note.clone(),
+        };
+        Engine {
+            snapshot,
+            limits: Limits::default(),
+            watermark,
+        }
+    }
+
+    /// Sets the server's limits (defaults and ceilings of every budget).
+    pub fn with_limits(mut self, limits: Limits) -> Engine<D> {
+        self.limits = limits;
+        self
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &Snapshot<D> {
+        &self.snapshot
+    }
+
+    /// The snapshot's watermark, as responses report it.
+    pub fn watermark(&self) -> &Watermark {
+        &self.watermark
+    }
+
+    /// The snapshot graph, with the columns of `keys`.
+    pub(crate) fn snapshot_graph(&self, keys: &[KeySlot]) -> SnapshotGraph<'_> {
+        let header = self.snapshot.header();
+        let columns = keys
+            .iter()
+            .map(|k| match &k.label {
+                Some(l) => self.snapshot.column(l, &k.key).into_iter().collect(),
+                None => header
+                    .columns
+                    .iter()
+                    .filter(|c| c.key == k.key)
+                    .flat_map(|c| c.labels.iter())
+                    .filter_map(|&l| header.labels.get(l as usize))
+                    .filter_map(|l| self.snapshot.column(l, &k.key))
+                    .collect(),
+            })
+            .collect();
+        SnapshotGraph {
+            view: self.snapshot.view(),
+            columns,
+        }
+    }
+
+    /// Answers a traversal request from the snapshot alone. A `fresh` request fails with
+    /// [`EngineError::NoNeo4j`]; see [`Engine::traverse_fresh`].
+    pub fn traverse(&self, req: &TraverseRequest) -> Result<TraverseResponse, EngineError> {
+        if req.consistency == Consistency::Fresh {
+            return Err(EngineError::NoNeo4j);
+        }
+        let started = Instant::now();
+        let plan = Plan::compile(req, &self.snapshot, self.limits)?;
+        let mut graph = self.snapshot_graph(&plan.keys);
+        let starts = self.resolve_snapshot_starts(req.start.as_slice(), &graph)?;
+        let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
+        Ok(TraverseResponse {
+            answer,
+            partial,
+            stats: Stats {
+                watermark: self.watermark.clone(),
+                nodes_visited: counters.visited,
+                relationships_visited: counters.relationships,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+                ..Stats::default()
+            },
+        })
+    }
+
+    /// Start nodes as snapshot indices, in request order.
+    fn resolve_snapshot_starts(
+        &self,
+        selectors: &[NodeSelector],
+        graph: &SnapshotGraph<'_>,
+    ) -> Result<Vec<u32>, EngineError> {
+        let mut out = Vec::with_capacity(selectors.len());
+        for (i, s) in selectors.iter().enumerate() {
+            match plan::direct_id(&format!("start[{i}]"), s)? {
+                Some(id) => out.push(
+                    graph
+                        .view
+                        .node_index(id)
+                        .ok_or(EngineError::UnknownNode(id))?,
+                ),
+                None => {
+                    if let NodeSelector::Key { label, key, value } = s {
+                        out.extend(self.lookup(&format!("start[{i}]"), label, key, value)?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The snapshot nodes with `label` whose `key` equals `value`: a scan of the column.
+    pub fn lookup(
+        &self,
+        field: &str,
+        label: &str,
+        key: &str,
+        value: &Scalar,
+    ) -> Result<Vec<u32>, RequestError> {
+        let column: Column<'_> = self.snapshot.column(label, key).ok_or_else(|| {
+            RequestError::new(
+                field,
+                format!(
+                    "the snapshot has no column for {label}.{key}: export it with `neotrav export --properties {label}.{key}`"
+                ),
+            )
+        })?;
+        let n = self.snapshot.view().node_count() as u32;
+        Ok((0..n)
+            .filter(|&i| {
+                column_value(&column, i).and_then(|v| v.compare(value))
+                    == Some(std::cmp::Ordering::Equal)
+            })
+            .collect())
+    }
+
+    /// Answers a shortest-path request from the snapshot alone.
+    pub fn shortest_path(
+        &self,
+        req: &ShortestPathRequest,
+    ) -> Result<ShortestPathResponse, EngineError> {
+        if req.consistency == Consistency::Fresh {
+            return Err(EngineError::NoNeo4j);
+        }
+        let started = Instant::now();
+        let graph = self.snapshot_graph(&[]);
+        let ends = [("from", &req.from), ("to", &req.to)].map(|(field, s)| match s {
+            NodeSelector::Key { label, key, value } => {
+                let found = self.lookup(field, label, key, value)?;
+                match found.as_slice() {
+                    [one] => Ok(*one),
+                    [] => Err(EngineError::Request(RequestError::new(
+                        field,
+                        format!("no {label} node has {key} = {value}"),
+                    ))),
+                    _ => Err(EngineError::Request(RequestError::new(
+                        field,
+                        format!(
+                            "{} {label} nodes have {key} = {value}: name one by id",
+                            found.len()
+                        ),
+                    ))),
+                }
+            }
+            s => {
+                let id = plan::direct_id(field, s)?.unwrap_or(u64::MAX);
+                graph
+                    .view
+                    .node_index(id)
+                    .ok_or(EngineError::UnknownNode(id))
+            }
+        });
+        let [from, to] = ends;
+        let (from, to) = (from?, to?);
+        let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
+        let found = shortest::run(&search, &graph, from, to)?;
+        let paths = found
+            .paths
+            .iter()
+            .map(|(nodes, rels, types)| to_path(&graph, &search.types, nodes, rels, types))
+            .collect();
+        Ok(ShortestPathResponse {
+            length: found.length,
+            paths,
+            partial: found.partial,
+            stats: Stats {
+                watermark: self.watermark.clone(),
+                nodes_visited: found.visited,
+                relationships_visited: found.relationships,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+                ..Stats::default()
+            },
+        })
+    }
+}
+
+impl Engine<memmap2::Mmap> {
+    /// Opens the snapshot file at `path`.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, neotrav_snapshot::Error> {
+        Ok(Engine::new(Snapshot::open(path)?))
+    }
+}
+
+impl Resolve for SnapshotGraph<'_> {
+    #[inline]
+    fn resolve(&mut self, _: &mut dyn Iterator<Item = u32>) -> Result<(), EngineError> {
+        Ok(())
+    }
+}
+
+/// A path in wire form.
+pub(crate) fn to_path<G: Graph>(
+    g: &G,
+    types: &plan::Names,
+    nodes: &[u32],
+    rels: &[u64],
+    type_codes: &[u32],
+) -> Path {
+    Path {
+        nodes: nodes.iter().map(|&n| g.node_id(n)).collect(),
+        relationships: rels.iter().map(|&r| g.relationship_id(r)).collect(),
+        types: type_codes
+            .iter()
+            .map(|&t| types.name(t).to_string())
+            .collect(),
+    }
+}
+
+/// Group-by counts while a walk runs: numbers and booleans by value, strings by text.
+#[derive(Default)]
+struct Grouper {
+    numbers: HashMap<(u8, u64), u64>,
+    strings: HashMap<String, u64>,
+    nulls: u64,
+}
+
+impl Grouper {
+    fn add(&mut self, v: Option<Prop<'_>>) {
+        match v {
+            None => self.nulls += 1,
+            Some(Prop::Int(i)) => *self.numbers.entry((0, i as u64)).or_default() += 1,
+            Some(Prop::Float(x)) => *self.numbers.entry((1, x.to_bits())).or_default() += 1,
+            Some(Prop::Bool(b)) => *self.numbers.entry((2, u64::from(b))).or_default() += 1,
+            Some(Prop::Str(s)) => *self.strings.entry_ref(s).or_default() += 1,
+        }
+    }
+
+    fn finish(self) -> Groups {
+        let mut entries: Vec<(Prop<'_>, u64)> = self
+            .numbers
+            .iter()
+            .map(|(&(kind, bits), &n)| {
+                let v = match kind {
+                    0 => Prop::Int(bits as i64),
+                    1 => Prop::Float(f64::from_bits(bits)),
+                    _ => Prop::Bool(bits == 1),
+                };
+                (v, n)
+            })
+            .chain(self.strings.iter().map(|(s, &n)| (Prop::Str(s), n)))
+            .collect();
+        entries.sort_by(|a, b| {
+            let (x, y) = (a.0.sort_key(), b.0.sort_key());
+            x.0.cmp(&y.0)
+                .then(x.1.total_cmp(&y.1))
+                .then(x.2.cmp(&y.2))
+                .then(x.3.cmp(y.3))
+        });
+        let mut out: Vec<(String, u64)> = entries.into_iter().map(|(v, n)| (v.text(), n)).collect();
+        if self.nulls > 0 {
+            out.push(("null".to_string(), self.nulls));
+        }
+        Groups(out)
+    }
+}
+
+/// Walks `plan` over `graph` from `starts` and shapes the answer.
+pub(crate) fn run<G: Resolve>(
+    plan: &Plan,
+    graph: &mut G,
+    starts: &[u32],
+) -> Result<(Answer, bool, walk::Counters), EngineError> {
+    with_scratch(|scratch| {
+        let mut distinct: Bits = std::mem::take(&mut scratch_emitted(scratch));
+        distinct.clear();
+        let mut nodes = Vec::new();
+        let mut paths = Vec::new();
+        let mut count = 0u64;
+        let mut groups = Grouper::default();
+        let form = &plan.return_form;
+        let mut sink = |g: &G, f: &Found<'_>| -> Result<(), EngineError> {
+            match form {
+                ReturnForm::Paths => {
+                    let (n, r, t) = f.path();
+                    paths.push(to_path(g, &plan.types, &n, &r, &t));
+                }
+                _ => {
+                    // NODE_GLOBAL visits every node once, but for a start given twice.
+                    let first = if plan.uniqueness == Uniqueness::NodeGlobal && f.depth > 0 {
+                        true
+                    } else {
+                        distinct.insert(f.node)
+                    };
+                    if first {
+                        match form {
+                            ReturnForm::Nodes => nodes.push(g.node_id(f.node)),
+                            ReturnForm::Count => count += 1,
+                            ReturnForm::GroupBy { .. } => {
+                                groups.add(plan.group_slot.and_then(|s| g.property(f.node, s)))
+                            }
+                            ReturnForm::Paths => {}
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        let mut walk = Walk::new(plan, graph);
+        let result = walk.run(starts, scratch, &mut sink);
+        let counters = walk.counters();
+        distinct.clear();
+        *scratch_emitted(scratch) = distinct;
+        let finished = result?;
+        let answer = match form {
+            ReturnForm::Nodes => Answer::Nodes(nodes),
+            ReturnForm::Paths => Answer::Paths(paths),
+            ReturnForm::Count => Answer::Count(count),
+            ReturnForm::GroupBy { .. } => Answer::Groups(groups.finish()),
+        };
+        Ok((answer, !finished, counters))
+    })
+}
+
+fn scratch_emitted(s: &mut walk::Scratch) -> &mut Bits {
+    s.emitted_mut()
+}

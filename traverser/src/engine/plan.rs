@@ -1,0 +1,612 @@
+//! Compiling a [`TraverseRequest`] against a snapshot: names become codes, filters become bit
+//! sets, and every mistake becomes a [`RequestError`] naming the field.
+
+use std::collections::BTreeMap;
+
+use hashbrown::{HashMap, HashSet};
+use neotrav_client::wire::{
+    Budget, NodeSelector, OnExceed, OneOrMany, Op, Predicate, ReturnForm, Scalar, TraverseRequest,
+    Uniqueness,
+};
+use neotrav_snapshot::{Header, Snapshot};
+
+use super::RequestError;
+use super::filter::{self, Compound, Dir, LabelStep, RelEntry};
+use super::graph::{MAX_TYPES, Prop, TypeSet};
+
+/// Names to codes: the snapshot's dictionary, extended per request with names only Neo4j knows
+/// (a filter may name a label that a miss node has and no snapshot node has).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    codes: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    pub(crate) fn new(names: &[String]) -> Names {
+        Names {
+            codes: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i as u32))
+                .collect(),
+            names: names.to_vec(),
+        }
+    }
+
+    /// The code of a name, adding it if new.
+    pub fn code(&mut self, name: &str) -> u32 {
+        if let Some(&c) = self.codes.get(name) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        self.codes.insert(name.to_string(), c);
+        self.names.push(name.to_string());
+        c
+    }
+
+    /// The name of a code.
+    pub fn name(&self, code: u32) -> &str {
+        self.names.get(code as usize).map_or("?", String::as_str)
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// Which relationships a node may be expanded through: one set per direction.
+pub type Expansion = [TypeSet; 2];
+
+/// A compiled label list: the node matches when it has every label of any one entry.
+#[derive(Debug, Clone, Default)]
+pub struct LabelList(Vec<Vec<(usize, u64)>>);
+
+impl LabelList {
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a node whose label words are read by `word` matches.
+    #[inline]
+    pub fn matches(&self, word: impl Fn(usize) -> u64) -> bool {
+        self.0
+            .iter()
+            .any(|all| all.iter().all(|&(w, bits)| word(w) & bits == bits))
+    }
+}
+
+/// One compiled step of a label filter.
+#[derive(Debug, Clone, Default)]
+pub struct LabelMatcher {
+    /// `+`
+    pub allow: LabelList,
+    /// `-`
+    pub deny: LabelList,
+    /// `/`
+    pub terminator: LabelList,
+    /// `>`
+    pub end: LabelList,
+}
+
+/// The expansion by label (`expandByLabel`).
+#[derive(Debug, Clone)]
+pub struct ByLabel {
+    /// Per listed label, its relationship filter.
+    pub labels: Vec<(u32, Expansion)>,
+    /// For nodes with none of the listed labels (`"*"`): nothing when absent.
+    pub default: Expansion,
+}
+
+/// A compiled `where` predicate.
+#[derive(Debug, Clone)]
+pub struct Pred {
+    /// The key slot read.
+    pub slot: usize,
+    /// The operator.
+    pub op: Op,
+    /// The values (one, several for `IN`, none for the null tests).
+    pub values: Vec<Scalar>,
+}
+
+impl Pred {
+    /// Cypher's truth for a node's value (`None`: null): only `IS NULL` holds on null.
+    pub fn holds(&self, v: Option<&Prop<'_>>) -> bool {
+        use std::cmp::Ordering::*;
+        let Some(v) = v else {
+            return self.op == Op::IsNull;
+        };
+        let first = || self.values.first().and_then(|s| v.compare(s));
+        match self.op {
+            Op::IsNull => false,
+            Op::IsNotNull => true,
+            Op::Eq => first() == Some(Equal),
+            Op::Ne => matches!(first(), Some(Less | Greater)),
+            Op::Lt => first() == Some(Less),
+            Op::Le => matches!(first(), Some(Less | Equal)),
+            Op::Gt => first() == Some(Greater),
+            Op::Ge => matches!(first(), Some(Greater | Equal)),
+            Op::In => self.values.iter().any(|s| v.compare(s) == Some(Equal)),
+        }
+    }
+}
+
+/// A (label, key) pair a request reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySlot {
+    /// The label, or any label.
+    pub label: Option<String>,
+    /// The key.
+    pub key: String,
+}
+
+/// A request compiled against a snapshot.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Label names and codes.
+    pub labels: Names,
+    /// Relationship type names and codes.
+    pub types: Names,
+    /// Per-hop relationship steps (at least one), applied to the hop from depth `d` with index
+    /// `d % len`.
+    pub rel_steps: Vec<Expansion>,
+    /// `expandByLabel`, if given.
+    pub by_label: Option<ByLabel>,
+    /// Per-depth label steps; empty when there is no label filter.
+    pub label_steps: Vec<LabelMatcher>,
+    /// Whether any label step has an end-node or terminator list: then only those are included.
+    pub end_nodes_only: bool,
+    /// Node lists, as Neo4j ids.
+    pub end_nodes: Option<HashSet<u64>>,
+    /// Terminator nodes.
+    pub terminator_nodes: Option<HashSet<u64>>,
+    /// Allowlisted nodes.
+    pub allowlist_nodes: Option<HashSet<u64>>,
+    /// Denylisted nodes.
+    pub denylist_nodes: Option<HashSet<u64>>,
+    /// The smallest depth included.
+    pub min_level: u32,
+    /// The largest depth reached (`u32::MAX`: none).
+    pub max_level: u32,
+    /// Uniqueness.
+    pub uniqueness: Uniqueness,
+    /// Breadth-first.
+    pub bfs: bool,
+    /// At most this many included paths.
+    pub limit: u64,
+    /// Whether filters apply at depth 0.
+    pub filter_start_node: bool,
+    /// Whether sequences start at the start node.
+    pub begin_sequence_at_start: bool,
+    /// `where`.
+    pub predicates: Vec<Pred>,
+    /// The key slots read by predicates and group-by.
+    pub keys: Vec<KeySlot>,
+    /// The group-by slot.
+    pub group_slot: Option<usize>,
+    /// What to return.
+    pub return_form: ReturnForm,
+    /// At most this many visited nodes.
+    pub max_visited: u64,
+    /// Wall-clock limit.
+    pub deadline: Option<std::time::Duration>,
+    /// Error or partial result.
+    pub on_exceed: OnExceed,
+}
+
+/// Server-side limits applied when a request sets none.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Default and ceiling of `budget.maxVisited`.
+    pub max_visited: u64,
+    /// Default and ceiling of `budget.deadlineMs`.
+    pub deadline_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_visited: 200_000_000,
+            deadline_ms: 120_000,
+        }
+    }
+}
+
+fn bad(field: impl Into<String>, message: impl Into<String>) -> RequestError {
+    RequestError::new(field, message)
+}
+
+impl From<filter::FilterError> for RequestError {
+    fn from(e: filter::FilterError) -> Self {
+        RequestError::new(e.field, e.message)
+    }
+}
+
+fn level(field: &str, v: i64) -> Result<Option<u32>, RequestError> {
+    match v {
+        -1 => Ok(None),
+        v if v < -1 => Err(bad(
+            field,
+            format!("{v} is not a level: use -1 or 0 and up"),
+        )),
+        v => u32::try_from(v)
+            .map(Some)
+            .map_err(|_| bad(field, format!("{v} is too large"))),
+    }
+}
+
+/// Resolves `start` or a node list to Neo4j ids, where no lookup is needed.
+pub fn direct_id(field: &str, s: &NodeSelector) -> Result<Option<u64>, RequestError> {
+    match s {
+        NodeSelector::Id(id) => Ok(Some(*id)),
+        NodeSelector::ElementId(e) => element_id(e).map(Some).ok_or_else(|| {
+            bad(
+                field,
+                format!("`{e}` is not a Neo4j 5 element id (`4:<database uuid>:<id>`)"),
+            )
+        }),
+        NodeSelector::Key { .. } => Ok(None),
+    }
+}
+
+/// The node id inside a Neo4j 5 element id: `4:<uuid>:<id>`.
+pub fn element_id(e: &str) -> Option<u64> {
+    let mut parts = e.split(':');
+    let (Some(kind), Some(_db), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (kind == "4").then_some(())?;
+    id.parse().ok()
+}
+
+impl Plan {
+    /// Compiles a request against a snapshot header.
+    pub fn compile<D: AsRef<[u8]>>(
+        req: &TraverseRequest,
+        snapshot: &Snapshot<D>,
+        limits: Limits,
+    ) -> Result<Plan, RequestError> {
+        let header = snapshot.header();
+        let mut labels = Names::new(&header.labels);
+        let mut types = Names::new(&header.relationship_types);
+
+        let (label_steps, rel_filter) = match &req.sequence {
+            Some(seq) => {
+                if req.label_filter.is_some() || req.relationship_filter.is_some() {
+                    return Err(bad(
+                        "sequence",
+                        "give either `sequence` or `labelFilter`/`relationshipFilter`, not both",
+                    ));
+                }
+                filter::sequence(seq, req.begin_sequence_at_start)?
+            }
+            None => (
+                match req.label_filter.as_deref() {
+                    Some(f) if !f.trim().is_empty() => filter::label_filter("labelFilter", f)?,
+                    _ => Vec::new(),
+                },
+                filter::relationship_filter(
+                    "relationshipFilter",
+                    req.relationship_filter.as_deref().unwrap_or(""),
+                )?,
+            ),
+        };
+        let rel_steps = rel_filter
+            .iter()
+            .map(|step| expansion(step, &mut types))
+            .collect::<Result<Vec<_>, _>>()?;
+        let by_label = match &req.expand_by_label {
+            None => None,
+            Some(map) => Some(by_label(map, &mut labels, &mut types)?),
+        };
+        let end_nodes_only = label_steps
+            .iter()
+            .any(|s| !s.end.is_empty() || !s.terminator.is_empty());
+        let label_steps = label_steps
+            .iter()
+            .map(|s| label_matcher(s, &mut labels))
+            .collect();
+
+        let min_level = level("minLevel", req.min_level)?.unwrap_or(0);
+        let mut max_level = level("maxLevel", req.max_level)?.unwrap_or(u32::MAX);
+        if let Some(d) = req.budget.max_depth {
+            max_level = max_level.min(d);
+        }
+        let limit = match req.limit {
+            -1 => u64::MAX,
+            l if l < 0 => {
+                return Err(bad(
+                    "limit",
+                    format!("{l} is not a limit: use -1 or 0 and up"),
+                ));
+            }
+            l => l as u64,
+        };
+
+        let mut keys = Vec::new();
+        let predicates = req
+            .predicates
+            .iter()
+            .enumerate()
+            .map(|(i, p)| predicate(i, p, header, &mut keys))
+            .collect::<Result<Vec<_>, _>>()?;
+        let group_slot = match &req.return_form {
+            ReturnForm::GroupBy { key, label } => Some(key_slot(
+                "return.groupBy",
+                label.as_deref(),
+                key,
+                header,
+                &mut keys,
+            )?),
+            _ => None,
+        };
+
+        let node_list = |field: &str, list: &[NodeSelector]| -> Result<_, RequestError> {
+            if list.is_empty() {
+                return Ok(None);
+            }
+            list.iter()
+                .map(|s| {
+                    direct_id(field, s)?.ok_or_else(|| {
+                        bad(
+                            field,
+                            "node lists take node ids or element ids, not key lookups",
+                        )
+                    })
+                })
+                .collect::<Result<HashSet<u64>, _>>()
+                .map(Some)
+        };
+
+        let (max_visited, deadline_ms) = budget(&req.budget, limits)?;
+        let end_nodes = node_list("endNodes", &req.end_nodes)?;
+        let terminator_nodes = node_list("terminatorNodes", &req.terminator_nodes)?;
+        // APOC adds the end and terminator nodes to a non-empty allowlist.
+        let allowlist_nodes = node_list("allowlistNodes", &req.allowlist_nodes)?.map(|mut a| {
+            a.extend(end_nodes.iter().chain(&terminator_nodes).flatten());
+            a
+        });
+        Ok(Plan {
+            labels,
+            types,
+            rel_steps,
+            by_label,
+            label_steps,
+            end_nodes_only,
+            end_nodes,
+            terminator_nodes,
+            allowlist_nodes,
+            denylist_nodes: node_list("denylistNodes", &req.denylist_nodes)?,
+            min_level,
+            max_level,
+            uniqueness: req.uniqueness,
+            bfs: req.bfs,
+            limit,
+            filter_start_node: req.filter_start_node,
+            begin_sequence_at_start: req.begin_sequence_at_start,
+            predicates,
+            keys,
+            group_slot,
+            return_form: req.return_form.clone(),
+            max_visited,
+            deadline: Some(std::time::Duration::from_millis(deadline_ms)),
+            on_exceed: req.budget.on_exceed,
+        })
+    }
+
+    /// The relationships a node at `depth` may be expanded through: step `depth % n`; or, when
+    /// the sequence does not begin at the start node, step 0 for the first hop and the other
+    /// steps in turn after it (as APOC's `RelationshipSequenceExpander`).
+    #[inline]
+    pub fn expansion(&self, depth: u32, has_label: impl Fn(u32) -> bool) -> Expansion {
+        let n = self.rel_steps.len();
+        let i = if self.begin_sequence_at_start || n == 1 {
+            depth as usize % n
+        } else if depth == 0 {
+            0
+        } else {
+            1 + (depth as usize - 1) % (n - 1)
+        };
+        let step = &self.rel_steps[i];
+        match &self.by_label {
+            None => *step,
+            Some(by) => {
+                let mut chosen: Option<Expansion> = None;
+                for (label, e) in &by.labels {
+                    if has_label(*label) {
+                        chosen = Some(match chosen {
+                            None => *e,
+                            Some(c) => [c[0].union(&e[0]), c[1].union(&e[1])],
+                        });
+                    }
+                }
+                let e = chosen.unwrap_or(by.default);
+                [step[0].intersection(&e[0]), step[1].intersection(&e[1])]
+            }
+        }
+    }
+}
+
+/// Validates the budget and applies the server's limits.
+pub fn budget(b: &Budget, limits: Limits) -> Result<(u64, u64), RequestError> {
+    if b.max_visited == Some(0) {
+        return Err(bad("budget.maxVisited", "must be at least 1"));
+    }
+    if b.deadline_ms == Some(0) {
+        return Err(bad("budget.deadlineMs", "must be at least 1"));
+    }
+    Ok((
+        b.max_visited
+            .unwrap_or(limits.max_visited)
+            .min(limits.max_visited),
+        b.deadline_ms
+            .unwrap_or(limits.deadline_ms)
+            .min(limits.deadline_ms),
+    ))
+}
+
+/// Compiles one relationship step into per-direction type sets.
+pub fn expansion(step: &[RelEntry], types: &mut Names) -> Result<Expansion, RequestError> {
+    if step.is_empty() {
+        return Ok([TypeSet::ALL, TypeSet::ALL]);
+    }
+    let mut e = [TypeSet::NONE, TypeSet::NONE];
+    for entry in step {
+        let set = match &entry.name {
+            None => TypeSet::ALL,
+            Some(n) => {
+                let code = types.code(n);
+                if code as usize >= MAX_TYPES {
+                    return Err(bad(
+                        "relationshipFilter",
+                        format!("too many relationship types (at most {MAX_TYPES})"),
+                    ));
+                }
+                let mut s = TypeSet::NONE;
+                s.insert(code);
+                s
+            }
+        };
+        if entry.dir != Dir::In {
+            e[0] = e[0].union(&set);
+        }
+        if entry.dir != Dir::Out {
+            e[1] = e[1].union(&set);
+        }
+    }
+    Ok(e)
+}
+
+fn by_label(
+    map: &BTreeMap<String, String>,
+    labels: &mut Names,
+    types: &mut Names,
+) -> Result<ByLabel, RequestError> {
+    let mut out = ByLabel {
+        labels: Vec::new(),
+        default: [TypeSet::NONE, TypeSet::NONE],
+    };
+    for (label, f) in map {
+        let step = filter::relationship_step("expandByLabel", f)?;
+        if f.contains(',') {
+            return Err(bad(
+                format!("expandByLabel.{label}"),
+                "takes one relationship step (`A>|<B`), not a `,` sequence",
+            ));
+        }
+        let e = expansion(&step, types)?;
+        if label == "*" {
+            out.default = e;
+        } else {
+            out.labels.push((labels.code(label), e));
+        }
+    }
+    Ok(out)
+}
+
+fn label_list(list: &[Compound], labels: &mut Names) -> LabelList {
+    LabelList(
+        list.iter()
+            .map(|c| match c {
+                Compound::Any => Vec::new(),
+                Compound::All(names) => {
+                    let mut words: Vec<(usize, u64)> = Vec::new();
+                    for n in names {
+                        let code = labels.code(n);
+                        let (w, bit) = (code as usize / 64, 1u64 << (code % 64));
+                        match words.iter_mut().find(|(x, _)| *x == w) {
+                            Some((_, bits)) => *bits |= bit,
+                            None => words.push((w, bit)),
+                        }
+                    }
+                    words
+                }
+            })
+            .collect(),
+    )
+}
+
+fn label_matcher(step: &LabelStep, labels: &mut Names) -> LabelMatcher {
+    LabelMatcher {
+        allow: label_list(&step.allow, labels),
+        deny: label_list(&step.deny, labels),
+        terminator: label_list(&step.terminator, labels),
+        end: label_list(&step.end, labels),
+    }
+}
+
+fn key_slot(
+    field: &str,
+    label: Option<&str>,
+    key: &str,
+    header: &Header,
+    keys: &mut Vec<KeySlot>,
+) -> Result<usize, RequestError> {
+    let exported = header.columns.iter().any(|c| {
+        c.key == key
+            && label.is_none_or(|l| {
+                c.labels
+                    .iter()
+                    .any(|&x| header.labels.get(x as usize).is_some_and(|n| n == l))
+            })
+    });
+    if !exported {
+        let what = match label {
+            Some(l) => format!("{l}.{key}"),
+            None => key.to_string(),
+        };
+        return Err(bad(
+            field,
+            format!(
+                "the snapshot has no column for {what}: export it with `neotrav export --properties {}`",
+                label.map_or_else(|| format!("<Label>.{key}"), |l| format!("{l}.{key}"))
+            ),
+        ));
+    }
+    let slot = KeySlot {
+        label: label.map(str::to_string),
+        key: key.to_string(),
+    };
+    Ok(match keys.iter().position(|k| *k == slot) {
+        Some(i) => i,
+        None => {
+            keys.push(slot);
+            keys.len() - 1
+        }
+    })
+}
+
+fn predicate(
+    i: usize,
+    p: &Predicate,
+    header: &Header,
+    keys: &mut Vec<KeySlot>,
+) -> Result<Pred, RequestError> {
+    let field = format!("where[{i}]");
+    let slot = key_slot(&field, p.label.as_deref(), &p.key, header, keys)?;
+    let values = match (&p.op, &p.value) {
+        (Op::IsNull | Op::IsNotNull, None) => Vec::new(),
+        (Op::IsNull | Op::IsNotNull, Some(_)) => {
+            return Err(bad(
+                format!("{field}.value"),
+                "the null tests take no value",
+            ));
+        }
+        (Op::In, Some(OneOrMany::Many(v))) => v.clone(),
+        (Op::In, _) => return Err(bad(format!("{field}.value"), "`IN` takes a list")),
+        (_, Some(OneOrMany::One(v))) => vec![v.clone()],
+        (_, Some(OneOrMany::Many(_))) => {
+            return Err(bad(format!("{field}.value"), "only `IN` takes a list"));
+        }
+        (_, None) => return Err(bad(format!("{field}.value"), "this operator needs a value")),
+    };
+    Ok(Pred {
+        slot,
+        op: p.op,
+        values,
+    })
+}
