@@ -80,10 +80,18 @@ pub struct TraverseRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terminator_nodes: Vec<NodeSelector>,
     /// Only these nodes may be on a path (besides the start node).
-    #[serde(default, alias = "whitelistNodes", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "whitelistNodes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub allowlist_nodes: Vec<NodeSelector>,
     /// These nodes may not be on a path.
-    #[serde(default, alias = "blacklistNodes", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "blacklistNodes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub denylist_nodes: Vec<NodeSelector>,
     /// Predicates on exported key properties, all of which an included node must satisfy.
     /// They filter results only; they do not stop expansion.
@@ -528,9 +536,15 @@ mod tests {
               "budget": {"maxVisited": 10000000, "deadlineMs": 2000, "onExceed": "error"} }"#,
         )
         .unwrap();
-        assert_eq!(r.start.as_slice(), &[NodeSelector::Id(123), NodeSelector::Id(456)]);
+        assert_eq!(
+            r.start.as_slice(),
+            &[NodeSelector::Id(123), NodeSelector::Id(456)]
+        );
         assert!(!r.bfs);
-        assert_eq!(r.predicates[0].value, Some(OneOrMany::One(Scalar::Bool(true))));
+        assert_eq!(
+            r.predicates[0].value,
+            Some(OneOrMany::One(Scalar::Bool(true)))
+        );
         assert_eq!(r.budget.max_visited, Some(10_000_000));
         let back: TraverseRequest =
             serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
@@ -544,7 +558,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("NODE_SOMETIMES") && e.contains("NODE_GLOBAL"), "{e}");
+        assert!(
+            e.contains("NODE_SOMETIMES") && e.contains("NODE_GLOBAL"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -592,6 +609,8 @@ mod tests {
         .unwrap();
         assert_eq!(s[0], NodeSelector::Id(7));
         assert_eq!(s[1], NodeSelector::ElementId("4:c0a8:7".into()));
-        assert!(matches!(&s[2], NodeSelector::Key { value: Scalar::String(v), .. } if v == "Björk"));
+        assert!(
+            matches!(&s[2], NodeSelector::Key { value: Scalar::String(v), .. } if v == "Björk")
+        );
     }
 }
