@@ -1,15 +1,18 @@
 //! [`SnapshotBuilder`]: nodes and relationships in, in any order; a snapshot file out, written
 //! atomically.
 //!
-//! The graph is held in memory while it builds, compactly: 32 bytes per relationship (the same
+//! The topology is held in memory while it builds, compactly: 32 bytes per relationship (the same
 //! memory is sorted and rewritten in place for the outgoing and then the incoming adjacency) and
-//! about 20 bytes per node plus its property values. Sections are streamed to the temporary file
-//! as they are made, never all held at once. At Discogs scale (34M nodes, 134M relationships)
-//! that stays well under 8 GiB; graphs several times larger would need an on-disk sort.
+//! about 20 bytes per node. Property values are not: each column spills them, as they are added,
+//! to unnamed temporary files (in the system's temporary folder, `TMPDIR`; the kernel removes them
+//! however the process ends), and reads them back one column at a time, after the relationships
+//! are written and freed. Sections are streamed to the temporary snapshot file as they are made,
+//! never all held at once. At Discogs scale (34M nodes, 134M relationships) that stays under
+//! 6 GiB with or without properties; graphs several times larger would need an on-disk sort.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tempfile::NamedTempFile;
 
 use fastbloom::BloomFilter;
+use memmap2::Mmap;
 use roaring::RoaringBitmap;
 
 use crate::error::BuildError;
@@ -61,6 +65,8 @@ pub struct SnapshotBuilder {
     nodes: Vec<PendingNode>,
     label_arena: Vec<u32>,
     rels: Vec<PendingRel>,
+    /// `add_node`'s buffer of checked values, kept to reuse its allocation.
+    kept: Vec<(usize, Value)>,
 }
 
 #[derive(Debug)]
@@ -68,8 +74,56 @@ struct PendingColumn {
     key: String,
     kind: PropertyKind,
     labels: Vec<u32>,
-    /// (node id, value) in insertion order.
-    values: Vec<(u64, Value)>,
+    /// The values added so far, on disk; created with the first value.
+    spill: Option<Spill>,
+}
+
+/// A column's values, spilled in insertion order: `records` holds (node id, word) pairs of two
+/// little-endian `u64`s, the word being the `i64`, the `f64` bits, 0 or 1, or for strings the
+/// byte length of the value, whose bytes follow the previous value's in `strings`.
+#[derive(Debug)]
+struct Spill {
+    records: BufWriter<File>,
+    strings: Option<BufWriter<File>>,
+}
+
+/// Size of a spill record: node id and word.
+const RECORD_LEN: usize = 16;
+
+impl Spill {
+    fn create(kind: PropertyKind) -> io::Result<Spill> {
+        let file = || -> io::Result<BufWriter<File>> {
+            Ok(BufWriter::with_capacity(1 << 18, tempfile::tempfile()?))
+        };
+        Ok(Spill {
+            records: file()?,
+            strings: if kind == PropertyKind::String {
+                Some(file()?)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn push(&mut self, id: u64, value: &Value) -> io::Result<()> {
+        let word = match value {
+            Value::Int(v) => *v as u64,
+            Value::Float(v) => v.to_bits(),
+            Value::Bool(v) => u64::from(*v),
+            Value::String(s) => {
+                let strings = self
+                    .strings
+                    .as_mut()
+                    .ok_or_else(|| io::Error::other("a string value in a non-string column"))?;
+                strings.write_all(s.as_bytes())?;
+                s.len() as u64
+            }
+        };
+        let mut record = [0u8; RECORD_LEN];
+        record[..8].copy_from_slice(&id.to_le_bytes());
+        record[8..].copy_from_slice(&word.to_le_bytes());
+        self.records.write_all(&record)
+    }
 }
 
 /// A node as collected: its labels are `label_arena[label_start..label_start + label_len]`.
@@ -158,7 +212,7 @@ impl SnapshotBuilder {
                     key: key.to_string(),
                     kind,
                     labels: vec![label],
-                    values: Vec::new(),
+                    spill: None,
                 });
             }
         }
@@ -166,7 +220,9 @@ impl SnapshotBuilder {
     }
 
     /// Adds a node. Properties whose key has no declared column, or whose node has none of the
-    /// column's labels, are ignored; a value of the wrong type is an error.
+    /// column's labels, are ignored; a value of the wrong type is an error. A key given twice
+    /// keeps its last value. Values go to temporary files as they come, not to memory (see the
+    /// module docs); failing to write one is [`BuildError::Io`] naming the temporary folder.
     pub fn add_node<'a>(
         &mut self,
         id: u64,
@@ -176,11 +232,16 @@ impl SnapshotBuilder {
         let mut codes: Vec<u32> = labels.into_iter().map(|l| self.labels.code(l)).collect();
         codes.sort_unstable();
         codes.dedup();
+        let label_start = u32::try_from(self.label_arena.len())
+            .map_err(|_| BuildError::Limit("more than 2^32 node labels in all".to_string()))?;
+        // Every value is checked before any is kept, so that a refused node leaves nothing.
+        let mut kept = std::mem::take(&mut self.kept);
+        kept.clear();
         for (key, value) in properties {
             let Some(&i) = self.column_by_key.get(key) else {
                 continue;
             };
-            let column = &mut self.columns[i];
+            let column = &self.columns[i];
             if !column.labels.iter().any(|l| codes.contains(l)) {
                 continue;
             }
@@ -199,10 +260,19 @@ impl SnapshotBuilder {
                     found: value.kind_name(),
                 });
             }
-            column.values.push((id, value));
+            kept.push((i, value));
         }
-        let label_start = u32::try_from(self.label_arena.len())
-            .map_err(|_| BuildError::Limit("more than 2^32 node labels in all".to_string()))?;
+        for (i, value) in kept.drain(..) {
+            let column = &mut self.columns[i];
+            let spill = match &mut column.spill {
+                Some(spill) => spill,
+                None => column
+                    .spill
+                    .insert(Spill::create(column.kind).map_err(spill_error)?),
+            };
+            spill.push(id, &value).map_err(spill_error)?;
+        }
+        self.kept = kept;
         self.label_arena.extend_from_slice(&codes);
         self.nodes.push(PendingNode {
             id,
@@ -309,27 +379,7 @@ impl SnapshotBuilder {
         }
         drop(bitmaps);
 
-        let index_of = |id: u64| -> Option<u32> {
-            match node_layout {
-                IdLayout::Dense { base } => id
-                    .checked_sub(base)
-                    .filter(|&i| i < n as u64)
-                    .map(|i| i as u32),
-                _ => ids.binary_search(&id).ok().map(|i| i as u32),
-            }
-        };
-
-        // Property columns.
-        let columns = std::mem::take(&mut self.columns);
-        let mut specs = Vec::with_capacity(columns.len());
-        for (c, column) in columns.into_iter().enumerate() {
-            write_column(out, c as u32, column.kind, column.values, n, &index_of).map_err(io)?;
-            specs.push(ColumnSpec {
-                key: column.key,
-                kind: column.kind,
-                labels: column.labels,
-            });
-        }
+        let index_of = |id: u64| index_in(node_layout, &ids, n, id);
 
         // Bloom filter over node ids: 1% false positives.
         let mut bloom = BloomFilter::with_false_pos(0.01)
@@ -376,7 +426,12 @@ impl SnapshotBuilder {
             r.start = u64::from(start);
             r.end = u64::from(end);
         }
-        drop(ids);
+        // The columns, written last, need the ids again unless they are dense.
+        let ids = match node_layout {
+            IdLayout::Dense { .. } => Vec::new(),
+            _ if self.columns.is_empty() => Vec::new(),
+            _ => ids,
+        };
 
         // Outgoing order is (start, type, end, id); a relationship's index is its position.
         rels.sort_unstable_by_key(|r| (r.start, r.kind, r.end, r.id));
@@ -408,6 +463,23 @@ impl SnapshotBuilder {
         )
         .map_err(io)?;
         drop(rels);
+
+        // Property columns, last, when the relationships no longer take memory: each is read
+        // back from its spill files.
+        let columns = std::mem::take(&mut self.columns);
+        let mut specs = Vec::with_capacity(columns.len());
+        for (c, column) in columns.into_iter().enumerate() {
+            write_column(out, c as u32, column.kind, column.spill, n, &|id| {
+                index_in(node_layout, &ids, n, id)
+            })
+            .map_err(io)?;
+            specs.push(ColumnSpec {
+                key: column.key,
+                kind: column.kind,
+                labels: column.labels,
+            });
+        }
+        drop(ids);
 
         Ok(Header {
             created_unix_ms: SystemTime::now()
@@ -461,56 +533,130 @@ fn write_adjacency(
     out.section_iter(SectionKind::EdgeTypes, item, rels.iter().map(|r| r.kind))
 }
 
+/// The dense index of node `id`, given the sorted ids (unused, and may be empty, when dense).
+fn index_in(layout: IdLayout, ids: &[u64], n: usize, id: u64) -> Option<u32> {
+    match layout {
+        IdLayout::Dense { base } => id
+            .checked_sub(base)
+            .filter(|&i| i < n as u64)
+            .map(|i| i as u32),
+        _ => ids.binary_search(&id).ok().map(|i| i as u32),
+    }
+}
+
+/// What a failure to spill property values becomes: an I/O error naming the temporary folder.
+fn spill_error(e: io::Error) -> BuildError {
+    let dir = std::env::temp_dir();
+    BuildError::Io {
+        source: io::Error::new(
+            e.kind(),
+            format!(
+                "spilling property values to a temporary file in {}: {e}",
+                dir.display()
+            ),
+        ),
+        path: dir,
+    }
+}
+
+/// Reads a column back from its spill files and writes its sections. A node given the same key
+/// twice keeps the last value.
 fn write_column(
     out: &mut SectionWriter,
     c: u32,
     kind: PropertyKind,
-    values: Vec<(u64, Value)>,
+    spill: Option<Spill>,
     n: usize,
     index_of: &dyn Fn(u64) -> Option<u32>,
 ) -> io::Result<()> {
     let mut present = vec![0u64; n.div_ceil(64)];
-    let mut at = Vec::with_capacity(values.len());
-    for (id, value) in values {
-        let index = index_of(id).expect("every valued node was added") as usize;
-        present[index / 64] |= 1 << (index % 64);
-        at.push((index, value));
-    }
+    let (records, strings) = match spill {
+        Some(spill) => {
+            let rewind = |w: BufWriter<File>| -> io::Result<File> {
+                let mut file = w.into_inner().map_err(|e| e.into_error())?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(file)
+            };
+            (
+                Some(rewind(spill.records)?),
+                spill.strings.map(rewind).transpose()?,
+            )
+        }
+        None => (None, None),
+    };
+    // Calls `each(index, word, position)` for every record in insertion order, `position` being
+    // the value's offset in the string spill.
+    let mut for_each = |each: &mut dyn FnMut(usize, u64, u64)| -> io::Result<()> {
+        let Some(records) = &records else {
+            return Ok(());
+        };
+        let mut reader = BufReader::with_capacity(1 << 20, records);
+        let mut record = [0u8; RECORD_LEN];
+        let mut position = 0u64;
+        loop {
+            match reader.read_exact(&mut record) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            let id = format::u64_at(&record, 0);
+            let word = format::u64_at(&record, 8);
+            // A value of a node that was not added (its add_node failed on a spill write) is
+            // skipped.
+            if let Some(index) = index_of(id) {
+                let index = index as usize;
+                present[index / 64] |= 1 << (index % 64);
+                each(index, word, position);
+            }
+            if kind == PropertyKind::String {
+                position += word;
+            }
+        }
+    };
     match kind {
         PropertyKind::Int | PropertyKind::Float => {
             let mut words = vec![0u64; n];
-            for (index, value) in at {
-                words[index] = match value {
-                    Value::Int(v) => v as u64,
-                    Value::Float(v) => v.to_bits(),
-                    _ => unreachable!("checked in add_node"),
-                };
-            }
+            for_each(&mut |index, word, _| words[index] = word)?;
             out.section(SectionKind::ColumnValues, c, &words)?;
         }
         PropertyKind::Bool => {
             let mut bits = vec![0u64; n.div_ceil(64)];
-            for (index, value) in at {
-                if value == Value::Bool(true) {
-                    bits[index / 64] |= 1 << (index % 64);
+            for_each(&mut |index, word, _| {
+                let bit = 1 << (index % 64);
+                if word == 1 {
+                    bits[index / 64] |= bit;
+                } else {
+                    bits[index / 64] &= !bit;
                 }
-            }
+            })?;
             out.section(SectionKind::ColumnValues, c, &bits)?;
         }
         PropertyKind::String => {
-            at.sort_unstable_by_key(|(index, _)| *index);
-            let mut offsets = Vec::with_capacity(n + 1);
-            let mut bytes = Vec::new();
-            offsets.push(0u64);
-            let mut next = at.into_iter().peekable();
-            for index in 0..n {
-                if let Some((_, Value::String(s))) = next.next_if(|(i, _)| *i == index) {
-                    bytes.extend_from_slice(s.as_bytes());
-                }
-                offsets.push(bytes.len() as u64);
-            }
-            out.section(SectionKind::ColumnStringOffsets, c, &offsets)?;
-            out.section(SectionKind::ColumnStringBytes, c, &bytes)?;
+            // Where each node's value is in the spill: (position, length).
+            let mut at = vec![(0u64, 0u64); n];
+            for_each(&mut |index, len, position| at[index] = (position, len))?;
+            let mut offset = 0u64;
+            out.section_iter(
+                SectionKind::ColumnStringOffsets,
+                c,
+                std::iter::once(0).chain(at.iter().map(|&(_, len)| {
+                    offset += len;
+                    offset
+                })),
+            )?;
+            let map = match &strings {
+                // SAFETY: the spill is an unnamed temporary file of this process that nothing
+                // writes to any more.
+                Some(file) if file.metadata()?.len() > 0 => Some(unsafe { Mmap::map(file)? }),
+                _ => None,
+            };
+            let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
+            let mut parts = at.iter().map(|&(position, len)| {
+                bytes
+                    .get(position as usize..(position + len) as usize)
+                    .ok_or_else(|| io::Error::other("a string value is outside its spill file"))
+            });
+            out.section_parts(SectionKind::ColumnStringBytes, c, &mut parts)?;
         }
     }
     out.section(SectionKind::ColumnPresent, c, &present)
@@ -637,6 +783,46 @@ impl SectionWriter {
             }
         }
         len += flush(&mut chunk, &mut self.out)?;
+        self.entries.push(SectionEntry {
+            kind,
+            item,
+            offset,
+            len,
+            hash: hasher.digest(),
+        });
+        self.at += len;
+        Ok(())
+    }
+
+    /// A section made of byte slices, copied through one buffer.
+    fn section_parts(
+        &mut self,
+        kind: SectionKind,
+        item: u32,
+        parts: &mut dyn Iterator<Item = io::Result<&[u8]>>,
+    ) -> io::Result<()> {
+        self.pad()?;
+        let offset = self.at;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut chunk: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut len = 0u64;
+        for part in parts {
+            let part = part?;
+            if chunk.len() + part.len() > chunk.capacity() {
+                hasher.update(&chunk);
+                self.out.write_all(&chunk)?;
+                chunk.clear();
+            }
+            if part.len() > chunk.capacity() {
+                hasher.update(part);
+                self.out.write_all(part)?;
+            } else {
+                chunk.extend_from_slice(part);
+            }
+            len += part.len() as u64;
+        }
+        hasher.update(&chunk);
+        self.out.write_all(&chunk)?;
         self.entries.push(SectionEntry {
             kind,
             item,

@@ -199,6 +199,26 @@ fn property_values_of_the_wrong_type_are_refused() {
         .unwrap_err();
     assert!(matches!(err, BuildError::PropertyType { .. }), "{err}");
     assert!(b.column("B", "n", PropertyKind::Float).is_err());
+
+    // A refused node leaves nothing behind, not even its values that were right; adding it again
+    // works.
+    b.column("A", "m", PropertyKind::Int).unwrap();
+    let err = b
+        .add_node(
+            1,
+            ["A"],
+            [("m", Value::Int(5)), ("n", Value::String("x".into()))],
+        )
+        .unwrap_err();
+    assert!(matches!(err, BuildError::PropertyType { .. }), "{err}");
+    b.add_node(1, ["A"], [("n", Value::Int(7))]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snap");
+    b.write(&path).unwrap();
+    let snap = Snapshot::open(&path).unwrap();
+    snap.verify().unwrap();
+    assert_eq!(snap.column("A", "n").unwrap().int(0), Some(7));
+    assert_eq!(snap.column("A", "m").unwrap().int(0), None);
 }
 
 /// A bounded stand-in for the fuzz target in every test run: random multi-byte mutations of a

@@ -235,10 +235,23 @@ proptest! {
         let mut b = SnapshotBuilder::new();
         for l in 0..5 {
             b.column(&format!("L{l}"), "x", PropertyKind::Int).unwrap();
+            b.column(&format!("L{l}"), "s", PropertyKind::String).unwrap();
         }
-        for (id, labels, value) in &g.nodes {
+        // Nodes in a scrambled id order; some give a key twice, and the last value counts.
+        let mut order: Vec<usize> = (0..g.nodes.len()).collect();
+        order.sort_by_key(|&i| g.nodes[i].0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        for &i in &order {
+            let (id, labels, value) = &g.nodes[i];
             let names: Vec<String> = labels.iter().map(|l| format!("L{l}")).collect();
-            let props: Vec<(&str, Value)> = value.map(|v| ("x", Value::Int(v))).into_iter().collect();
+            let mut props: Vec<(&str, Value)> = Vec::new();
+            if let Some(v) = *value {
+                if v % 3 == 0 {
+                    props.push(("x", Value::Int(v.wrapping_add(1))));
+                    props.push(("s", Value::String("earlier".into())));
+                }
+                props.push(("x", Value::Int(v)));
+                props.push(("s", Value::String(format!("é{v}"))));
+            }
             b.add_node(*id, names.iter().map(String::as_str), props).unwrap();
         }
         for (id, t, s, e) in &g.rels {
@@ -286,6 +299,9 @@ proptest! {
             for l in labels {
                 let column = snap.column(&format!("L{l}"), "x").unwrap();
                 prop_assert_eq!(column.int(index), *value);
+                let column = snap.column(&format!("L{l}"), "s").unwrap();
+                let want = value.map(|v| format!("é{v}"));
+                prop_assert_eq!(column.str(index), want.as_deref());
             }
         }
     }
