@@ -13,12 +13,13 @@ mod export;
 mod neo4j;
 mod progress;
 mod snapshot;
+mod traverse;
 
 /// neotrav: fast, checked graph traversals over a Neo4j database.
 ///
 /// neotrav exports a Neo4j graph's topology into a memory-mapped snapshot and answers traversal
-/// and path requests from it. This build provides the bundled Neo4j that everything else is
-/// measured against, and the tools to inspect and verify snapshot files.
+/// and path requests from it, with APOC path-expander semantics. It also runs the bundled Neo4j
+/// that everything is measured against, generates datasets, and inspects snapshot files.
 #[derive(Debug, Parser)]
 #[command(
     name = "neotrav",
@@ -45,6 +46,11 @@ enum Command {
     /// Inspect and verify snapshot files.
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
+    /// Run one traversal request (an APOC path-expander config map as JSON) on a snapshot,
+    /// in-process, and print the answer.
+    Traverse(traverse::TraverseArgs),
+    /// Find the shortest path (or all shortest paths) between two nodes of a snapshot.
+    Path(traverse::PathArgs),
 }
 
 /// Exit code of a failed command (the error is on stderr).
@@ -77,6 +83,8 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::run(args).await,
             Command::Dataset(cmd) => dataset::run(cmd).await,
             Command::Snapshot(cmd) => snapshot::run(cmd),
+            Command::Traverse(args) => traverse::traverse(args),
+            Command::Path(args) => traverse::path(args),
         }
     });
     match result {

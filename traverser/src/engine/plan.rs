@@ -103,6 +103,8 @@ pub struct ByLabel {
 /// A compiled `where` predicate.
 #[derive(Debug, Clone)]
 pub struct Pred {
+    /// The label a node must have to satisfy the predicate at all.
+    pub label: Option<u32>,
     /// The key slot read.
     pub slot: usize,
     /// The operator.
@@ -332,7 +334,7 @@ impl Plan {
             .predicates
             .iter()
             .enumerate()
-            .map(|(i, p)| predicate(i, p, header, &mut keys))
+            .map(|(i, p)| predicate(i, p, header, &mut keys, &mut labels))
             .collect::<Result<Vec<_>, _>>()?;
         let group_slot = match &req.return_form {
             ReturnForm::GroupBy { key, label } => Some(key_slot(
@@ -585,6 +587,7 @@ fn predicate(
     p: &Predicate,
     header: &Header,
     keys: &mut Vec<KeySlot>,
+    labels: &mut Names,
 ) -> Result<Pred, RequestError> {
     let field = format!("where[{i}]");
     let slot = key_slot(&field, p.label.as_deref(), &p.key, header, keys)?;
@@ -605,6 +608,7 @@ fn predicate(
         (_, None) => return Err(bad(format!("{field}.value"), "this operator needs a value")),
     };
     Ok(Pred {
+        label: p.label.as_deref().map(|l| labels.code(l)),
         slot,
         op: p.op,
         values,

@@ -377,6 +377,9 @@ impl<'p, G: Resolve> Walk<'p, G> {
     #[inline]
     fn passes(&self, node: u32) -> bool {
         self.plan.predicates.iter().all(|pred| {
+            if pred.label.is_some_and(|l| !self.graph.has_label(node, l)) {
+                return false;
+            }
             let v = self.graph.property(node, pred.slot);
             pred.holds(v.as_ref())
         })
