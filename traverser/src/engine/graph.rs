@@ -183,6 +183,10 @@ pub trait Graph {
     fn exists(&self, node: u32) -> bool;
     /// The value of key-property `slot` (see [`super::plan::Plan::keys`]) on a node.
     fn property(&self, node: u32, slot: usize) -> Option<Prop<'_>>;
+    /// The name of a relationship type code (`plan` holds the request's dictionary).
+    fn type_name<'s>(&'s self, code: u32, plan: &'s super::plan::Names) -> &'s str {
+        plan.name(code)
+    }
 }
 
 /// The snapshot alone.

@@ -20,11 +20,13 @@ use neotrav_client::wire::{
 use neotrav_snapshot::{Column, Snapshot};
 
 pub mod filter;
+pub mod fresh;
 pub mod graph;
 pub mod plan;
 pub mod shortest;
 pub mod walk;
 
+use fresh::{DirtySet, FreshGraph, MissSource};
 use graph::{Graph, Prop, SnapshotGraph, column_value};
 use plan::{KeySlot, Limits, Plan};
 use walk::{Bits, Exceeded, Found, Resolve, Walk, with_scratch};
@@ -240,41 +242,98 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return Err(EngineError::NoNeo4j);
         }
         let started = Instant::now();
-        let graph = self.snapshot_graph(&[]);
-        let ends = [("from", &req.from), ("to", &req.to)].map(|(field, s)| match s {
-            NodeSelector::Key { label, key, value } => {
-                let found = self.lookup(field, label, key, value)?;
-                match found.as_slice() {
-                    [one] => Ok(*one),
-                    [] => Err(EngineError::Request(RequestError::new(
-                        field,
-                        format!("no {label} node has {key} = {value}"),
-                    ))),
-                    _ => Err(EngineError::Request(RequestError::new(
-                        field,
-                        format!(
-                            "{} {label} nodes have {key} = {value}: name one by id",
-                            found.len()
-                        ),
-                    ))),
-                }
-            }
-            s => {
-                let id = plan::direct_id(field, s)?.unwrap_or(u64::MAX);
-                graph
+        let mut graph = self.snapshot_graph(&[]);
+        let mut ends = [0u32; 2];
+        for (i, (field, s)) in [("from", &req.from), ("to", &req.to)]
+            .into_iter()
+            .enumerate()
+        {
+            ends[i] = match plan::direct_id(field, s)? {
+                Some(id) => graph
                     .view
                     .node_index(id)
-                    .ok_or(EngineError::UnknownNode(id))
-            }
-        });
-        let [from, to] = ends;
-        let (from, to) = (from?, to?);
+                    .ok_or(EngineError::UnknownNode(id))?,
+                None => {
+                    let NodeSelector::Key { label, key, value } = s else {
+                        unreachable!("direct_id resolves every other selector")
+                    };
+                    one(
+                        field,
+                        label,
+                        key,
+                        value,
+                        self.lookup(field, label, key, value)?,
+                    )?
+                }
+            };
+        }
         let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
-        let found = shortest::run(&search, &graph, from, to)?;
+        self.finish_shortest(&search, &mut graph, ends, started)
+    }
+
+    /// Answers a shortest-path request from the snapshot, reading misses from `source`; a
+    /// `snapshot` request never touches it.
+    pub fn shortest_path_fresh<S: MissSource>(
+        &self,
+        req: &ShortestPathRequest,
+        dirty: &DirtySet,
+        source: &mut S,
+    ) -> Result<ShortestPathResponse, EngineError> {
+        if req.consistency == Consistency::Snapshot {
+            return self.shortest_path(req);
+        }
+        let started = Instant::now();
+        let (trips0, time0) = source.round_trips();
+        let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
+        let labels = plan::Names::default();
+        let mut graph = FreshGraph::new(
+            self.snapshot_graph(&[]),
+            dirty,
+            source,
+            &labels,
+            &search.types,
+            &[],
+        );
+        let mut ends = [0u32; 2];
+        for (i, (field, s)) in [("from", &req.from), ("to", &req.to)]
+            .into_iter()
+            .enumerate()
+        {
+            let id = match plan::direct_id(field, s)? {
+                Some(id) => id,
+                None => {
+                    let NodeSelector::Key { label, key, value } = s else {
+                        unreachable!("direct_id resolves every other selector")
+                    };
+                    one(field, label, key, value, graph.lookup(label, key, value)?)?
+                }
+            };
+            ends[i] = graph.node_ref(id);
+        }
+        graph.resolve(&mut ends.iter().copied())?;
+        if let Some(&gone) = ends.iter().find(|&&n| !graph.exists(n)) {
+            return Err(EngineError::UnknownNode(graph.node_id(gone)));
+        }
+        let mut response = self.finish_shortest(&search, &mut graph, ends, started)?;
+        let (trips, time) = graph.round_trips();
+        response.stats.misses = graph.misses;
+        response.stats.cypher_round_trips = trips - trips0;
+        response.stats.cypher_ms = (time - time0).as_secs_f64() * 1e3;
+        Ok(response)
+    }
+
+    fn finish_shortest<G: Resolve>(
+        &self,
+        search: &shortest::Search,
+        graph: &mut G,
+        [from, to]: [u32; 2],
+        started: Instant,
+    ) -> Result<ShortestPathResponse, EngineError> {
+        let found = shortest::run(search, graph, from, to)?;
         let paths = found
             .paths
             .iter()
-            .map(|(nodes, rels, types)| to_path(&graph, &search.types, nodes, rels, types))
+            .map(|(nodes, rels, types)| to_path(&*graph, &search.types, nodes, rels, types))
             .collect();
         Ok(ShortestPathResponse {
             length: found.length,
@@ -288,6 +347,86 @@ impl<D: AsRef<[u8]>> Engine<D> {
                 ..Stats::default()
             },
         })
+    }
+
+    /// Answers a traversal request from the snapshot, reading misses (nodes the snapshot does
+    /// not know, and `dirty` nodes) from `source`; a `snapshot` request never touches it.
+    pub fn traverse_fresh<S: MissSource>(
+        &self,
+        req: &TraverseRequest,
+        dirty: &DirtySet,
+        source: &mut S,
+    ) -> Result<TraverseResponse, EngineError> {
+        if req.consistency == Consistency::Snapshot {
+            return self.traverse(req);
+        }
+        let started = Instant::now();
+        let (trips0, time0) = source.round_trips();
+        let plan = Plan::compile(req, &self.snapshot, self.limits)?;
+        let mut graph = FreshGraph::new(
+            self.snapshot_graph(&plan.keys),
+            dirty,
+            source,
+            &plan.labels,
+            &plan.types,
+            &plan.keys,
+        );
+        let mut starts = Vec::new();
+        for (i, s) in req.start.as_slice().iter().enumerate() {
+            match plan::direct_id(&format!("start[{i}]"), s)? {
+                Some(id) => starts.push(graph.node_ref(id)),
+                None => {
+                    if let NodeSelector::Key { label, key, value } = s {
+                        for id in graph.lookup(label, key, value)? {
+                            starts.push(graph.node_ref(id));
+                        }
+                    }
+                }
+            }
+        }
+        graph.resolve(&mut starts.iter().copied())?;
+        if let Some(&gone) = starts.iter().find(|&&n| !graph.exists(n)) {
+            return Err(EngineError::UnknownNode(graph.node_id(gone)));
+        }
+        let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
+        let (trips, time) = graph.round_trips();
+        Ok(TraverseResponse {
+            answer,
+            partial,
+            stats: Stats {
+                watermark: self.watermark.clone(),
+                nodes_visited: counters.visited,
+                relationships_visited: counters.relationships,
+                misses: graph.misses,
+                cypher_round_trips: trips - trips0,
+                cypher_ms: (time - time0).as_secs_f64() * 1e3,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+            },
+        })
+    }
+}
+
+/// The one node a key lookup names, or an error naming the field.
+fn one<T: Copy>(
+    field: &str,
+    label: &str,
+    key: &str,
+    value: &Scalar,
+    found: Vec<T>,
+) -> Result<T, EngineError> {
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(EngineError::Request(RequestError::new(
+            field,
+            format!("no {label} node has {key} = {value}"),
+        ))),
+        _ => Err(EngineError::Request(RequestError::new(
+            field,
+            format!(
+                "{} {label} nodes have {key} = {value}: name one by id",
+                found.len()
+            ),
+        ))),
     }
 }
 
@@ -318,7 +457,7 @@ pub(crate) fn to_path<G: Graph>(
         relationships: rels.iter().map(|&r| g.relationship_id(r)).collect(),
         types: type_codes
             .iter()
-            .map(|&t| types.name(t).to_string())
+            .map(|&t| g.type_name(t, types).to_string())
             .collect(),
     }
 }
@@ -378,7 +517,7 @@ pub(crate) fn run<G: Resolve>(
     starts: &[u32],
 ) -> Result<(Answer, bool, walk::Counters), EngineError> {
     with_scratch(|scratch| {
-        let mut distinct: Bits = std::mem::take(&mut scratch_emitted(scratch));
+        let mut distinct: Bits = std::mem::take(scratch.emitted_mut());
         distinct.clear();
         let mut nodes = Vec::new();
         let mut paths = Vec::new();
@@ -416,7 +555,7 @@ pub(crate) fn run<G: Resolve>(
         let result = walk.run(starts, scratch, &mut sink);
         let counters = walk.counters();
         distinct.clear();
-        *scratch_emitted(scratch) = distinct;
+        *scratch.emitted_mut() = distinct;
         let finished = result?;
         let answer = match form {
             ReturnForm::Nodes => Answer::Nodes(nodes),
@@ -426,8 +565,4 @@ pub(crate) fn run<G: Resolve>(
         };
         Ok((answer, !finished, counters))
     })
-}
-
-fn scratch_emitted(s: &mut walk::Scratch) -> &mut Bits {
-    s.emitted_mut()
 }

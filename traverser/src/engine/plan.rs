@@ -45,6 +45,11 @@ impl Names {
         c
     }
 
+    /// The code of a name, if known.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.codes.get(name).copied()
+    }
+
     /// The name of a code.
     pub fn name(&self, code: u32) -> &str {
         self.names.get(code as usize).map_or("?", String::as_str)
@@ -53,6 +58,11 @@ impl Names {
     /// Number of codes.
     pub fn len(&self) -> usize {
         self.names.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 }
 
@@ -140,6 +150,8 @@ impl Pred {
 pub struct KeySlot {
     /// The label, or any label.
     pub label: Option<String>,
+    /// The label's code.
+    pub label_code: Option<u32>,
     /// The key.
     pub key: String,
 }
@@ -343,6 +355,7 @@ impl Plan {
                 key,
                 header,
                 &mut keys,
+                &mut labels,
             )?),
             _ => None,
         };
@@ -547,6 +560,7 @@ fn key_slot(
     key: &str,
     header: &Header,
     keys: &mut Vec<KeySlot>,
+    labels: &mut Names,
 ) -> Result<usize, RequestError> {
     let exported = header.columns.iter().any(|c| {
         c.key == key
@@ -571,6 +585,7 @@ fn key_slot(
     }
     let slot = KeySlot {
         label: label.map(str::to_string),
+        label_code: label.map(|l| labels.code(l)),
         key: key.to_string(),
     };
     Ok(match keys.iter().position(|k| *k == slot) {
@@ -590,7 +605,7 @@ fn predicate(
     labels: &mut Names,
 ) -> Result<Pred, RequestError> {
     let field = format!("where[{i}]");
-    let slot = key_slot(&field, p.label.as_deref(), &p.key, header, keys)?;
+    let slot = key_slot(&field, p.label.as_deref(), &p.key, header, keys, labels)?;
     let values = match (&p.op, &p.value) {
         (Op::IsNull | Op::IsNotNull, None) => Vec::new(),
         (Op::IsNull | Op::IsNotNull, Some(_)) => {

@@ -13,7 +13,7 @@ use neotrav_snapshot::{Direction, Snapshot};
 
 use super::graph::{Edge, Graph, TypeSet};
 use super::plan::{self, Expansion, Limits, Names};
-use super::walk::Exceeded;
+use super::walk::{Exceeded, Resolve};
 use super::{EngineError, RequestError};
 
 /// A compiled shortest-path request.
@@ -185,8 +185,9 @@ impl Side {
     }
 }
 
-/// Runs a search from `from` to `to`.
-pub fn run<G: Graph>(s: &Search, g: &G, from: u32, to: u32) -> Result<Found, EngineError> {
+/// Runs a search from `from` to `to`, resolving each frontier's misses (one round trip per
+/// level at most) before expanding it.
+pub fn run<G: Resolve>(s: &Search, g: &mut G, from: u32, to: u32) -> Result<Found, EngineError> {
     let started = std::time::Instant::now();
     let mut found = Found::default();
     if from == to {
@@ -203,7 +204,9 @@ pub fn run<G: Graph>(s: &Search, g: &G, from: u32, to: u32) -> Result<Found, Eng
             break;
         }
         let a_side = a.frontier.len() <= b.frontier.len();
-        found.relationships += if a_side { a.advance(g) } else { b.advance(g) };
+        let grow = if a_side { &mut a } else { &mut b };
+        g.resolve(&mut grow.frontier.iter().copied())?;
+        found.relationships += grow.advance(&*g);
         found.visited = (a.reached.len() + b.reached.len()) as u64;
         let (grown, other) = if a_side { (&a, &b) } else { (&b, &a) };
         // Meetings on this level: nodes the other side reached too.

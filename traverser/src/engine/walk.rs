@@ -486,7 +486,7 @@ impl<'p, G: Resolve> Walk<'p, G> {
         if v > self.plan.max_visited {
             return Some(Exceeded::Visited(self.plan.max_visited));
         }
-        if v % 4096 == 0
+        if v.is_multiple_of(4096)
             && let Some(d) = self.plan.deadline
             && self.started.elapsed() > d
         {
