@@ -1,0 +1,307 @@
+//! The engine on a small hand-built snapshot: what APOC has no counterpart for
+//! (`expandByLabel`, `where`, group-by, budgets, key lookups) and every request error.
+//! The APOC semantics themselves are proven in `differential_apoc.rs`.
+
+use neotrav_client::wire::{Answer, Groups, OnExceed, ShortestPathRequest, TraverseRequest};
+use neotrav_snapshot::{PropertyKind, Snapshot, SnapshotBuilder, Value};
+use neotrav_traverser::engine::{Engine, EngineError};
+use serde_json::json;
+
+/// ```text
+/// 0:Root -CHILD_A-> 1:A -CHILD_A-> 3:A
+///                   1:A -CHILD_B-> 4:B(flag false)
+/// 0:Root -CHILD_B-> 2:B(flag true) -CHILD_B-> 5:B(flag true)
+///                   2:B            -CHILD_A-> 6:C(year 1999)
+/// 3:A -CHILD_A-> 7:C(year 2000);  5:B -CHILD_B-> 8:C(year 1999)
+/// ```
+fn engine() -> (Engine, tempfile::TempDir) {
+    let mut b = SnapshotBuilder::new();
+    b.column("B", "flag", PropertyKind::Bool).unwrap();
+    b.column("C", "year", PropertyKind::Int).unwrap();
+    type Node<'a> = (u64, &'a str, Option<(&'a str, Value)>);
+    let nodes: [Node<'_>; 9] = [
+        (0, "Root", None),
+        (1, "A", None),
+        (2, "B", Some(("flag", Value::Bool(true)))),
+        (3, "A", None),
+        (4, "B", Some(("flag", Value::Bool(false)))),
+        (5, "B", Some(("flag", Value::Bool(true)))),
+        (6, "C", Some(("year", Value::Int(1999)))),
+        (7, "C", Some(("year", Value::Int(2000)))),
+        (8, "C", Some(("year", Value::Int(1999)))),
+    ];
+    for (id, label, prop) in nodes {
+        b.add_node(id, [label], prop).unwrap();
+    }
+    let rels = [
+        (0, "CHILD_A", 1),
+        (0, "CHILD_B", 2),
+        (1, "CHILD_A", 3),
+        (1, "CHILD_B", 4),
+        (2, "CHILD_B", 5),
+        (2, "CHILD_A", 6),
+        (3, "CHILD_A", 7),
+        (5, "CHILD_B", 8),
+    ];
+    for (i, (s, t, e)) in rels.into_iter().enumerate() {
+        b.add_relationship(100 + i as u64, t, s, e).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    b.write(&path).unwrap();
+    (Engine::new(Snapshot::open(&path).unwrap()), dir)
+}
+
+fn request(v: serde_json::Value) -> TraverseRequest {
+    serde_json::from_value(v).unwrap()
+}
+
+fn nodes(e: &Engine, v: serde_json::Value) -> Vec<u64> {
+    match e.traverse(&request(v)).unwrap().answer {
+        Answer::Nodes(mut n) => {
+            n.sort_unstable();
+            n
+        }
+        other => panic!("expected nodes, got {other:?}"),
+    }
+}
+
+fn error(e: &Engine, v: serde_json::Value) -> String {
+    e.traverse(&request(v)).unwrap_err().to_string()
+}
+
+#[test]
+fn expand_by_label_follows_each_labels_own_types() {
+    let (e, _d) = engine();
+    let by = json!({"Root": "CHILD_A>|CHILD_B>", "A": "CHILD_A>", "B": "CHILD_B>"});
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "expandByLabel": by, "uniqueness": "NODE_GLOBAL"})
+        ),
+        vec![0, 1, 2, 3, 5, 7, 8]
+    );
+    // A node with none of the listed labels is not expanded, unless "*" says how.
+    assert_eq!(
+        nodes(&e, json!({"start": 0, "expandByLabel": {"A": "CHILD_A>"}})),
+        vec![0]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "expandByLabel": {"*": "CHILD_B>", "A": "CHILD_A>"}})
+        ),
+        vec![0, 2, 5, 8]
+    );
+    // Intersected with relationshipFilter.
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "expandByLabel": by, "relationshipFilter": "CHILD_A>"})
+        ),
+        vec![0, 1, 3, 7]
+    );
+}
+
+#[test]
+fn where_filters_included_nodes_and_count_counts_them() {
+    let (e, _d) = engine();
+    let r = request(
+        json!({"start": 0, "uniqueness": "NODE_GLOBAL", "bfs": false,
+        "where": [{"label": "B", "key": "flag", "op": "=", "value": true}], "return": "count"}),
+    );
+    let response = e.traverse(&r).unwrap();
+    assert_eq!(response.answer, Answer::Count(2));
+    assert_eq!(response.stats.nodes_visited, 9);
+    assert!(!response.partial);
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "where": [{"key": "year", "op": "IN", "value": [1999, 2001]}]})
+        ),
+        vec![6, 8]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "where": [{"label": "B", "key": "flag", "op": "IS NULL"}]})
+        ),
+        Vec::<u64>::new(),
+        "every B has a flag, and nodes without B fail a B predicate"
+    );
+}
+
+#[test]
+fn group_by_counts_distinct_nodes_per_value_in_value_order() {
+    let (e, _d) = engine();
+    let r =
+        request(json!({"start": 0, "labelFilter": ">C", "return": {"groupBy": {"key": "year"}}}));
+    assert_eq!(
+        e.traverse(&r).unwrap().answer,
+        Answer::Groups(Groups(vec![("1999".into(), 2), ("2000".into(), 1)]))
+    );
+    let r = request(json!({"start": 0, "return": {"groupBy": {"key": "flag", "label": "B"}}}));
+    assert_eq!(
+        e.traverse(&r).unwrap().answer,
+        Answer::Groups(Groups(vec![
+            ("false".into(), 1),
+            ("true".into(), 2),
+            ("null".into(), 6)
+        ]))
+    );
+}
+
+#[test]
+fn paths_carry_relationship_ids_and_types() {
+    let (e, _d) = engine();
+    let r = request(
+        json!({"start": 0, "relationshipFilter": "CHILD_B>", "minLevel": 2, "return": "paths"}),
+    );
+    let Answer::Paths(paths) = e.traverse(&r).unwrap().answer else {
+        panic!()
+    };
+    assert_eq!(paths.len(), 2);
+    assert_eq!(paths[0].nodes, vec![0, 2, 5]);
+    assert_eq!(paths[0].relationships, vec![101, 104]);
+    assert_eq!(paths[0].types, vec!["CHILD_B", "CHILD_B"]);
+}
+
+#[test]
+fn budgets_stop_a_traversal_with_an_error_or_a_flagged_partial_answer() {
+    let (e, _d) = engine();
+    let err = error(&e, json!({"start": 0, "budget": {"maxVisited": 3}}));
+    assert!(
+        err.contains("more than 3 nodes") && err.contains("partial"),
+        "{err}"
+    );
+    let r = request(
+        json!({"start": 0, "return": "count", "budget": {"maxVisited": 3, "onExceed": "partial"}}),
+    );
+    let response = e.traverse(&r).unwrap();
+    assert!(response.partial);
+    assert_eq!(response.answer, Answer::Count(3));
+    assert_eq!(r.budget.on_exceed, OnExceed::Partial);
+    // maxDepth caps maxLevel.
+    assert_eq!(
+        nodes(&e, json!({"start": 0, "budget": {"maxDepth": 1}})),
+        vec![0, 1, 2]
+    );
+    assert_eq!(
+        nodes(&e, json!({"start": 0, "limit": 0})),
+        Vec::<u64>::new()
+    );
+}
+
+#[test]
+fn start_nodes_by_id_element_id_or_key() {
+    let (e, _d) = engine();
+    assert_eq!(
+        nodes(&e, json!({"start": "4:f00d:3", "maxLevel": 1})),
+        vec![1, 3, 7]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": {"label": "C", "key": "year", "value": 1999}, "maxLevel": 0})
+        ),
+        vec![6, 8]
+    );
+    let err = e.traverse(&request(json!({"start": 999}))).unwrap_err();
+    assert!(matches!(err, EngineError::UnknownNode(999)), "{err}");
+    assert!(err.to_string().contains("fresh"), "{err}");
+}
+
+#[test]
+fn bad_requests_name_the_field_and_the_fault() {
+    let (e, _d) = engine();
+    for (req, field, words) in [
+        (
+            json!({"start": 0, "relationshipFilter": "<A>"}),
+            "relationshipFilter",
+            "both ways",
+        ),
+        (
+            json!({"start": 0, "labelFilter": "+"}),
+            "labelFilter",
+            "names no label",
+        ),
+        (json!({"start": 0, "maxLevel": -5}), "maxLevel", "-5"),
+        (json!({"start": 0, "limit": -3}), "limit", "-3"),
+        (
+            json!({"start": 0, "where": [{"key": "colour", "op": "=", "value": 1}]}),
+            "where[0]",
+            "--properties",
+        ),
+        (
+            json!({"start": 0, "where": [{"key": "year", "op": "IN", "value": 1}]}),
+            "where[0].value",
+            "list",
+        ),
+        (
+            json!({"start": 0, "where": [{"key": "year", "op": "IS NULL", "value": 1}]}),
+            "where[0].value",
+            "no value",
+        ),
+        (json!({"start": "4:x"}), "start[0]", "element id"),
+        (
+            json!({"start": 0, "sequence": "A,B>", "labelFilter": "+A"}),
+            "sequence",
+            "not both",
+        ),
+        (
+            json!({"start": 0, "budget": {"maxVisited": 0}}),
+            "budget.maxVisited",
+            "at least 1",
+        ),
+        (
+            json!({"start": 0, "return": {"groupBy": {"key": "year", "label": "A"}}}),
+            "return.groupBy",
+            "A.year",
+        ),
+    ] {
+        let err = e.traverse(&request(req.clone())).unwrap_err();
+        let EngineError::Request(r) = &err else {
+            panic!("{req}: expected a request error, got {err}")
+        };
+        assert_eq!(r.field, field, "{req}");
+        assert!(r.message.contains(words), "{req}: {}", r.message);
+    }
+    let fresh = request(json!({"start": 0, "consistency": "fresh"}));
+    assert!(matches!(e.traverse(&fresh), Err(EngineError::NoNeo4j)));
+}
+
+#[test]
+fn shortest_paths_cross_relationships_either_way_unless_directed() {
+    let (e, _d) = engine();
+    let sp = |v: serde_json::Value| -> ShortestPathRequest { serde_json::from_value(v).unwrap() };
+    let r = e.shortest_path(&sp(json!({"from": 3, "to": 5}))).unwrap();
+    assert_eq!(r.length, Some(4));
+    assert_eq!(r.paths[0].nodes, vec![3, 1, 0, 2, 5]);
+    let r = e
+        .shortest_path(&sp(
+            json!({"from": 3, "to": 5, "relationshipFilter": "CHILD_A>|CHILD_B>"}),
+        ))
+        .unwrap();
+    assert_eq!(r.length, None);
+    assert!(r.paths.is_empty());
+    let r = e
+        .shortest_path(&sp(json!({"from": 0, "to": 8, "maxLevel": 2})))
+        .unwrap();
+    assert_eq!(r.length, None, "8 is three hops away");
+    let r = e
+        .shortest_path(&sp(
+            json!({"from": {"label": "C", "key": "year", "value": 2000}, "to": 0, "all": true}),
+        ))
+        .unwrap();
+    assert_eq!(r.length, Some(3));
+    assert_eq!(r.paths.len(), 1);
+    let err = e
+        .shortest_path(&sp(
+            json!({"from": {"label": "C", "key": "year", "value": 1999}, "to": 0}),
+        ))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("2 C nodes have year = 1999"),
+        "{err}"
+    );
+}
