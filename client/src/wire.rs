@@ -193,6 +193,11 @@ pub enum NodeSelector {
         /// The value.
         value: Scalar,
     },
+    /// Every node with a label, in id order.
+    Label {
+        /// The label.
+        label: String,
+    },
 }
 
 impl From<u64> for NodeSelector {
@@ -604,7 +609,7 @@ mod tests {
     #[test]
     fn start_nodes_may_be_ids_element_ids_or_key_lookups() {
         let s: Vec<NodeSelector> = serde_json::from_str(
-            r#"[7, "4:c0a8:7", {"label": "Artist", "key": "name", "value": "Björk"}]"#,
+            r#"[7, "4:c0a8:7", {"label": "Artist", "key": "name", "value": "Björk"}, {"label": "Root"}]"#,
         )
         .unwrap();
         assert_eq!(s[0], NodeSelector::Id(7));

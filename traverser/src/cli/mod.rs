@@ -83,8 +83,8 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::run(args).await,
             Command::Dataset(cmd) => dataset::run(cmd).await,
             Command::Snapshot(cmd) => snapshot::run(cmd),
-            Command::Traverse(args) => traverse::traverse(args),
-            Command::Path(args) => traverse::path(args),
+            Command::Traverse(args) => traverse::traverse(args).await,
+            Command::Path(args) => traverse::path(args).await,
         }
     });
     match result {

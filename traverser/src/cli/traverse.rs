@@ -6,10 +6,43 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use neotrav_client::wire::{
-    Answer, Budget, NodeSelector, Path, ShortestPathRequest, Stats, TraverseRequest,
+    Answer, Budget, Consistency, NodeSelector, Path, ShortestPathRequest, Stats, TraverseRequest,
 };
 
+use super::connection::Neo4jArgs;
 use crate::engine::Engine;
+use crate::engine::fresh::{DirtySet, Neo4jSource};
+
+/// How to reach Neo4j for `"consistency": "fresh"` requests.
+#[derive(Debug, Args)]
+pub(super) struct FreshArgs {
+    #[command(flatten)]
+    neo4j: Neo4jArgs,
+    /// Nodes changed since the export (comma-separated Neo4j ids): with `"consistency":
+    /// "fresh"` they are read from Neo4j instead of the snapshot, as are nodes the snapshot does
+    /// not know.
+    #[arg(long, value_delimiter = ',')]
+    invalidate: Vec<u64>,
+}
+
+impl FreshArgs {
+    /// Runs `f` off the async reactor with a Neo4j miss source and the dirty set.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&DirtySet, &mut Neo4jSource) -> T + Send + 'static,
+    ) -> Result<T> {
+        let graph = self.neo4j.connect()?;
+        let mut dirty = DirtySet::new();
+        dirty.insert(self.invalidate.iter().copied());
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut source = Neo4jSource::new(graph, handle);
+            f(&dirty, &mut source)
+        })
+        .await
+        .context("the traversal thread failed")
+    }
+}
 
 #[derive(Debug, Args)]
 pub(super) struct TraverseArgs {
@@ -24,6 +57,8 @@ pub(super) struct TraverseArgs {
     /// `{"groups": {...}}`, plus `"partial"` and `"stats"`) instead of a table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    fresh: FreshArgs,
 }
 
 #[derive(Debug, Args)]
@@ -50,13 +85,18 @@ pub(super) struct PathArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Read nodes the snapshot does not know, and `--invalidate`d nodes, from Neo4j.
+    #[arg(long)]
+    fresh: bool,
+    #[command(flatten)]
+    neo4j: FreshArgs,
 }
 
 fn open(path: &std::path::Path) -> Result<Engine> {
     Engine::open(path).with_context(|| format!("cannot open the snapshot {}", path.display()))
 }
 
-pub(super) fn traverse(args: TraverseArgs) -> Result<ExitCode> {
+pub(super) async fn traverse(args: TraverseArgs) -> Result<ExitCode> {
     let text = if args.spec.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading the request from stdin")?
     } else {
@@ -66,7 +106,13 @@ pub(super) fn traverse(args: TraverseArgs) -> Result<ExitCode> {
     let request: TraverseRequest = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid traversal request", args.spec.display()))?;
     let engine = open(&args.snapshot)?;
-    let response = engine.traverse(&request)?;
+    let response = if request.consistency == Consistency::Fresh {
+        args.fresh
+            .run(move |dirty, source| engine.traverse_fresh(&request, dirty, source))
+            .await??
+    } else {
+        engine.traverse(&request)?
+    };
     if args.json {
         println!("{}", serde_json::to_string(&response)?);
         return Ok(ExitCode::SUCCESS);
@@ -114,18 +160,28 @@ fn node(field: &str, s: &str) -> Result<NodeSelector> {
     }
 }
 
-pub(super) fn path(args: PathArgs) -> Result<ExitCode> {
+pub(super) async fn path(args: PathArgs) -> Result<ExitCode> {
     let request = ShortestPathRequest {
         from: node("from", &args.from)?,
         to: node("to", &args.to)?,
         relationship_filter: Some(args.types),
         max_level: args.max,
         all: args.all,
-        consistency: Default::default(),
+        consistency: if args.fresh {
+            Consistency::Fresh
+        } else {
+            Consistency::Snapshot
+        },
         budget: Budget::default(),
     };
     let engine = open(&args.snapshot)?;
-    let response = engine.shortest_path(&request)?;
+    let response = if args.fresh {
+        args.neo4j
+            .run(move |dirty, source| engine.shortest_path_fresh(&request, dirty, source))
+            .await??
+    } else {
+        engine.shortest_path(&request)?
+    };
     if args.json {
         println!("{}", serde_json::to_string(&response)?);
         return Ok(ExitCode::SUCCESS);
@@ -164,4 +220,10 @@ fn print_stats(s: &Stats) {
         "visited {} nodes, {} relationships in {:.3} ms; snapshot of {}",
         s.nodes_visited, s.relationships_visited, s.elapsed_ms, s.watermark.created
     );
+    if s.cypher_round_trips > 0 {
+        println!(
+            "misses: {} nodes read from Neo4j in {} round trips ({:.3} ms)",
+            s.misses, s.cypher_round_trips, s.cypher_ms
+        );
+    }
 }

@@ -134,6 +134,8 @@ pub trait MissSource {
         key: &str,
         value: &neotrav_client::wire::Scalar,
     ) -> Result<Vec<u64>, EngineError>;
+    /// The ids of the nodes with `label`.
+    fn label_ids(&mut self, label: &str) -> Result<Vec<u64>, EngineError>;
     /// Round trips so far, and their total time.
     fn round_trips(&self) -> (u64, Duration);
 }
@@ -228,8 +230,7 @@ impl MissSource for Neo4jSource {
         value: &neotrav_client::wire::Scalar,
     ) -> Result<Vec<u64>, EngineError> {
         use neotrav_client::wire::Scalar;
-        let label = neotrav_snapshot::cypher::quote("label", label)
-            .map_err(|e| EngineError::Request(super::RequestError::new("start", e.to_string())))?;
+        let label = quoted_label(label)?;
         let q = format!("MATCH (n:{label}) WHERE n[$key] = $value RETURN id(n) AS id");
         let q = query(&q).param("key", key);
         let q = match value {
@@ -244,9 +245,23 @@ impl MissSource for Neo4jSource {
             .collect()
     }
 
+    fn label_ids(&mut self, label: &str) -> Result<Vec<u64>, EngineError> {
+        let label = quoted_label(label)?;
+        let q = format!("MATCH (n:{label}) RETURN id(n) AS id ORDER BY id");
+        self.rows(query(&q))?
+            .iter()
+            .map(|row| field::<i64>(row, "id").map(|i| i as u64))
+            .collect()
+    }
+
     fn round_trips(&self) -> (u64, Duration) {
         (self.trips, self.time)
     }
+}
+
+fn quoted_label(label: &str) -> Result<String, EngineError> {
+    neotrav_snapshot::cypher::quote("label", label)
+        .map_err(|e| EngineError::Request(super::RequestError::new("start", e.to_string())))
 }
 
 /// A miss, as read.
@@ -327,6 +342,11 @@ impl<'a, S: MissSource> FreshGraph<'a, S> {
         value: &neotrav_client::wire::Scalar,
     ) -> Result<Vec<u64>, EngineError> {
         self.source.lookup(label, key, value)
+    }
+
+    /// The ids of the nodes with a label, from Neo4j.
+    pub fn label_ids(&mut self, label: &str) -> Result<Vec<u64>, EngineError> {
+        self.source.label_ids(label)
     }
 
     /// Round trips and their time.

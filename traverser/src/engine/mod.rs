@@ -198,14 +198,27 @@ impl<D: AsRef<[u8]>> Engine<D> {
                         .node_index(id)
                         .ok_or(EngineError::UnknownNode(id))?,
                 ),
-                None => {
-                    if let NodeSelector::Key { label, key, value } = s {
+                None => match s {
+                    NodeSelector::Key { label, key, value } => {
                         out.extend(self.lookup(&format!("start[{i}]"), label, key, value)?);
                     }
-                }
+                    NodeSelector::Label { label } => {
+                        out.extend(self.label_nodes(label));
+                    }
+                    _ => {}
+                },
             }
         }
         Ok(out)
+    }
+
+    /// The snapshot nodes with a label, in index order (none when the label is unknown).
+    pub fn label_nodes(&self, label: &str) -> Vec<u32> {
+        self.snapshot
+            .label_code(label)
+            .and_then(|code| self.snapshot.label_nodes(code))
+            .map(|bitmap| bitmap.iter().collect())
+            .unwrap_or_default()
     }
 
     /// The snapshot nodes with `label` whose `key` equals `value`: a scan of the column.
@@ -301,12 +314,15 @@ impl<D: AsRef<[u8]>> Engine<D> {
         {
             let id = match plan::direct_id(field, s)? {
                 Some(id) => id,
-                None => {
-                    let NodeSelector::Key { label, key, value } = s else {
-                        unreachable!("direct_id resolves every other selector")
-                    };
-                    one(field, label, key, value, graph.lookup(label, key, value)?)?
-                }
+                None => match s {
+                    NodeSelector::Key { label, key, value } => {
+                        one(field, label, key, value, graph.lookup(label, key, value)?)?
+                    }
+                    NodeSelector::Label { label } => {
+                        one_of_label(field, label, graph.label_ids(label)?)?
+                    }
+                    _ => unreachable!("direct_id resolves ids and element ids"),
+                },
             };
             ends[i] = graph.node_ref(id);
         }
@@ -376,10 +392,15 @@ impl<D: AsRef<[u8]>> Engine<D> {
             match plan::direct_id(&format!("start[{i}]"), s)? {
                 Some(id) => starts.push(graph.node_ref(id)),
                 None => {
-                    if let NodeSelector::Key { label, key, value } = s {
-                        for id in graph.lookup(label, key, value)? {
-                            starts.push(graph.node_ref(id));
+                    let ids = match s {
+                        NodeSelector::Key { label, key, value } => {
+                            graph.lookup(label, key, value)?
                         }
+                        NodeSelector::Label { label } => graph.label_ids(label)?,
+                        _ => Vec::new(),
+                    };
+                    for id in ids {
+                        starts.push(graph.node_ref(id));
                     }
                 }
             }
@@ -403,6 +424,20 @@ impl<D: AsRef<[u8]>> Engine<D> {
                 elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             },
         })
+    }
+}
+
+/// The one node with a label, or an error naming the field.
+fn one_of_label<T: Copy>(field: &str, label: &str, found: Vec<T>) -> Result<T, EngineError> {
+    match found.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(EngineError::Request(RequestError::new(
+            field,
+            format!(
+                "{} nodes have the label {label}: a path end must be one node",
+                found.len()
+            ),
+        ))),
     }
 }
 

@@ -261,7 +261,7 @@ pub fn direct_id(field: &str, s: &NodeSelector) -> Result<Option<u64>, RequestEr
                 format!("`{e}` is not a Neo4j 5 element id (`4:<database uuid>:<id>`)"),
             )
         }),
-        NodeSelector::Key { .. } => Ok(None),
+        NodeSelector::Key { .. } | NodeSelector::Label { .. } => Ok(None),
     }
 }
 
