@@ -19,6 +19,8 @@ pub const MAX_TYPES: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypeSet {
     all: bool,
+    /// Whether any bit is set (kept so the hot path need not scan the words).
+    any: bool,
     bits: [u64; MAX_TYPES / 64],
 }
 
@@ -26,11 +28,13 @@ impl TypeSet {
     /// No type.
     pub const NONE: TypeSet = TypeSet {
         all: false,
+        any: false,
         bits: [0; MAX_TYPES / 64],
     };
     /// Every type.
     pub const ALL: TypeSet = TypeSet {
         all: true,
+        any: false,
         bits: [0; MAX_TYPES / 64],
     };
 
@@ -38,6 +42,7 @@ impl TypeSet {
     pub fn insert(&mut self, code: u32) {
         if let Some(w) = self.bits.get_mut(code as usize / 64) {
             *w |= 1 << (code % 64);
+            self.any = true;
         }
     }
 
@@ -52,19 +57,22 @@ impl TypeSet {
     }
 
     /// Whether it holds every type.
+    #[inline]
     pub fn is_all(&self) -> bool {
         self.all
     }
 
     /// Whether it holds no type.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        !self.all && self.bits.iter().all(|&w| w == 0)
+        !self.all && !self.any
     }
 
     /// The union.
     pub fn union(&self, other: &TypeSet) -> TypeSet {
         let mut out = *self;
         out.all |= other.all;
+        out.any |= other.any;
         for (a, b) in out.bits.iter_mut().zip(other.bits) {
             *a |= b;
         }
@@ -81,6 +89,7 @@ impl TypeSet {
                 for (a, b) in out.bits.iter_mut().zip(other.bits) {
                     *a &= b;
                 }
+                out.any = out.bits.iter().any(|&w| w != 0);
                 out
             }
         }

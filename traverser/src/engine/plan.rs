@@ -416,10 +416,20 @@ impl Plan {
     /// The relationships a node at `depth` may be expanded through: step `depth % n`; or, when
     /// the sequence does not begin at the start node, step 0 for the first hop and the other
     /// steps in turn after it (as APOC's `RelationshipSequenceExpander`).
+    ///
+    /// Without `expandByLabel` it is the step itself; with it, the combination is written to
+    /// `buf`.
     #[inline]
-    pub fn expansion(&self, depth: u32, has_label: impl Fn(u32) -> bool) -> Expansion {
+    pub fn expansion<'s>(
+        &'s self,
+        depth: u32,
+        has_label: impl Fn(u32) -> bool,
+        buf: &'s mut Expansion,
+    ) -> &'s Expansion {
         let n = self.rel_steps.len();
-        let i = if self.begin_sequence_at_start || n == 1 {
+        let i = if n == 1 {
+            0
+        } else if self.begin_sequence_at_start {
             depth as usize % n
         } else if depth == 0 {
             0
@@ -428,7 +438,7 @@ impl Plan {
         };
         let step = &self.rel_steps[i];
         match &self.by_label {
-            None => *step,
+            None => step,
             Some(by) => {
                 let mut chosen: Option<Expansion> = None;
                 for (label, e) in &by.labels {
@@ -440,7 +450,8 @@ impl Plan {
                     }
                 }
                 let e = chosen.unwrap_or(by.default);
-                [step[0].intersection(&e[0]), step[1].intersection(&e[1])]
+                *buf = [step[0].intersection(&e[0]), step[1].intersection(&e[1])];
+                buf
             }
         }
     }

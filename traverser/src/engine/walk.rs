@@ -22,7 +22,7 @@ use hashbrown::HashSet;
 use neotrav_client::wire::{OnExceed, ReturnForm, Uniqueness};
 use neotrav_snapshot::Direction;
 
-use super::graph::{Edge, Graph, Prop};
+use super::graph::{Edge, Graph, Prop, TypeSet};
 use super::plan::Plan;
 
 /// No relationship: the start of a path.
@@ -114,7 +114,6 @@ pub struct Scratch {
     stack: Vec<Pending>,
     queue: VecDeque<Pending>,
     crumbs: Vec<Crumb>,
-    children: Vec<Pending>,
 }
 
 thread_local! {
@@ -145,7 +144,6 @@ impl Scratch {
         self.stack.clear();
         self.queue.clear();
         self.crumbs.clear();
-        self.children.clear();
     }
 }
 
@@ -300,11 +298,12 @@ impl<'p, G: Resolve> Walk<'p, G> {
                     INCLUDE_AND_CONTINUE
                 }
             } else {
-                let i = if p.begin_sequence_at_start {
-                    depth as usize
-                } else {
-                    depth as usize - 1
-                } % p.label_steps.len();
+                let n = p.label_steps.len();
+                let i = match (n, p.begin_sequence_at_start) {
+                    (1, _) => 0,
+                    (_, true) => depth as usize % n,
+                    (_, false) => (depth as usize - 1) % n,
+                };
                 let m = &p.label_steps[i];
                 let word = |w| g.label_word(node, w);
                 if m.deny.matches(word) {
@@ -534,7 +533,8 @@ impl<'p, G: Resolve> Walk<'p, G> {
         }
     }
 
-    /// Makes the children of a branch to continue.
+    /// Makes the children of a branch to continue: pushed straight onto the stack (then
+    /// reversed in place, so the first child is taken first) or the queue.
     fn expand(
         &mut self,
         b: &Pending,
@@ -543,11 +543,15 @@ impl<'p, G: Resolve> Walk<'p, G> {
     ) -> Result<(), super::EngineError> {
         let g = &*self.graph;
         let node = b.node;
-        let e = self.plan.expansion(b.depth, |l| g.has_label(node, l));
+        let mut buf = [TypeSet::NONE, TypeSet::NONE];
+        let e = self
+            .plan
+            .expansion(b.depth, |l| g.has_label(node, l), &mut buf);
         let depth = b.depth + 1;
         let came_by = b.rel;
-        let children = &mut scratch.children;
-        children.clear();
+        let bfs = self.plan.bfs;
+        let (stack, queue) = (&mut scratch.stack, &mut scratch.queue);
+        let before = if bfs { queue.len() } else { stack.len() };
         for dir in Direction::BOTH {
             let set = &e[dir as usize];
             if set.is_empty() {
@@ -563,21 +567,27 @@ impl<'p, G: Resolve> Walk<'p, G> {
                 {
                     return;
                 }
-                children.push(Pending {
+                let child = Pending {
                     node: edge.neighbor,
                     depth,
                     rel: edge.rel,
                     type_code: edge.type_code,
                     parent: crumb,
-                });
+                };
+                if bfs {
+                    queue.push_back(child);
+                } else {
+                    stack.push(child);
+                }
             });
         }
-        self.counters.relationships += children.len() as u64;
-        if self.plan.bfs {
-            scratch.queue.extend(children.iter().copied());
+        if bfs {
+            self.counters.relationships += (queue.len() - before) as u64;
         } else {
+            let children = &mut stack[before..];
+            self.counters.relationships += children.len() as u64;
+            children.reverse();
             self.graph.resolve(&mut children.iter().map(|p| p.node))?;
-            scratch.stack.extend(children.iter().rev().copied());
         }
         Ok(())
     }
