@@ -151,6 +151,7 @@ impl Prop<'_> {
 }
 
 /// Reads one key property through the snapshot's column for one label.
+#[inline]
 pub fn column_value<'a>(column: &Column<'a>, node: u32) -> Option<Prop<'a>> {
     use neotrav_snapshot::PropertyKind;
     match column.kind() {
@@ -278,6 +279,7 @@ impl Graph for SnapshotGraph<'_> {
         true
     }
 
+    #[inline]
     fn property(&self, node: u32, slot: usize) -> Option<Prop<'_>> {
         self.columns
             .get(slot)?

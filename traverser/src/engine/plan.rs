@@ -108,6 +108,30 @@ pub struct ByLabel {
     pub labels: Vec<(u32, Expansion)>,
     /// For nodes with none of the listed labels (`"*"`): nothing when absent.
     pub default: Expansion,
+    /// When at most [`TABLE_LABELS`] labels are listed: per relationship step `i` and per
+    /// combination `m` of the listed labels a node has (bit `j`: `labels[j]`), the expansion,
+    /// at `i << labels.len() | m`. Empty otherwise.
+    pub table: Vec<Expansion>,
+}
+
+/// The most `expandByLabel` labels whose combinations are tabulated (64 per step).
+pub const TABLE_LABELS: usize = 6;
+
+impl ByLabel {
+    /// `step` narrowed by the listed labels a node has (`has(j)`: it has `labels[j]`).
+    fn narrow(&self, step: &Expansion, has: impl Fn(usize) -> bool) -> Expansion {
+        let mut chosen: Option<Expansion> = None;
+        for (j, (_, e)) in self.labels.iter().enumerate() {
+            if has(j) {
+                chosen = Some(match chosen {
+                    None => *e,
+                    Some(c) => [c[0].union(&e[0]), c[1].union(&e[1])],
+                });
+            }
+        }
+        let e = chosen.unwrap_or(self.default);
+        [step[0].intersection(&e[0]), step[1].intersection(&e[1])]
+    }
 }
 
 /// A compiled `where` predicate.
@@ -315,7 +339,20 @@ impl Plan {
             .collect::<Result<Vec<_>, _>>()?;
         let by_label = match &req.expand_by_label {
             None => None,
-            Some(map) => Some(by_label(map, &mut labels, &mut types)?),
+            Some(map) => {
+                let mut by = by_label(map, &mut labels, &mut types)?;
+                if by.labels.len() <= TABLE_LABELS {
+                    let k = by.labels.len();
+                    by.table = rel_steps
+                        .iter()
+                        .flat_map(|step| {
+                            let by = &by;
+                            (0..1usize << k).map(move |m| by.narrow(step, |j| m >> j & 1 == 1))
+                        })
+                        .collect();
+                }
+                Some(by)
+            }
         };
         let end_nodes_only = label_steps
             .iter()
@@ -439,18 +476,16 @@ impl Plan {
         let step = &self.rel_steps[i];
         match &self.by_label {
             None => step,
+            Some(by) if !by.table.is_empty() => {
+                let m = by
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .fold(0, |m, (j, (l, _))| m | usize::from(has_label(*l)) << j);
+                &by.table[i << by.labels.len() | m]
+            }
             Some(by) => {
-                let mut chosen: Option<Expansion> = None;
-                for (label, e) in &by.labels {
-                    if has_label(*label) {
-                        chosen = Some(match chosen {
-                            None => *e,
-                            Some(c) => [c[0].union(&e[0]), c[1].union(&e[1])],
-                        });
-                    }
-                }
-                let e = chosen.unwrap_or(by.default);
-                *buf = [step[0].intersection(&e[0]), step[1].intersection(&e[1])];
+                *buf = by.narrow(step, |j| has_label(by.labels[j].0));
                 buf
             }
         }
@@ -515,6 +550,7 @@ fn by_label(
     let mut out = ByLabel {
         labels: Vec::new(),
         default: [TypeSet::NONE, TypeSet::NONE],
+        table: Vec::new(),
     };
     for (label, f) in map {
         let step = filter::relationship_step("expandByLabel", f)?;

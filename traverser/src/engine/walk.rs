@@ -215,6 +215,8 @@ pub struct Walk<'p, G> {
     rel_sets: HashSet<u64>,
     level_sets: HashSet<(u32, u64)>,
     needs_crumbs: bool,
+    /// Where [`Plan::expansion`] writes a combination it has not tabulated.
+    expansion_buf: super::plan::Expansion,
 }
 
 /// What to do with a branch after evaluation.
@@ -269,6 +271,7 @@ impl<'p, G: Resolve> Walk<'p, G> {
             rel_sets: HashSet::new(),
             level_sets: HashSet::new(),
             needs_crumbs,
+            expansion_buf: [TypeSet::NONE, TypeSet::NONE],
         }
     }
 
@@ -543,10 +546,9 @@ impl<'p, G: Resolve> Walk<'p, G> {
     ) -> Result<(), super::EngineError> {
         let g = &*self.graph;
         let node = b.node;
-        let mut buf = [TypeSet::NONE, TypeSet::NONE];
         let e = self
             .plan
-            .expansion(b.depth, |l| g.has_label(node, l), &mut buf);
+            .expansion(b.depth, |l| g.has_label(node, l), &mut self.expansion_buf);
         let depth = b.depth + 1;
         let came_by = b.rel;
         let bfs = self.plan.bfs;
