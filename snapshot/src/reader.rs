@@ -384,6 +384,7 @@ impl<'a> Edges<'a> {
     }
 
     /// The relationship index of edge `i` (see [`View::relationship_id`]).
+    #[inline]
     pub fn relationship(&self, i: usize) -> Option<u32> {
         match self.rels {
             EdgeRels::Consecutive(first) if i < self.neighbors.len() => Some(first + i as u32),
@@ -421,6 +422,7 @@ impl<'a> View<'a> {
     }
 
     /// The dense index of a Neo4j node id: O(1) when ids are dense, a binary search otherwise.
+    #[inline]
     pub fn node_index(&self, id: u64) -> Option<u32> {
         match self.node_ids {
             IdLayout::Dense { base } => id
@@ -440,6 +442,7 @@ impl<'a> View<'a> {
     }
 
     /// The Neo4j id of a node index.
+    #[inline]
     pub fn node_id(&self, index: u32) -> Option<u64> {
         let i = index as usize;
         if i >= self.node_count {
@@ -455,6 +458,7 @@ impl<'a> View<'a> {
     }
 
     /// The label mask of a node: `label_words` words, bit `l` set when it has label `l`.
+    #[inline]
     pub fn labels(&self, index: u32) -> &'a [u64] {
         let start = index as usize * self.label_words;
         self.label_masks
@@ -502,6 +506,7 @@ impl<'a> View<'a> {
     }
 
     /// The Neo4j id of a relationship index.
+    #[inline]
     pub fn relationship_id(&self, rel: u32) -> Option<u64> {
         let i = rel as usize;
         match self.relationship_ids {
@@ -532,6 +537,7 @@ impl<'a> Column<'a> {
         self.kind
     }
 
+    #[inline]
     fn present(&self, index: u32) -> bool {
         let i = index as usize;
         self.view.has_label(index, self.label)
@@ -541,12 +547,14 @@ impl<'a> Column<'a> {
                 .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
 
+    #[inline]
     fn word(&self, index: u32) -> Option<u64> {
         let words: &[u64] = cast(self.values);
         words.get(index as usize).copied()
     }
 
     /// The integer value of a node, `None` if null or the column is not `int`.
+    #[inline]
     pub fn int(&self, index: u32) -> Option<i64> {
         (self.kind == PropertyKind::Int && self.present(index))
             .then(|| self.word(index).map(|w| w as i64))
@@ -554,6 +562,7 @@ impl<'a> Column<'a> {
     }
 
     /// The float value of a node.
+    #[inline]
     pub fn float(&self, index: u32) -> Option<f64> {
         (self.kind == PropertyKind::Float && self.present(index))
             .then(|| self.word(index).map(f64::from_bits))
@@ -561,6 +570,7 @@ impl<'a> Column<'a> {
     }
 
     /// The boolean value of a node.
+    #[inline]
     pub fn bool(&self, index: u32) -> Option<bool> {
         if self.kind != PropertyKind::Bool || !self.present(index) {
             return None;
@@ -571,6 +581,7 @@ impl<'a> Column<'a> {
     }
 
     /// The string value of a node, borrowed from the snapshot.
+    #[inline]
     pub fn str(&self, index: u32) -> Option<&'a str> {
         if self.kind != PropertyKind::String || !self.present(index) {
             return None;

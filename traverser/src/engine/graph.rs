@@ -193,6 +193,10 @@ pub trait Graph {
     fn exists(&self, node: u32) -> bool;
     /// The value of key-property `slot` (see [`super::plan::Plan::keys`]) on a node.
     fn property(&self, node: u32, slot: usize) -> Option<Prop<'_>>;
+    /// Starts loading what evaluating and expanding `node` will read, so that the loads of all
+    /// of a node's children overlap instead of missing the cache one after another.
+    #[inline]
+    fn warm(&self, _node: u32) {}
     /// The name of a relationship type code (`plan` holds the request's dictionary).
     fn type_name<'s>(&'s self, code: u32, plan: &'s super::plan::Names) -> &'s str {
         plan.name(code)
@@ -265,6 +269,14 @@ impl Graph for SnapshotGraph<'_> {
     #[inline]
     fn node_id(&self, node: u32) -> u64 {
         self.view.node_id(node).unwrap_or(u64::MAX)
+    }
+
+    #[inline]
+    fn warm(&self, node: u32) {
+        std::hint::black_box((
+            self.view.labels(node).first(),
+            self.view.edges(node, Direction::Outgoing).neighbors.first(),
+        ));
     }
 
     fn relationship_id(&self, rel: u64) -> u64 {

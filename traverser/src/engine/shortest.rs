@@ -95,12 +95,18 @@ struct Link {
     from: u32,
     rel: u64,
     type_code: u32,
+    /// The next link into the same node (`NO_LINK` ends the chain).
+    next: u32,
 }
 
-/// One side of the search: distance and incoming links per reached node.
+const NO_LINK: u32 = u32::MAX;
+
+/// One side of the search: per reached node its distance and the head of its chain of links
+/// from the level before, all links in one flat list (no allocation per node).
 struct Side {
     expansion: Expansion,
-    reached: HashMap<u32, (u32, Vec<Link>)>,
+    reached: HashMap<u32, (u32, u32)>,
+    links: Vec<Link>,
     frontier: Vec<u32>,
     depth: u32,
 }
@@ -108,10 +114,11 @@ struct Side {
 impl Side {
     fn new(start: u32, expansion: Expansion) -> Side {
         let mut reached = HashMap::new();
-        reached.insert(start, (0, Vec::new()));
+        reached.insert(start, (0, NO_LINK));
         Side {
             expansion,
             reached,
+            links: Vec::new(),
             frontier: vec![start],
             depth: 0,
         }
@@ -123,6 +130,7 @@ impl Side {
         let mut followed = 0;
         let depth = self.depth + 1;
         let frontier = std::mem::take(&mut self.frontier);
+        let (reached, links) = (&mut self.reached, &mut self.links);
         for &u in &frontier {
             for dir in Direction::BOTH {
                 let set: &TypeSet = &self.expansion[dir as usize];
@@ -134,19 +142,21 @@ impl Side {
                         return;
                     }
                     followed += 1;
-                    let link = Link {
+                    let head = match reached.get(&e.neighbor) {
+                        None => {
+                            next.push(e.neighbor);
+                            NO_LINK
+                        }
+                        Some(&(d, head)) if d == depth => head,
+                        Some(_) => return,
+                    };
+                    links.push(Link {
                         from: u,
                         rel: e.rel,
                         type_code: e.type_code,
-                    };
-                    match self.reached.get_mut(&e.neighbor) {
-                        None => {
-                            self.reached.insert(e.neighbor, (depth, vec![link]));
-                            next.push(e.neighbor);
-                        }
-                        Some((d, links)) if *d == depth => links.push(link),
-                        Some(_) => {}
-                    }
+                        next: head,
+                    });
+                    reached.insert(e.neighbor, (depth, (links.len() - 1) as u32));
                 });
             }
         }
@@ -161,24 +171,22 @@ impl Side {
         let mut out = Vec::new();
         let mut stack = vec![(node, Vec::new(), Vec::new(), vec![node])];
         while let Some((n, rels, types, nodes)) = stack.pop() {
-            let links = self
-                .reached
-                .get(&n)
-                .map(|(_, l)| l.as_slice())
-                .unwrap_or(&[]);
-            if links.is_empty() {
+            let mut l = self.reached.get(&n).map_or(NO_LINK, |&(_, head)| head);
+            if l == NO_LINK {
                 out.push((nodes, rels, types));
                 if out.len() >= cap {
                     break;
                 }
                 continue;
             }
-            for l in links {
+            while l != NO_LINK {
+                let link = self.links[l as usize];
                 let (mut r, mut t, mut ns) = (rels.clone(), types.clone(), nodes.clone());
-                r.push(l.rel);
-                t.push(l.type_code);
-                ns.push(l.from);
-                stack.push((l.from, r, t, ns));
+                r.push(link.rel);
+                t.push(link.type_code);
+                ns.push(link.from);
+                stack.push((link.from, r, t, ns));
+                l = link.next;
             }
         }
         out

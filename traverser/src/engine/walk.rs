@@ -589,6 +589,11 @@ impl<'p, G: Resolve> Walk<'p, G> {
             let children = &mut stack[before..];
             self.counters.relationships += children.len() as u64;
             children.reverse();
+            if children.len() > 1 {
+                for c in children.iter() {
+                    g.warm(c.node);
+                }
+            }
             self.graph.resolve(&mut children.iter().map(|p| p.node))?;
         }
         Ok(())
