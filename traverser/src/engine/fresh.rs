@@ -290,6 +290,8 @@ pub struct FreshGraph<'a, S> {
     cache: HashMap<u32, Miss>,
     /// Nodes read from Neo4j.
     pub misses: u64,
+    /// The source's round trips and their time when this graph was made.
+    trips_before: (u64, Duration),
 }
 
 impl<'a, S: MissSource> FreshGraph<'a, S> {
@@ -303,6 +305,7 @@ impl<'a, S: MissSource> FreshGraph<'a, S> {
         keys: &[KeySlot],
     ) -> FreshGraph<'a, S> {
         FreshGraph {
+            trips_before: source.round_trips(),
             known: snap.view.node_count() as u32,
             snap,
             dirty,
@@ -349,9 +352,22 @@ impl<'a, S: MissSource> FreshGraph<'a, S> {
         self.source.label_ids(label)
     }
 
-    /// Round trips and their time.
-    pub fn round_trips(&self) -> (u64, Duration) {
-        self.source.round_trips()
+    /// Reads `nodes` if they are misses, and fails naming the first that Neo4j does not have.
+    pub fn resolve_existing(&mut self, nodes: &[u32]) -> Result<(), EngineError> {
+        self.resolve(&mut nodes.iter().copied())?;
+        match nodes.iter().find(|&&n| !self.exists(n)) {
+            Some(&gone) => Err(EngineError::UnknownNode(self.node_id(gone))),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes what this graph cost into a response's stats: misses, and the round trips and
+    /// their time since it was made.
+    pub fn record(&self, stats: &mut neotrav_client::wire::Stats) {
+        let (trips, time) = self.source.round_trips();
+        stats.misses = self.misses;
+        stats.cypher_round_trips = trips - self.trips_before.0;
+        stats.cypher_ms = (time - self.trips_before.1).as_secs_f64() * 1e3;
     }
 
     #[inline]

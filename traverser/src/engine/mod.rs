@@ -296,7 +296,6 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return self.shortest_path(req);
         }
         let started = Instant::now();
-        let (trips0, time0) = source.round_trips();
         let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
         let labels = plan::Names::default();
         let mut graph = FreshGraph::new(
@@ -326,15 +325,9 @@ impl<D: AsRef<[u8]>> Engine<D> {
             };
             ends[i] = graph.node_ref(id);
         }
-        graph.resolve(&mut ends.iter().copied())?;
-        if let Some(&gone) = ends.iter().find(|&&n| !graph.exists(n)) {
-            return Err(EngineError::UnknownNode(graph.node_id(gone)));
-        }
+        graph.resolve_existing(&ends)?;
         let mut response = self.finish_shortest(&search, &mut graph, ends, started)?;
-        let (trips, time) = graph.round_trips();
-        response.stats.misses = graph.misses;
-        response.stats.cypher_round_trips = trips - trips0;
-        response.stats.cypher_ms = (time - time0).as_secs_f64() * 1e3;
+        graph.record(&mut response.stats);
         Ok(response)
     }
 
@@ -377,7 +370,6 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return self.traverse(req);
         }
         let started = Instant::now();
-        let (trips0, time0) = source.round_trips();
         let plan = Plan::compile(req, &self.snapshot, self.limits)?;
         let mut graph = FreshGraph::new(
             self.snapshot_graph(&plan.keys),
@@ -405,24 +397,20 @@ impl<D: AsRef<[u8]>> Engine<D> {
                 }
             }
         }
-        graph.resolve(&mut starts.iter().copied())?;
-        if let Some(&gone) = starts.iter().find(|&&n| !graph.exists(n)) {
-            return Err(EngineError::UnknownNode(graph.node_id(gone)));
-        }
+        graph.resolve_existing(&starts)?;
         let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
-        let (trips, time) = graph.round_trips();
+        let mut stats = Stats {
+            watermark: self.watermark.clone(),
+            nodes_visited: counters.visited,
+            relationships_visited: counters.relationships,
+            ..Stats::default()
+        };
+        graph.record(&mut stats);
+        stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
             answer,
             partial,
-            stats: Stats {
-                watermark: self.watermark.clone(),
-                nodes_visited: counters.visited,
-                relationships_visited: counters.relationships,
-                misses: graph.misses,
-                cypher_round_trips: trips - trips0,
-                cypher_ms: (time - time0).as_secs_f64() * 1e3,
-                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
-            },
+            stats,
         })
     }
 }
