@@ -507,6 +507,98 @@ pub struct Watermark {
     pub note: String,
 }
 
+/// A one-hop request: `POST /v1/neighbors`, the cheapest call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NeighborsRequest {
+    /// The node whose neighbours are wanted.
+    pub node: NodeSelector,
+    /// Which relationships to follow (APOC syntax; empty: all, both directions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship_filter: Option<String>,
+    /// Which neighbours to keep (APOC label-filter syntax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_filter: Option<String>,
+    /// Predicates on exported key properties of the neighbours.
+    #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub predicates: Vec<Predicate>,
+    /// What to return (`nodes` by default: each neighbour once).
+    #[serde(default, rename = "return")]
+    pub return_form: ReturnForm,
+    /// At most this many neighbours (-1: all).
+    #[serde(default = "minus_one")]
+    pub limit: i64,
+    /// Snapshot or fresh.
+    #[serde(default)]
+    pub consistency: Consistency,
+}
+
+impl NeighborsRequest {
+    /// The same question as a traversal: depth exactly 1, each neighbour once.
+    pub fn to_traversal(&self) -> TraverseRequest {
+        TraverseRequest {
+            relationship_filter: self.relationship_filter.clone(),
+            label_filter: self.label_filter.clone(),
+            min_level: 1,
+            max_level: 1,
+            uniqueness: Uniqueness::NodeGlobal,
+            limit: self.limit,
+            predicates: self.predicates.clone(),
+            return_form: self.return_form.clone(),
+            consistency: self.consistency,
+            ..TraverseRequest::from_start(self.node.clone())
+        }
+    }
+}
+
+/// `POST /v1/invalidate`: nodes changed in Neo4j since the snapshot was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvalidateRequest {
+    /// Neo4j node ids.
+    pub ids: Vec<u64>,
+}
+
+/// The answer to an invalidation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidateResponse {
+    /// Dirty nodes now (until the next snapshot swap).
+    pub dirty: u64,
+}
+
+/// `GET /v1/snapshot`: what the sidecar is serving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotInfo {
+    /// The file.
+    pub path: String,
+    /// The Neo4j address it was exported from (no credentials), if any.
+    pub source: String,
+    /// The database.
+    pub database: String,
+    /// The watermark.
+    pub watermark: Watermark,
+    /// Node count.
+    pub nodes: u64,
+    /// Relationship count.
+    pub relationships: u64,
+    /// Seconds since the snapshot was written.
+    pub age_seconds: f64,
+    /// Nodes invalidated since it was loaded.
+    pub dirty: u64,
+    /// How many snapshots this process has served (1 for the first).
+    pub generation: u64,
+}
+
+/// `POST /v1/snapshot/reload`: load another file, or the same path again.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadRequest {
+    /// The file to load (default: the file being served, re-read from disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
 /// The error body of every failed request: `{"error": {"code", "message", "details"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {

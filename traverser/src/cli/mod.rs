@@ -12,6 +12,7 @@ mod dataset;
 mod export;
 mod neo4j;
 mod progress;
+mod serve;
 mod snapshot;
 mod traverse;
 
@@ -51,6 +52,8 @@ enum Command {
     Traverse(traverse::TraverseArgs),
     /// Find the shortest path (or all shortest paths) between two nodes of a snapshot.
     Path(traverse::PathArgs),
+    /// Serve traversal, neighbour and shortest-path requests over HTTP (JSON under /v1).
+    Serve(serve::ServeArgs),
 }
 
 /// Exit code of a failed command (the error is on stderr).
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
             Command::Snapshot(cmd) => snapshot::run(cmd),
             Command::Traverse(args) => traverse::traverse(args).await,
             Command::Path(args) => traverse::path(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

@@ -1,0 +1,395 @@
+//! The HTTP sidecar: the engine behind a small JSON API (axum).
+//!
+//! - `POST /v1/traverse`, `POST /v1/shortest-path`, `POST /v1/neighbors`: the request language
+//!   of [`crate::engine`]; `POST /v1/invalidate` marks nodes dirty for fresh requests;
+//!   `GET /v1/snapshot` and `POST /v1/snapshot/reload` show and swap the snapshot;
+//!   `GET /healthz` (the process answers) and `GET /readyz` (a snapshot is loaded and the last
+//!   reload did not fail).
+//! - **Hot swap.** The served snapshot sits behind an [`ArcSwap`]: a reload opens the new file
+//!   first and swaps a pointer; requests in flight keep the old one until they finish, and a
+//!   failed reload keeps serving the old snapshot and says so in `/readyz`.
+//! - Traversals run on the blocking pool, so a slow request never stalls the reactor.
+//! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
+//!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
+//!   Neo4j is needed and unreachable. No internal detail or credential is ever in a response.
+//! - **Security.** Loopback by default; with a token, every route but the health checks needs
+//!   `Authorization: Bearer <token>`, compared in constant time.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use neotrav_client::wire::{
+    ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
+    ShortestPathRequest, SnapshotInfo, TraverseRequest,
+};
+use subtle::ConstantTimeEq;
+
+use crate::engine::fresh::{DirtySet, Neo4jSource};
+use crate::engine::{Engine, EngineError};
+
+/// One loaded snapshot and the nodes invalidated since it was loaded.
+pub struct Loaded {
+    /// The engine over it.
+    pub engine: Engine,
+    /// Its file.
+    pub path: PathBuf,
+    /// Nodes changed since (cleared by a swap: the new snapshot is newer).
+    pub dirty: RwLock<Arc<DirtySet>>,
+    /// 1 for the first snapshot served, then one more per swap.
+    pub generation: u64,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    current: ArcSwap<Loaded>,
+    neo4j: Option<neo4rs::Graph>,
+    token: Option<String>,
+    reload_error: Mutex<Option<String>>,
+    generation: AtomicU64,
+}
+
+impl AppState {
+    /// A state serving the snapshot at `path`; `neo4j` serves fresh requests (none: they get
+    /// 503); `token` guards every route but health.
+    pub fn new(
+        path: PathBuf,
+        neo4j: Option<neo4rs::Graph>,
+        token: Option<String>,
+    ) -> Result<AppState, neotrav_snapshot::Error> {
+        let engine = Engine::open(&path)?;
+        Ok(AppState {
+            current: ArcSwap::from_pointee(Loaded {
+                engine,
+                path,
+                dirty: RwLock::new(Arc::new(DirtySet::new())),
+                generation: 1,
+            }),
+            neo4j,
+            token,
+            reload_error: Mutex::new(None),
+            generation: AtomicU64::new(1),
+        })
+    }
+
+    /// Opens `path` (default: the file being served) and swaps it in; on failure the old
+    /// snapshot stays and `/readyz` reports the failure.
+    pub fn reload(&self, path: Option<PathBuf>) -> Result<Arc<Loaded>, ApiError> {
+        let path = path.unwrap_or_else(|| self.current.load().path.clone());
+        match Engine::open(&path) {
+            Ok(engine) => {
+                let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+                let loaded = Arc::new(Loaded {
+                    engine,
+                    path,
+                    dirty: RwLock::new(Arc::new(DirtySet::new())),
+                    generation,
+                });
+                self.current.store(loaded.clone());
+                *self.reload_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                tracing::info!(generation, "snapshot swapped");
+                Ok(loaded)
+            }
+            Err(e) => {
+                let message = format!("reloading {} failed: {e}", path.display());
+                tracing::warn!("{message}; still serving the previous snapshot");
+                *self.reload_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(message.clone());
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "reload_failed",
+                    format!("{message}; the previous snapshot is still served"),
+                ))
+            }
+        }
+    }
+}
+
+/// An error response: `{"error": {"code", "message", "details"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_string(),
+                    message: message.into(),
+                    details: None,
+                },
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            EngineError::Request(r) => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message);
+                err.body.error.details = Some(serde_json::json!({ "field": r.field }));
+                err
+            }
+            EngineError::UnknownNode(id) => {
+                let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
+                err.body.error.details = Some(serde_json::json!({ "id": id }));
+                err
+            }
+            EngineError::Budget(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "budget_exceeded", message)
+            }
+            EngineError::Neo4j(detail) => {
+                tracing::warn!("reading misses from Neo4j failed: {detail}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "neo4j_unavailable",
+                    "reading misses from Neo4j failed; snapshot requests keep working",
+                )
+            }
+            EngineError::NoNeo4j => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "neo4j_unavailable",
+                message,
+            ),
+        }
+    }
+}
+
+fn bad_json(e: JsonRejection) -> ApiError {
+    ApiError::new(
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        "bad_request",
+        e.body_text(),
+    )
+}
+
+/// Runs `f` on the blocking pool with the current snapshot, a miss source when Neo4j is
+/// configured, and the dirty set.
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&Loaded, &DirtySet, Option<&mut Neo4jSource>) -> Result<T, EngineError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let loaded = state.current.load_full();
+    let neo4j = state.neo4j.clone();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let dirty = loaded
+            .dirty
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut source = neo4j.map(|g| Neo4jSource::new(g, handle));
+        f(&loaded, &dirty, source.as_mut())
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request's worker failed",
+        )
+    })?
+    .map_err(ApiError::from)
+}
+
+async fn traverse(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<TraverseRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(bad_json)?;
+    let response = blocking(&state, move |l, dirty, source| match source {
+        Some(s) => l.engine.traverse_fresh(&req, dirty, s),
+        None => l.engine.traverse(&req),
+    })
+    .await?;
+    Ok(Json(response).into_response())
+}
+
+async fn neighbors(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<NeighborsRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(bad_json)?;
+    let req = req.to_traversal();
+    let response = blocking(&state, move |l, dirty, source| match source {
+        Some(s) => l.engine.traverse_fresh(&req, dirty, s),
+        None => l.engine.traverse(&req),
+    })
+    .await?;
+    Ok(Json(response).into_response())
+}
+
+async fn shortest_path(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ShortestPathRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(bad_json)?;
+    let response = blocking(&state, move |l, dirty, source| match source {
+        Some(s) => l.engine.shortest_path_fresh(&req, dirty, s),
+        None => l.engine.shortest_path(&req),
+    })
+    .await?;
+    Ok(Json(response).into_response())
+}
+
+async fn invalidate(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<InvalidateRequest>, JsonRejection>,
+) -> Result<Json<InvalidateResponse>, ApiError> {
+    let Json(req) = body.map_err(bad_json)?;
+    let loaded = state.current.load();
+    let mut dirty = loaded.dirty.write().unwrap_or_else(|e| e.into_inner());
+    // Copy on write: requests in flight keep the set they started with.
+    Arc::make_mut(&mut dirty).insert(req.ids);
+    Ok(Json(InvalidateResponse {
+        dirty: dirty.len() as u64,
+    }))
+}
+
+fn info(l: &Loaded) -> SnapshotInfo {
+    let h = l.engine.snapshot().header();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    SnapshotInfo {
+        path: l.path.display().to_string(),
+        source: h.source.address.clone(),
+        database: h.source.database.clone(),
+        watermark: l.engine.watermark().clone(),
+        nodes: h.node_count,
+        relationships: h.relationship_count,
+        age_seconds: now.saturating_sub(h.created_unix_ms) as f64 / 1e3,
+        dirty: l.dirty.read().map_or(0, |d| d.len() as u64),
+        generation: l.generation,
+    }
+}
+
+async fn snapshot(State(state): State<Arc<AppState>>) -> Json<SnapshotInfo> {
+    Json(info(&state.current.load()))
+}
+
+async fn reload(
+    State(state): State<Arc<AppState>>,
+    body: Option<Json<ReloadRequest>>,
+) -> Result<Json<SnapshotInfo>, ApiError> {
+    let path = body.and_then(|Json(r)| r.path).map(PathBuf::from);
+    let state2 = state.clone();
+    let loaded = tokio::task::spawn_blocking(move || state2.reload(path))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the reload worker failed",
+            )
+        })??;
+    Ok(Json(info(&loaded)))
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    match state
+        .reload_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(e) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "reload_failed", e).into_response()
+        }
+    }
+}
+
+async fn auth(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this sidecar needs `Authorization: Bearer <token>`",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The routes, with `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/v1/traverse", post(traverse))
+        .route("/v1/neighbors", post(neighbors))
+        .route("/v1/shortest-path", post(shortest_path))
+        .route("/v1/invalidate", post(invalidate))
+        .route("/v1/snapshot", get(snapshot))
+        .route("/v1/snapshot/reload", post(reload))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(api)
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .with_state(state)
+}
+
+/// Waits for SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,313 @@
+//! The sidecar over HTTP, in-process on a free port: every endpoint, the error shape, the
+//! bearer token, and a hot swap under load with no failed request.
+
+mod small;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use neotrav_traverser::sidecar::{AppState, router};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "s3cret-token";
+
+struct Server {
+    base: String,
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let state = AppState::new(path, None, Some(TOKEN.to_string())).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(state)))
+            .await
+            .unwrap();
+    });
+    Server {
+        base,
+        dir,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Server {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_answer_and_errors_have_one_shape() {
+    let s = start().await;
+    assert_eq!(s.get("/healthz").await.0, 200);
+    assert_eq!(s.get("/readyz").await.0, 200);
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL",
+                   "where": [{"label": "B", "key": "flag", "op": "=", "value": true}], "return": "count"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["stats"]["nodesVisited"], 9);
+
+    let (status, body) = s
+        .post(
+            "/v1/neighbors",
+            json!({"node": 0, "relationshipFilter": "CHILD_A>|CHILD_B>"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["nodes"], json!([1, 2]));
+
+    let (status, body) = s
+        .post("/v1/shortest-path", json!({"from": 3, "to": 5}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["length"], 4);
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "relationshipFilter": "<A>"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert_eq!(body["error"]["details"]["field"], "relationshipFilter");
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "SOMETIMES"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SOMETIMES"),
+        "{body}"
+    );
+
+    let (status, body) = s.post("/v1/traverse", json!({"start": 424242})).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "unknown_node");
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "budget": {"maxVisited": 2}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "budget_exceeded");
+
+    let (status, body) = s
+        .post("/v1/traverse", json!({"start": 0, "consistency": "fresh"}))
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "neo4j_unavailable");
+
+    let r = s
+        .client
+        .post(format!("{}/v1/traverse", s.base))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+
+    let (status, body) = s.post("/v1/invalidate", json!({"ids": [1, 2, 2]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["dirty"], 2);
+    let (status, info) = s.get("/v1/snapshot").await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["nodes"], 9);
+    assert_eq!(info["dirty"], 2);
+    assert_eq!(info["generation"], 1);
+
+    let (status, _) = s.get("/v1/nothing-here").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_guards_everything_but_health() {
+    let s = start().await;
+    for (token, expect) in [(None, 401), (Some("wrong"), 401), (Some(TOKEN), 200)] {
+        let mut r = s.client.get(format!("{}/v1/snapshot", s.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), expect);
+        if expect == 401 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "unauthorized");
+            assert!(!body.to_string().contains(TOKEN));
+        }
+    }
+    let r = s
+        .client
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_swap_under_load_fails_no_request() {
+    let s = Arc::new(start().await);
+    let next = s.dir.path().join("next.snap");
+    small::write(&next, 5);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (s, stop, ok, failed) = (s.clone(), stop.clone(), ok.clone(), failed.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let (status, body) = s
+                    .post(
+                        "/v1/traverse",
+                        json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+                    )
+                    .await;
+                // Either snapshot's answer, never an error.
+                if status == 200 && (body["count"] == 9 || body["count"] == 14) {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let paths = [
+        next.to_str().unwrap().to_string(),
+        s.dir
+            .path()
+            .join("small.snap")
+            .to_str()
+            .unwrap()
+            .to_string(),
+    ];
+    for i in 0..20 {
+        let (status, info) = s
+            .post("/v1/snapshot/reload", json!({"path": paths[i % 2]}))
+            .await;
+        assert_eq!(status, 200, "{info}");
+        assert_eq!(info["generation"], i as u64 + 2);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in load {
+        l.await.unwrap();
+    }
+    assert_eq!(failed.load(Ordering::Relaxed), 0);
+    assert!(
+        ok.load(Ordering::Relaxed) > 20,
+        "too little load to mean anything"
+    );
+
+    // The last reload loaded small.snap again (9 nodes); a failed reload keeps it and says so.
+    let (status, body) = s
+        .post(
+            "/v1/snapshot/reload",
+            json!({"path": "/nonexistent/file.snap"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "reload_failed");
+    assert_eq!(s.get("/readyz").await.0, 503);
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+        )
+        .await;
+    assert_eq!((status, body["count"].clone()), (200, json!(9)));
+    let (status, _) = s.post("/v1/snapshot/reload", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(s.get("/readyz").await.0, 200);
+}
+
+#[test]
+fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neotrav"))
+        .args([
+            "serve",
+            "--no-neo4j",
+            "--listen",
+            "127.0.0.1:0",
+            "--snapshot",
+        ])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let body: Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/neighbors"))
+            .json(&json!({"node": 0}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(body["nodes"], json!([1, 2]));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(lines.next().unwrap().unwrap(), "stopped");
+}
