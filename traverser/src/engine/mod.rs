@@ -99,6 +99,7 @@ pub struct Engine<D = memmap2::Mmap> {
     snapshot: Snapshot<D>,
     limits: Limits,
     watermark: Watermark,
+    dicts: plan::Dictionaries,
 }
 
 impl<D: AsRef<[u8]>> Engine<D> {
@@ -114,6 +115,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
             note: h.watermark.note.clone(),
         };
         Engine {
+            dicts: plan::Dictionaries::of(h),
             snapshot,
             limits: Limits::default(),
             watermark,
@@ -166,7 +168,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return Err(EngineError::NoNeo4j);
         }
         let started = Instant::now();
-        let plan = Plan::compile(req, &self.snapshot, self.limits)?;
+        let plan = Plan::compile(req, &self.snapshot, &self.dicts, self.limits)?;
         let mut graph = self.snapshot_graph(&plan.keys);
         let starts = self.resolve_snapshot_starts(req.start.as_slice(), &graph)?;
         let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
@@ -280,7 +282,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
                 }
             };
         }
-        let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
+        let search = shortest::Search::compile(req, &self.dicts, self.limits)?;
         self.finish_shortest(&search, &mut graph, ends, started)
     }
 
@@ -296,7 +298,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return self.shortest_path(req);
         }
         let started = Instant::now();
-        let search = shortest::Search::compile(req, &self.snapshot, self.limits)?;
+        let search = shortest::Search::compile(req, &self.dicts, self.limits)?;
         let labels = plan::Names::default();
         let mut graph = FreshGraph::new(
             self.snapshot_graph(&[]),
@@ -370,7 +372,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
             return self.traverse(req);
         }
         let started = Instant::now();
-        let plan = Plan::compile(req, &self.snapshot, self.limits)?;
+        let plan = Plan::compile(req, &self.snapshot, &self.dicts, self.limits)?;
         let mut graph = FreshGraph::new(
             self.snapshot_graph(&plan.keys),
             dirty,

@@ -2,6 +2,7 @@
 //! sets, and every mistake becomes a [`RequestError`] naming the field.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hashbrown::{HashMap, HashSet};
 use neotrav_client::wire::{
@@ -14,17 +15,17 @@ use super::RequestError;
 use super::filter::{self, Compound, Dir, LabelStep, RelEntry};
 use super::graph::{MAX_TYPES, Prop, TypeSet};
 
-/// Names to codes: the snapshot's dictionary, extended per request with names only Neo4j knows
-/// (a filter may name a label that a miss node has and no snapshot node has).
-#[derive(Debug, Clone, Default)]
-pub struct Names {
+/// A snapshot's names and codes, built once per snapshot and shared by every request.
+#[derive(Debug, Default)]
+pub struct Dict {
     codes: HashMap<String, u32>,
     names: Vec<String>,
 }
 
-impl Names {
-    pub(crate) fn new(names: &[String]) -> Names {
-        Names {
+impl Dict {
+    /// The dictionary of `names`, coded by position.
+    pub fn new(names: &[String]) -> Dict {
+        Dict {
             codes: names
                 .iter()
                 .enumerate()
@@ -33,36 +34,81 @@ impl Names {
             names: names.to_vec(),
         }
     }
+}
+
+/// A snapshot's label and relationship-type dictionaries.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionaries {
+    /// Labels.
+    pub labels: Arc<Dict>,
+    /// Relationship types.
+    pub types: Arc<Dict>,
+}
+
+impl Dictionaries {
+    /// The dictionaries of a snapshot header.
+    pub fn of(header: &Header) -> Dictionaries {
+        Dictionaries {
+            labels: Arc::new(Dict::new(&header.labels)),
+            types: Arc::new(Dict::new(&header.relationship_types)),
+        }
+    }
+}
+
+/// Names to codes for one request: the snapshot's dictionary (shared, not copied), extended
+/// with names only the request or Neo4j knows (a filter may name a label that a miss node has
+/// and no snapshot node has).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    base: Arc<Dict>,
+    extra: Vec<String>,
+}
+
+impl Names {
+    /// Names starting from a shared dictionary.
+    pub fn from_base(base: Arc<Dict>) -> Names {
+        Names {
+            base,
+            extra: Vec::new(),
+        }
+    }
 
     /// The code of a name, adding it if new.
     pub fn code(&mut self, name: &str) -> u32 {
-        if let Some(&c) = self.codes.get(name) {
+        if let Some(c) = self.get(name) {
             return c;
         }
-        let c = self.names.len() as u32;
-        self.codes.insert(name.to_string(), c);
-        self.names.push(name.to_string());
-        c
+        self.extra.push(name.to_string());
+        (self.len() - 1) as u32
     }
 
     /// The code of a name, if known.
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.codes.get(name).copied()
+        self.base.codes.get(name).copied().or_else(|| {
+            self.extra
+                .iter()
+                .position(|n| n == name)
+                .map(|i| (self.base.names.len() + i) as u32)
+        })
     }
 
     /// The name of a code.
     pub fn name(&self, code: u32) -> &str {
-        self.names.get(code as usize).map_or("?", String::as_str)
+        let c = code as usize;
+        let base = &self.base.names;
+        base.get(c)
+            .or_else(|| self.extra.get(c.wrapping_sub(base.len())))
+            .map_or("?", String::as_str)
     }
 
     /// Number of codes.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.base.names.len() + self.extra.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.len() == 0
     }
 }
 
@@ -306,11 +352,12 @@ impl Plan {
     pub fn compile<D: AsRef<[u8]>>(
         req: &TraverseRequest,
         snapshot: &Snapshot<D>,
+        dicts: &Dictionaries,
         limits: Limits,
     ) -> Result<Plan, RequestError> {
         let header = snapshot.header();
-        let mut labels = Names::new(&header.labels);
-        let mut types = Names::new(&header.relationship_types);
+        let mut labels = Names::from_base(dicts.labels.clone());
+        let mut types = Names::from_base(dicts.types.clone());
 
         let (label_steps, rel_filter) = match &req.sequence {
             Some(seq) => {

@@ -9,7 +9,7 @@
 
 use hashbrown::HashMap;
 use neotrav_client::wire::{OnExceed, ShortestPathRequest};
-use neotrav_snapshot::{Direction, Snapshot};
+use neotrav_snapshot::Direction;
 
 use super::graph::{Edge, Graph, TypeSet};
 use super::plan::{self, Expansion, Limits, Names};
@@ -37,12 +37,12 @@ pub struct Search {
 
 impl Search {
     /// Compiles a request.
-    pub fn compile<D: AsRef<[u8]>>(
+    pub fn compile(
         req: &ShortestPathRequest,
-        snapshot: &Snapshot<D>,
+        dicts: &plan::Dictionaries,
         limits: Limits,
     ) -> Result<Search, RequestError> {
-        let mut types = Names::new(&snapshot.header().relationship_types);
+        let mut types = Names::from_base(dicts.types.clone());
         let f = req.relationship_filter.as_deref().unwrap_or("");
         let steps = super::filter::relationship_filter("relationshipFilter", f)?;
         let [step] = steps.as_slice() else {
