@@ -311,3 +311,141 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "{exit:?}");
     assert_eq!(lines.next().unwrap().unwrap(), "stopped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
+    use neo4rs::query;
+    use neotrav_datasets::testkit::{self, rows};
+    use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
+
+    let db = testkit::clean_graph().await;
+    rows(
+        &db.graph,
+        query(
+            "CREATE (r:Root)-[:CHILD_A]->(:A)-[:CHILD_A]->(:A), (r)-[:CHILD_B]->(:B {flag: true})",
+        ),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.snap");
+    let origin = Origin {
+        address: db.server.uri.clone(),
+        database: String::new(),
+    };
+    let options = ExportOptions {
+        properties: vec![("B".into(), "flag".into())],
+        ..ExportOptions::default()
+    };
+    export::export(&db.graph, &origin, &options, &path, &NoProgress)
+        .await
+        .unwrap();
+    let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
+        .await
+        .unwrap()[0]
+        .get::<i64>("id")
+        .unwrap();
+    // Written after the export.
+    rows(
+        &db.graph,
+        query("MATCH (r:Root) CREATE (r)-[:CHILD_B]->(:B {flag: true})"),
+    )
+    .await
+    .unwrap();
+
+    let state = AppState::new(path, Some(db.server.graph()), None).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(state)))
+            .await
+            .unwrap();
+    });
+    let client = reqwest::Client::new();
+    let post = |path: &'static str, body: Value| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r = client
+                .post(format!("{base}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let count = |consistency: &'static str| {
+        json!({"start": {"label": "Root"}, "uniqueness": "NODE_GLOBAL", "consistency": consistency,
+               "where": [{"label": "B", "key": "flag", "op": "=", "value": true}], "return": "count"})
+    };
+    let (status, body) = post("/v1/traverse", count("fresh")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["count"], 1,
+        "Root is not invalidated yet: its new relationship is not seen"
+    );
+    let (status, _) = post("/v1/invalidate", json!({"ids": [root]})).await;
+    assert_eq!(status, 200);
+    let (status, body) = post("/v1/traverse", count("fresh")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 2, "{body}");
+    assert!(body["stats"]["misses"].as_u64().unwrap() >= 2, "{body}");
+    assert!(
+        body["stats"]["cypherRoundTrips"].as_u64().unwrap() >= 1,
+        "{body}"
+    );
+    let (_, body) = post("/v1/traverse", count("snapshot")).await;
+    assert_eq!(body["count"], 1, "snapshot answers stay as of the export");
+    assert_eq!(body["stats"]["cypherRoundTrips"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_working() {
+    use neotrav_datasets::bundled::{self, Password};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    // Nothing listens on the port.
+    let port = neotrav_datasets::testkit::free_port().unwrap();
+    let password = Password::new("not-the-real-one");
+    let graph = bundled::connect(&format!("bolt://127.0.0.1:{port}"), "neo4j", &password).unwrap();
+    let state = AppState::new(path, Some(graph), None).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(state)))
+            .await
+            .unwrap();
+    });
+    let client = reqwest::Client::new();
+    // A fresh request with no miss needs no Neo4j; node 0 invalidated is a miss.
+    let r = client
+        .post(format!("{base}/v1/neighbors"))
+        .json(&json!({"node": 0, "consistency": "fresh"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = client
+        .post(format!("{base}/v1/invalidate"))
+        .json(&json!({"ids": [0]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    for (consistency, expect) in [("fresh", 503), ("snapshot", 200)] {
+        let r = client
+            .post(format!("{base}/v1/neighbors"))
+            .json(&json!({"node": 0, "consistency": consistency}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), expect);
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("not-the-real-one"), "{body}");
+        if expect == 503 {
+            assert!(body.contains("neo4j_unavailable"), "{body}");
+        }
+    }
+}
