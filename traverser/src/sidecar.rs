@@ -12,6 +12,8 @@
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
 //!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
 //!   Neo4j is needed and unreachable. No internal detail or credential is ever in a response.
+//! - `GET /metrics`: Prometheus text format: requests by endpoint and status, latency
+//!   histograms by endpoint, misses, Cypher round trips, snapshot age, reload failures.
 //! - **Security.** Loopback by default; with a token, every route but the health checks needs
 //!   `Authorization: Bearer <token>`, compared in constant time.
 
@@ -32,6 +34,12 @@ use neotrav_client::wire::{
     ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
     ShortestPathRequest, SnapshotInfo, TraverseRequest,
 };
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
 use crate::engine::fresh::{DirtySet, Neo4jSource};
@@ -49,6 +57,87 @@ pub struct Loaded {
     pub generation: u64,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    endpoint: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: String,
+}
+
+/// The sidecar's Prometheus metrics.
+struct Metrics {
+    registry: Registry,
+    requests: Family<RouteLabels, Counter>,
+    latency: Family<EndpointLabels, Histogram>,
+    misses: Counter,
+    round_trips: Counter,
+    snapshot_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    reload_failures: Counter,
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("neotrav");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
+            // 10 µs to about 10 s.
+            Histogram::new(exponential_buckets(1e-5, 2.0, 21))
+        });
+        let misses = Counter::default();
+        let round_trips = Counter::default();
+        let snapshot_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let reload_failures = Counter::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by endpoint and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by endpoint",
+            latency.clone(),
+        );
+        registry.register(
+            "misses",
+            "Nodes read from Neo4j for fresh requests",
+            misses.clone(),
+        );
+        registry.register(
+            "cypher_round_trips",
+            "Cypher round trips for misses",
+            round_trips.clone(),
+        );
+        registry.register(
+            "snapshot_age_seconds",
+            "Seconds since the served snapshot was written",
+            snapshot_age.clone(),
+        );
+        registry.register(
+            "reload_failures",
+            "Snapshot reloads that failed (the previous snapshot kept serving)",
+            reload_failures.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            misses,
+            round_trips,
+            snapshot_age,
+            reload_failures,
+        }
+    }
+
+    fn record_stats(&self, stats: &neotrav_client::wire::Stats) {
+        self.misses.inc_by(stats.misses);
+        self.round_trips.inc_by(stats.cypher_round_trips);
+    }
+}
+
 /// What every handler shares.
 pub struct AppState {
     current: ArcSwap<Loaded>,
@@ -56,6 +145,7 @@ pub struct AppState {
     token: Option<String>,
     reload_error: Mutex<Option<String>>,
     generation: AtomicU64,
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -78,6 +168,7 @@ impl AppState {
             token,
             reload_error: Mutex::new(None),
             generation: AtomicU64::new(1),
+            metrics: Metrics::new(),
         })
     }
 
@@ -100,6 +191,7 @@ impl AppState {
                 Ok(loaded)
             }
             Err(e) => {
+                self.metrics.reload_failures.inc();
                 let message = format!("reloading {} failed: {e}", path.display());
                 tracing::warn!("{message}; still serving the previous snapshot");
                 *self.reload_error.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -229,6 +321,7 @@ async fn traverse(
         None => l.engine.traverse(&req),
     })
     .await?;
+    state.metrics.record_stats(&response.stats);
     Ok(Json(response).into_response())
 }
 
@@ -243,6 +336,7 @@ async fn neighbors(
         None => l.engine.traverse(&req),
     })
     .await?;
+    state.metrics.record_stats(&response.stats);
     Ok(Json(response).into_response())
 }
 
@@ -256,6 +350,7 @@ async fn shortest_path(
         None => l.engine.shortest_path(&req),
     })
     .await?;
+    state.metrics.record_stats(&response.stats);
     Ok(Json(response).into_response())
 }
 
@@ -313,6 +408,56 @@ async fn reload(
     Ok(Json(info(&loaded)))
 }
 
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let age = info(&state.current.load()).age_seconds;
+    state.metrics.snapshot_age.set(age);
+    let mut out = String::new();
+    match prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            out,
+        )
+            .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "encoding the metrics failed",
+        )
+        .into_response(),
+    }
+}
+
+/// Counts every request by endpoint (the route, not the raw path) and status, and times it.
+async fn observe(
+    State(state): State<Arc<AppState>>,
+    matched: Option<axum::extract::MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let endpoint = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    state
+        .metrics
+        .latency
+        .get_or_create(&EndpointLabels {
+            endpoint: endpoint.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RouteLabels {
+            endpoint,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
 async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -360,11 +505,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/invalidate", post(invalidate))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/snapshot/reload", post(reload))
+        .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

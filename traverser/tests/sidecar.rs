@@ -163,6 +163,19 @@ async fn endpoints_answer_and_errors_have_one_shape() {
 
     let (status, _) = s.get("/v1/nothing-here").await;
     assert_eq!(status, 404);
+
+    let (status, metrics) = s.get("/metrics").await;
+    assert_eq!(status, 200);
+    for expect in [
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="200"} 1"#,
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="400"} 3"#,
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="404"} 1"#,
+        r#"neotrav_http_request_duration_seconds_count{endpoint="/v1/neighbors"} 1"#,
+        "neotrav_snapshot_age_seconds",
+        "neotrav_misses_total 0",
+    ] {
+        assert!(metrics.contains(expect), "{expect} not in\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
