@@ -311,12 +311,12 @@ async fn blocking<T: Send + 'static>(
     .map_err(ApiError::from)
 }
 
-async fn traverse(
-    State(state): State<Arc<AppState>>,
-    body: Result<Json<TraverseRequest>, JsonRejection>,
+/// Answers a traversal (a `/v1/traverse` body, or a `/v1/neighbors` one turned into one).
+async fn answer_traversal(
+    state: &Arc<AppState>,
+    req: TraverseRequest,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(bad_json)?;
-    let response = blocking(&state, move |l, dirty, source| match source {
+    let response = blocking(state, move |l, dirty, source| match source {
         Some(s) => l.engine.traverse_fresh(&req, dirty, s),
         None => l.engine.traverse(&req),
     })
@@ -325,19 +325,20 @@ async fn traverse(
     Ok(Json(response).into_response())
 }
 
+async fn traverse(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<TraverseRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(bad_json)?;
+    answer_traversal(&state, req).await
+}
+
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     body: Result<Json<NeighborsRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    let req = req.to_traversal();
-    let response = blocking(&state, move |l, dirty, source| match source {
-        Some(s) => l.engine.traverse_fresh(&req, dirty, s),
-        None => l.engine.traverse(&req),
-    })
-    .await?;
-    state.metrics.record_stats(&response.stats);
-    Ok(Json(response).into_response())
+    answer_traversal(&state, req.to_traversal()).await
 }
 
 async fn shortest_path(
