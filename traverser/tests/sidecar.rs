@@ -11,6 +11,18 @@ use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cret-token";
 
+/// Serves `state` on a free loopback port; returns its base URL.
+async fn serve(state: AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(state)))
+            .await
+            .unwrap();
+    });
+    base
+}
+
 struct Server {
     base: String,
     dir: tempfile::TempDir,
