@@ -34,13 +34,7 @@ async fn start() -> Server {
     let path = dir.path().join("small.snap");
     small::write(&path, 0);
     let state = AppState::new(path, None, Some(TOKEN.to_string())).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(state)))
-            .await
-            .unwrap();
-    });
+    let base = serve(state).await;
     Server {
         base,
         dir,
@@ -379,13 +373,7 @@ async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     .unwrap();
 
     let state = AppState::new(path, Some(db.server.graph()), None).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(state)))
-            .await
-            .unwrap();
-    });
+    let base = serve(state).await;
     let client = reqwest::Client::new();
     let post = |path: &'static str, body: Value| {
         let (client, base) = (client.clone(), base.clone());
@@ -436,13 +424,7 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
     let password = Password::new("not-the-real-one");
     let graph = bundled::connect(&format!("bolt://127.0.0.1:{port}"), "neo4j", &password).unwrap();
     let state = AppState::new(path, Some(graph), None).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(state)))
-            .await
-            .unwrap();
-    });
+    let base = serve(state).await;
     let client = reqwest::Client::new();
     // A fresh request with no miss needs no Neo4j; node 0 invalidated is a miss.
     let r = client
