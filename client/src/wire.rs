@@ -200,6 +200,12 @@ pub enum NodeSelector {
     },
 }
 
+impl From<u64> for OneOrMany<NodeSelector> {
+    fn from(id: u64) -> Self {
+        OneOrMany::One(NodeSelector::Id(id))
+    }
+}
+
 impl From<u64> for NodeSelector {
     fn from(id: u64) -> Self {
         NodeSelector::Id(id)

@@ -456,3 +456,57 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_calls_every_endpoint() {
+    use neotrav_client::wire::{
+        NeighborsRequest, ReturnForm, ShortestPathRequest, TraverseRequest,
+    };
+    use neotrav_client::{Client, ClientError};
+
+    let s = start().await;
+    let client = Client::builder(&s.base).token(TOKEN).build().unwrap();
+    let mut r = TraverseRequest::from_start(0u64);
+    r.return_form = ReturnForm::Count;
+    r.uniqueness = neotrav_client::wire::Uniqueness::NodeGlobal;
+    let response = client.traverse(&r).await.unwrap();
+    assert_eq!(response.answer, neotrav_client::wire::Answer::Count(9));
+    let n: NeighborsRequest = serde_json::from_value(json!({"node": 0})).unwrap();
+    assert_eq!(
+        client.neighbors(&n).await.unwrap().answer,
+        neotrav_client::wire::Answer::Nodes(vec![1, 2])
+    );
+    let sp: ShortestPathRequest = serde_json::from_value(json!({"from": 3, "to": 5})).unwrap();
+    assert_eq!(client.shortest_path(&sp).await.unwrap().length, Some(4));
+    assert_eq!(client.invalidate(&[4, 5]).await.unwrap().dirty, 2);
+    assert_eq!(client.snapshot().await.unwrap().dirty, 2);
+    assert_eq!(client.reload(None).await.unwrap().generation, 2);
+    assert!(client.ready().await.unwrap());
+
+    let err = client
+        .traverse(&TraverseRequest::from_start(777u64))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Api { status: 404, code, .. } if code == "unknown_node"),
+        "{err}"
+    );
+    let anonymous = Client::new(&s.base).unwrap();
+    let err = anonymous.snapshot().await.unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 401, .. }), "{err}");
+
+    let port = neotrav_datasets::testkit::free_port().unwrap();
+    let nobody = Client::builder(&format!("http://127.0.0.1:{port}"))
+        .retries(1)
+        .build()
+        .unwrap();
+    let err = nobody.snapshot().await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Unreachable { .. }) && err.is_transient(),
+        "{err}"
+    );
+    assert!(matches!(
+        Client::new("ftp://x"),
+        Err(ClientError::BadUrl(_))
+    ));
+}
