@@ -321,6 +321,47 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
             .unwrap()
     });
     assert_eq!(body["nodes"], json!([1, 2]));
+
+    // `neotrav query` and `neotrav path --url` talk to it.
+    let spec = dir.path().join("count.json");
+    std::fs::write(
+        &spec,
+        r#"{"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neotrav"))
+        .args(["query", "--url", &url, "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count: 9"));
+    let out = Command::new(env!("CARGO_BIN_EXE_neotrav"))
+        .args(["path", "--url", &url, "--from", "3", "--to", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["length"], 4);
+    let out = Command::new(env!("CARGO_BIN_EXE_neotrav"))
+        .args(["path", "--url", &url, "--from", "3", "--to", "424242"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown_node"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

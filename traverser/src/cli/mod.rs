@@ -54,6 +54,8 @@ enum Command {
     Path(traverse::PathArgs),
     /// Serve traversal, neighbour and shortest-path requests over HTTP (JSON under /v1).
     Serve(serve::ServeArgs),
+    /// Send one traversal request to a running sidecar and print the answer.
+    Query(traverse::QueryArgs),
 }
 
 /// Exit code of a failed command (the error is on stderr).
@@ -89,6 +91,7 @@ pub fn main() -> ExitCode {
             Command::Traverse(args) => traverse::traverse(args).await,
             Command::Path(args) => traverse::path(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Query(args) => traverse::query(args).await,
         }
     });
     match result {

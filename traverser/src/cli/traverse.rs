@@ -1,4 +1,5 @@
-//! `neotrav traverse` and `neotrav path`: one request, in-process, on a snapshot file.
+//! `neotrav traverse`, `neotrav path` and `neotrav query`: one request, in-process on a snapshot
+//! file, or sent to a running sidecar.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use neotrav_client::wire::{
     Answer, Budget, Consistency, NodeSelector, Path, ShortestPathRequest, Stats, TraverseRequest,
+    TraverseResponse,
 };
 
 use super::connection::Neo4jArgs;
@@ -61,11 +63,51 @@ pub(super) struct TraverseArgs {
     fresh: FreshArgs,
 }
 
+/// Where to reach a running sidecar.
+#[derive(Debug, Args)]
+pub(super) struct SidecarArgs {
+    /// A file holding the sidecar's bearer token (the one `neotrav serve --token-file` read).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+}
+
+impl SidecarArgs {
+    fn client(&self, url: &str) -> Result<neotrav_client::Client> {
+        let mut b = neotrav_client::Client::builder(url);
+        if let Some(f) = &self.token_file {
+            let token = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the token file {}", f.display()))?;
+            b = b.token(token.trim());
+        }
+        Ok(b.build()?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(super) struct QueryArgs {
+    /// The request, as for `neotrav traverse` (`-` reads stdin).
+    #[arg(long)]
+    spec: PathBuf,
+    /// The sidecar.
+    #[arg(long, default_value = "http://127.0.0.1:7475")]
+    url: String,
+    /// Print the sidecar's JSON answer instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    sidecar: SidecarArgs,
+}
+
 #[derive(Debug, Args)]
 pub(super) struct PathArgs {
-    /// The snapshot file.
+    /// The snapshot file to search in-process.
+    #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+    snapshot: Option<PathBuf>,
+    /// Ask a running sidecar instead (`neotrav serve`), e.g. http://127.0.0.1:7475.
     #[arg(long)]
-    snapshot: PathBuf,
+    url: Option<String>,
+    #[command(flatten)]
+    sidecar: SidecarArgs,
     /// The first node: a Neo4j id or element id.
     #[arg(long)]
     from: String,
@@ -96,15 +138,25 @@ fn open(path: &std::path::Path) -> Result<Engine> {
     Engine::open(path).with_context(|| format!("cannot open the snapshot {}", path.display()))
 }
 
-pub(super) async fn traverse(args: TraverseArgs) -> Result<ExitCode> {
-    let text = if args.spec.as_os_str() == "-" {
+fn read_request(spec: &std::path::Path) -> Result<TraverseRequest> {
+    let text = if spec.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading the request from stdin")?
     } else {
-        std::fs::read_to_string(&args.spec)
-            .with_context(|| format!("cannot read the request {}", args.spec.display()))?
+        std::fs::read_to_string(spec)
+            .with_context(|| format!("cannot read the request {}", spec.display()))?
     };
-    let request: TraverseRequest = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid traversal request", args.spec.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid traversal request", spec.display()))
+}
+
+pub(super) async fn query(args: QueryArgs) -> Result<ExitCode> {
+    let request = read_request(&args.spec)?;
+    let response = args.sidecar.client(&args.url)?.traverse(&request).await?;
+    print_traversal(&response, args.json)
+}
+
+pub(super) async fn traverse(args: TraverseArgs) -> Result<ExitCode> {
+    let request = read_request(&args.spec)?;
     let engine = open(&args.snapshot)?;
     let response = if request.consistency == Consistency::Fresh {
         args.fresh
@@ -113,8 +165,12 @@ pub(super) async fn traverse(args: TraverseArgs) -> Result<ExitCode> {
     } else {
         engine.traverse(&request)?
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&response)?);
+    print_traversal(&response, args.json)
+}
+
+fn print_traversal(response: &TraverseResponse, json: bool) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string(response)?);
         return Ok(ExitCode::SUCCESS);
     }
     match &response.answer {
@@ -174,13 +230,19 @@ pub(super) async fn path(args: PathArgs) -> Result<ExitCode> {
         },
         budget: Budget::default(),
     };
-    let engine = open(&args.snapshot)?;
-    let response = if args.fresh {
-        args.neo4j
-            .run(move |dirty, source| engine.shortest_path_fresh(&request, dirty, source))
-            .await??
-    } else {
-        engine.shortest_path(&request)?
+    let response = match (&args.url, &args.snapshot) {
+        (Some(url), _) => args.sidecar.client(url)?.shortest_path(&request).await?,
+        (None, Some(snapshot)) => {
+            let engine = open(snapshot)?;
+            if args.fresh {
+                args.neo4j
+                    .run(move |dirty, source| engine.shortest_path_fresh(&request, dirty, source))
+                    .await??
+            } else {
+                engine.shortest_path(&request)?
+            }
+        }
+        (None, None) => anyhow::bail!("give --snapshot FILE or --url of a running sidecar"),
     };
     if args.json {
         println!("{}", serde_json::to_string(&response)?);
