@@ -12,6 +12,10 @@
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
 //!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
 //!   Neo4j is needed and unreachable. No internal detail or credential is ever in a response.
+//! - **Large answers.** A JSON answer larger than the response cap (64 MiB unless set) is a 413
+//!   naming the ways out; with `Accept: application/x-ndjson`, a traversal's nodes or paths come
+//!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
+//!   `partial` and `stats`, under the same cap.
 //! - `GET /metrics`: Prometheus text format: requests by endpoint and status, latency
 //!   histograms by endpoint, misses, Cypher round trips, snapshot age, reload failures.
 //! - **Security.** Loopback by default; with a token, every route but the health checks needs
@@ -32,7 +36,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use neotrav_client::wire::{
     ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
-    ShortestPathRequest, SnapshotInfo, TraverseRequest,
+    ShortestPathRequest, SnapshotInfo, TraverseRequest, TraverseResponse,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -146,7 +150,11 @@ pub struct AppState {
     reload_error: Mutex<Option<String>>,
     generation: AtomicU64,
     metrics: Metrics,
+    max_response_bytes: usize,
 }
+
+/// The default cap on one response's size.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 impl AppState {
     /// A state serving the snapshot at `path`; `neo4j` serves fresh requests (none: they get
@@ -169,7 +177,14 @@ impl AppState {
             reload_error: Mutex::new(None),
             generation: AtomicU64::new(1),
             metrics: Metrics::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         })
+    }
+
+    /// Sets the largest response body, in bytes.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> AppState {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// Opens `path` (default: the file being served) and swaps it in; on failure the old
@@ -315,6 +330,7 @@ async fn blocking<T: Send + 'static>(
 async fn answer_traversal(
     state: &Arc<AppState>,
     req: TraverseRequest,
+    ndjson: bool,
 ) -> Result<Response, ApiError> {
     let response = blocking(state, move |l, dirty, source| match source {
         Some(s) => l.engine.traverse_fresh(&req, dirty, s),
@@ -322,23 +338,113 @@ async fn answer_traversal(
     })
     .await?;
     state.metrics.record_stats(&response.stats);
-    Ok(Json(response).into_response())
+    if ndjson {
+        return ndjson_answer(state, response);
+    }
+    capped_json(state, &response)
+}
+
+fn too_large(state: &AppState) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "response_too_large",
+        format!(
+            "the answer is larger than this sidecar's {} byte cap: narrow the request, set `limit`, ask for `count` or `groupBy`, or for NDJSON lines with `Accept: application/x-ndjson`",
+            state.max_response_bytes
+        ),
+    )
+}
+
+/// The answer as one JSON body, or 413 over the cap.
+fn capped_json<T: serde::Serialize>(state: &AppState, value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "encoding the answer failed",
+        )
+    })?;
+    if body.len() > state.max_response_bytes {
+        return Err(too_large(state));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A traversal's nodes or paths as NDJSON, sent in chunks as they are encoded, then a line
+/// with `partial` and `stats`; a line that would pass the cap ends the stream with an error line.
+fn ndjson_answer(state: &AppState, response: TraverseResponse) -> Result<Response, ApiError> {
+    use neotrav_client::wire::Answer;
+    let cap = state.max_response_bytes;
+    let TraverseResponse {
+        answer,
+        partial,
+        stats,
+    } = response;
+    let mut lines: Vec<serde_json::Value> = match answer {
+        Answer::Nodes(n) => n
+            .into_iter()
+            .map(|id| serde_json::json!({ "node": id }))
+            .collect(),
+        Answer::Paths(p) => p
+            .into_iter()
+            .map(|p| serde_json::to_value(p).unwrap_or_default())
+            .collect(),
+        other => vec![serde_json::to_value(other).unwrap_or_default()],
+    };
+    lines.push(serde_json::json!({ "partial": partial, "stats": stats }));
+    let chunks = lines.chunks(1024).map(<[_]>::to_vec).collect::<Vec<_>>();
+    let (mut sent, mut done) = (0usize, false);
+    let stream = futures::stream::iter(chunks.into_iter().map(move |chunk| {
+        let mut out = Vec::new();
+        for line in chunk {
+            if done {
+                break;
+            }
+            let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
+            bytes.push(b'\n');
+            if sent + bytes.len() > cap {
+                out.extend_from_slice(
+                    br#"{"error":{"code":"response_too_large","message":"the answer passed the response cap; narrow the request or set limit"}}"#,
+                );
+                out.push(b'\n');
+                done = true;
+                break;
+            }
+            sent += bytes.len();
+            out.extend(bytes);
+        }
+        Ok::<_, std::io::Error>(out)
+    }));
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"))
 }
 
 async fn traverse(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<TraverseRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    answer_traversal(&state, req).await
+    answer_traversal(&state, req, wants_ndjson(&headers)).await
 }
 
 async fn neighbors(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<NeighborsRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    answer_traversal(&state, req.to_traversal()).await
+    answer_traversal(&state, req.to_traversal(), wants_ndjson(&headers)).await
 }
 
 async fn shortest_path(
@@ -352,7 +458,7 @@ async fn shortest_path(
     })
     .await?;
     state.metrics.record_stats(&response.stats);
-    Ok(Json(response).into_response())
+    capped_json(&state, &response)
 }
 
 async fn invalidate(

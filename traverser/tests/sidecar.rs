@@ -551,3 +551,73 @@ async fn the_typed_client_calls_every_endpoint() {
         Err(ClientError::BadUrl(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_answers_get_413_or_come_as_ndjson_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 200);
+    let state = AppState::new(path, None, None)
+        .unwrap()
+        .with_max_response_bytes(800);
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    let all = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "nodes"});
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .json(&all)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "response_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("x-ndjson")
+    );
+
+    // Small answers are unaffected.
+    let small = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"});
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .json(&small)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["count"], 209);
+
+    // As NDJSON, under the cap: one node per line, then the stats.
+    let some = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "maxLevel": 1, "limit": 30});
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .header("accept", "application/x-ndjson")
+        .json(&some)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let text = r.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 31);
+    assert_eq!(lines[0]["node"], 0);
+    assert!(lines[30]["stats"]["nodesVisited"].as_u64().unwrap() >= 30);
+    // Past the cap, the stream ends with an error line.
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .header("accept", "application/x-ndjson")
+        .json(&all)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap_or_default();
+    let last = text.lines().last().unwrap_or("");
+    assert!(last.contains("response_too_large"), "{last}");
+}

@@ -24,6 +24,10 @@ pub(super) struct ServeArgs {
     /// `Authorization: Bearer <token>`.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// The largest response body in bytes; a larger JSON answer is a 413 that names the ways
+    /// out (NDJSON lines, `limit`, `count`).
+    #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_RESPONSE_BYTES)]
+    max_response_bytes: usize,
     /// Serve snapshot requests only: `"consistency": "fresh"` requests get 503.
     #[arg(long)]
     no_neo4j: bool,
@@ -49,7 +53,8 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
         Some(args.neo4j.connect()?)
     };
     let state = AppState::new(args.snapshot.clone(), neo4j, token)
-        .with_context(|| format!("cannot serve {}", args.snapshot.display()))?;
+        .with_context(|| format!("cannot serve {}", args.snapshot.display()))?
+        .with_max_response_bytes(args.max_response_bytes);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
