@@ -22,7 +22,7 @@ use hashbrown::HashSet;
 use neotrav_client::wire::{OnExceed, ReturnForm, Uniqueness};
 use neotrav_snapshot::Direction;
 
-use super::graph::{Edge, Graph, Prop, TypeSet};
+use super::graph::{Edge, Graph, TypeSet};
 use super::plan::Plan;
 
 /// No relationship: the start of a path.
@@ -598,9 +598,4 @@ impl<'p, G: Resolve> Walk<'p, G> {
         }
         Ok(())
     }
-}
-
-/// Reads a property for a group-by key.
-pub fn group_value<'g, G: Graph>(g: &'g G, node: u32, slot: usize) -> Option<Prop<'g>> {
-    g.property(node, slot)
 }
