@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 /// A traversal request: `POST /v1/traverse`, `neotrav traverse --spec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TraverseRequest {
     /// Where the traversal starts: one node or a list (one traversal from all of them, as APOC
@@ -146,6 +147,7 @@ impl TraverseRequest {
 
 /// One value or a list of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
     /// A single value.
@@ -178,6 +180,7 @@ impl<T> From<Vec<T>> for OneOrMany<T> {
 
 /// A way to name a node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum NodeSelector {
     /// A Neo4j node id (`id(n)`).
@@ -214,6 +217,7 @@ impl From<u64> for NodeSelector {
 
 /// A property value in a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Scalar {
     /// A boolean.
@@ -239,6 +243,7 @@ impl fmt::Display for Scalar {
 
 /// APOC's uniqueness rules: what a path may repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Uniqueness {
     /// A node is visited at most once in the whole traversal.
@@ -260,6 +265,7 @@ pub enum Uniqueness {
 
 /// A predicate on an exported key property.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Predicate {
     /// The label whose column is read; a node without it does not satisfy the predicate. When
@@ -277,6 +283,7 @@ pub struct Predicate {
 
 /// A comparison operator, with Cypher's meaning: a null property satisfies only `IS NULL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     /// `=`
     #[serde(rename = "=")]
@@ -309,6 +316,7 @@ pub enum Op {
 
 /// What a traversal returns.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ReturnForm {
     /// The distinct end nodes of the included paths, in the order first reached.
@@ -330,6 +338,7 @@ pub enum ReturnForm {
 
 /// Where answers come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Consistency {
     /// The snapshot alone, exact as of its watermark; nothing touches Neo4j.
@@ -342,6 +351,7 @@ pub enum Consistency {
 
 /// Limits on one request's work. Unset fields take the server's defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Budget {
     /// At most this many visited nodes (path ends evaluated).
@@ -360,6 +370,7 @@ pub struct Budget {
 
 /// What happens when a budget is exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum OnExceed {
     /// The request fails.
@@ -371,6 +382,7 @@ pub enum OnExceed {
 
 /// A shortest-path request: `POST /v1/shortest-path`, `neotrav path`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShortestPathRequest {
     /// The first node.
@@ -396,6 +408,7 @@ pub struct ShortestPathRequest {
 
 /// One path: `nodes` has one more entry than `relationships` and `types`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Path {
     /// Neo4j node ids, from the start.
     pub nodes: Vec<u64>,
@@ -407,6 +420,7 @@ pub struct Path {
 
 /// A traversal's answer, shaped by the request's `return`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Answer {
     /// `"return": "nodes"`.
@@ -434,6 +448,25 @@ impl Serialize for Groups {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Groups {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .description(Some("Counts per property value, in value order"))
+            .additional_properties(Some(AdditionalProperties::RefOr(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::Integer))
+                    .build()
+                    .into(),
+            )))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Groups {}
+
 impl<'de> Deserialize<'de> for Groups {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Groups, D::Error> {
         struct V;
@@ -456,6 +489,7 @@ impl<'de> Deserialize<'de> for Groups {
 
 /// A traversal response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TraverseResponse {
     /// The answer.
@@ -469,6 +503,7 @@ pub struct TraverseResponse {
 
 /// A shortest-path response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShortestPathResponse {
     /// The path length in relationships, `null` when there is no path within `maxLevel`.
@@ -483,6 +518,7 @@ pub struct ShortestPathResponse {
 
 /// What a request cost, and which snapshot answered it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// The snapshot's export watermark.
@@ -503,6 +539,7 @@ pub struct Stats {
 
 /// The state of the graph a snapshot reflects.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Watermark {
     /// The last committed transaction id when the export started, when Neo4j reports it.
@@ -515,6 +552,7 @@ pub struct Watermark {
 
 /// A one-hop request: `POST /v1/neighbors`, the cheapest call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NeighborsRequest {
     /// The node whose neighbours are wanted.
@@ -559,6 +597,7 @@ impl NeighborsRequest {
 
 /// `POST /v1/invalidate`: nodes changed in Neo4j since the snapshot was taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvalidateRequest {
     /// Neo4j node ids.
@@ -567,6 +606,7 @@ pub struct InvalidateRequest {
 
 /// The answer to an invalidation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvalidateResponse {
     /// Dirty nodes now (until the next snapshot swap).
     pub dirty: u64,
@@ -574,6 +614,7 @@ pub struct InvalidateResponse {
 
 /// `GET /v1/snapshot`: what the sidecar is serving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotInfo {
     /// The file.
@@ -598,6 +639,7 @@ pub struct SnapshotInfo {
 
 /// `POST /v1/snapshot/reload`: load another file, or the same path again.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReloadRequest {
     /// The file to load (default: the file being served, re-read from disk).
@@ -607,6 +649,7 @@ pub struct ReloadRequest {
 
 /// The error body of every failed request: `{"error": {"code", "message", "details"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -614,6 +657,7 @@ pub struct ErrorBody {
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable machine-readable code (`bad_request`, `unknown_node`, `budget_exceeded`, ...).
     pub code: String,
