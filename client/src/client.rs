@@ -137,6 +137,17 @@ impl Client {
     pub async fn reload(&self, path: Option<&str>) -> Result<SnapshotInfo, ClientError> {
         let r = ReloadRequest {
             path: path.map(str::to_string),
+            export: false,
+        };
+        self.post("/v1/snapshot/reload", &r, false).await
+    }
+
+    /// `POST /v1/snapshot/reload` with `export`: the sidecar re-exports the graph from Neo4j
+    /// into its snapshot file and swaps it in; not retried.
+    pub async fn refresh(&self) -> Result<SnapshotInfo, ClientError> {
+        let r = ReloadRequest {
+            path: None,
+            export: true,
         };
         self.post("/v1/snapshot/reload", &r, false).await
     }

@@ -645,6 +645,9 @@ pub struct ReloadRequest {
     /// The file to load (default: the file being served, re-read from disk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Re-export the graph from Neo4j into the served file first (instead of `path`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub export: bool,
 }
 
 /// The error body of every failed request: `{"error": {"code", "message", "details"}}`.

@@ -7,11 +7,19 @@
 //!   reload did not fail).
 //! - **Hot swap.** The served snapshot sits behind an [`ArcSwap`]: a reload opens the new file
 //!   first and swaps a pointer; requests in flight keep the old one until they finish, and a
-//!   failed reload keeps serving the old snapshot and says so in `/readyz`.
-//! - Traversals run on the blocking pool, so a slow request never stalls the reactor.
+//!   failed reload keeps serving the old snapshot and says so in `/readyz`. A refresh
+//!   ([`AppState::refresh`], `{"export": true}` or `neotrav serve --refresh-every`) re-exports
+//!   the graph from Neo4j into the served file (atomically) and swaps that in; nodes invalidated
+//!   while it ran stay invalidated.
+//! - Traversals run on the blocking pool, so a slow request never stalls the reactor. At most
+//!   `max_in_flight` run at once and `max_queued` wait for a turn; past that a request gets 503
+//!   `over_capacity` with `Retry-After`, so an overloaded sidecar sheds load instead of queueing
+//!   without bound.
+//! - `GET /openapi.json`: the API's OpenAPI 3.1 document, generated from the wire types and the
+//!   handlers' annotations ([`ApiDoc`]).
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
 //!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
-//!   Neo4j is needed and unreachable. No internal detail or credential is ever in a response.
+//!   Neo4j is needed and unreachable or the sidecar is over capacity. No internal detail or credential is ever in a response.
 //! - **Large answers.** A JSON answer larger than the response cap (64 MiB unless set) is a 413
 //!   naming the ways out; with `Accept: application/x-ndjson`, a traversal's nodes or paths come
 //!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
@@ -36,7 +44,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use neotrav_client::wire::{
     ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
-    ShortestPathRequest, SnapshotInfo, TraverseRequest, TraverseResponse,
+    ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -45,6 +53,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
+
+use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
+use tokio::sync::Semaphore;
+use utoipa::OpenApi;
 
 use crate::engine::fresh::{DirtySet, Neo4jSource};
 use crate::engine::{Engine, EngineError};
@@ -55,8 +67,11 @@ pub struct Loaded {
     pub engine: Engine,
     /// Its file.
     pub path: PathBuf,
-    /// Nodes changed since (cleared by a swap: the new snapshot is newer).
+    /// Nodes changed since (cleared by a swap to a given file; a refresh keeps those
+    /// invalidated while its export ran).
     pub dirty: RwLock<Arc<DirtySet>>,
+    /// The ids invalidated since this snapshot was loaded, in order: what a refresh carries over.
+    invalidated: Mutex<Vec<u64>>,
     /// 1 for the first snapshot served, then one more per swap.
     pub generation: u64,
 }
@@ -151,10 +166,23 @@ pub struct AppState {
     generation: AtomicU64,
     metrics: Metrics,
     max_response_bytes: usize,
+    /// One permit per traversal that may run at once.
+    capacity: Arc<Semaphore>,
+    /// Requests waiting for a permit, and how many may.
+    queued: AtomicU64,
+    max_queued: u64,
+    /// How to re-export the snapshot from Neo4j.
+    export: Option<(Origin, ExportOptions)>,
+    /// One refresh at a time.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// The default cap on one response's size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+/// The default number of traversals that run at once.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// The default number of requests that may wait for a turn.
+pub const DEFAULT_MAX_QUEUED: u64 = 1024;
 
 impl AppState {
     /// A state serving the snapshot at `path`; `neo4j` serves fresh requests (none: they get
@@ -166,19 +194,69 @@ impl AppState {
     ) -> Result<AppState, neotrav_snapshot::Error> {
         let engine = Engine::open(&path)?;
         Ok(AppState {
-            current: ArcSwap::from_pointee(Loaded {
-                engine,
-                path,
-                dirty: RwLock::new(Arc::new(DirtySet::new())),
-                generation: 1,
-            }),
+            current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new())),
             neo4j,
             token,
             reload_error: Mutex::new(None),
             generation: AtomicU64::new(1),
             metrics: Metrics::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            capacity: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
+            queued: AtomicU64::new(0),
+            max_queued: DEFAULT_MAX_QUEUED,
+            export: None,
+            refreshing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Sets how many traversals run at once (`in_flight`) and how many requests may wait for
+    /// a turn (`queued`); a request past both gets 503 `over_capacity`.
+    pub fn with_capacity(mut self, in_flight: usize, queued: u64) -> AppState {
+        self.capacity = Arc::new(Semaphore::new(in_flight));
+        self.max_queued = queued;
+        self
+    }
+
+    /// Lets [`AppState::refresh`] re-export the snapshot from the Neo4j given to
+    /// [`AppState::new`], with these options; `origin` is recorded in the new snapshot.
+    pub fn with_export(mut self, origin: Origin, options: ExportOptions) -> AppState {
+        self.export = Some((origin, options));
+        self
+    }
+
+    /// Re-exports the graph from Neo4j into the served file (atomically: a failed export
+    /// leaves it as it was) and swaps the new snapshot in. Ids invalidated while the export ran
+    /// stay invalidated; earlier ones are in the new snapshot. On failure the old snapshot keeps
+    /// serving and `/readyz` and the metrics report it. One refresh runs at a time.
+    pub async fn refresh(&self) -> Result<Arc<Loaded>, ApiError> {
+        let (Some(graph), Some((origin, options))) = (&self.neo4j, &self.export) else {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_export",
+                "this sidecar cannot re-export: it was started without Neo4j (--no-neo4j) or \
+                 without export options; reload a given file instead",
+            ));
+        };
+        let _one = self.refreshing.lock().await;
+        let before = self.current.load_full();
+        let mark = lock(&before.invalidated).len();
+        let path = before.path.clone();
+        tracing::info!(path = %path.display(), "refreshing: re-exporting from Neo4j");
+        match export::export(graph, origin, options, &path, &NoProgress).await {
+            Ok(report) => {
+                tracing::info!(
+                    nodes = report.nodes,
+                    relationships = report.relationships,
+                    "re-exported"
+                );
+                self.swap(path, Some(mark))
+            }
+            Err(e) => Err(self.failed(format!(
+                "re-exporting {} from {} failed: {e}",
+                path.display(),
+                origin.address
+            ))),
+        }
     }
 
     /// Sets the largest response body, in bytes.
@@ -191,34 +269,79 @@ impl AppState {
     /// snapshot stays and `/readyz` reports the failure.
     pub fn reload(&self, path: Option<PathBuf>) -> Result<Arc<Loaded>, ApiError> {
         let path = path.unwrap_or_else(|| self.current.load().path.clone());
-        match Engine::open(&path) {
-            Ok(engine) => {
-                let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                let loaded = Arc::new(Loaded {
-                    engine,
-                    path,
-                    dirty: RwLock::new(Arc::new(DirtySet::new())),
-                    generation,
-                });
-                self.current.store(loaded.clone());
-                *self.reload_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                tracing::info!(generation, "snapshot swapped");
-                Ok(loaded)
-            }
-            Err(e) => {
-                self.metrics.reload_failures.inc();
-                let message = format!("reloading {} failed: {e}", path.display());
-                tracing::warn!("{message}; still serving the previous snapshot");
-                *self.reload_error.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(message.clone());
-                Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "reload_failed",
-                    format!("{message}; the previous snapshot is still served"),
-                ))
-            }
+        self.swap(path, None)
+    }
+
+    /// Opens `path` and swaps it in. With `carry`, the ids invalidated on the old snapshot from
+    /// that position of its log on are invalidated on the new one too.
+    fn swap(&self, path: PathBuf, carry: Option<usize>) -> Result<Arc<Loaded>, ApiError> {
+        let engine = match Engine::open(&path) {
+            Ok(engine) => engine,
+            Err(e) => return Err(self.failed(format!("reloading {} failed: {e}", path.display()))),
+        };
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let old = self.current.load_full();
+        // Holding the old dirty set's lock, no invalidation can land on the old snapshot
+        // between reading its log and the swap (`invalidate` re-checks which one is current).
+        let _guard = old.dirty.write().unwrap_or_else(|e| e.into_inner());
+        let carried = carry.map_or_else(Vec::new, |from| {
+            lock(&old.invalidated)
+                .get(from..)
+                .unwrap_or_default()
+                .to_vec()
+        });
+        let loaded = Arc::new(Loaded::new(engine, path, generation, carried));
+        self.current.store(loaded.clone());
+        *lock(&self.reload_error) = None;
+        tracing::info!(generation, "snapshot swapped");
+        Ok(loaded)
+    }
+
+    /// Records a failed reload or refresh: counted, logged, shown by `/readyz`.
+    fn failed(&self, message: String) -> ApiError {
+        self.metrics.reload_failures.inc();
+        tracing::warn!("{message}; still serving the previous snapshot");
+        *lock(&self.reload_error) = Some(message.clone());
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reload_failed",
+            format!("{message}; the previous snapshot is still served"),
+        )
+    }
+
+    /// Waits for a turn to run a traversal: 503 `over_capacity` when `max_queued` requests
+    /// already wait.
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        if let Ok(permit) = self.capacity.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::over_capacity());
+        }
+        let permit = self.capacity.clone().acquire_owned().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        permit.map_err(|_| ApiError::over_capacity())
+    }
+}
+
+impl Loaded {
+    fn new(engine: Engine, path: PathBuf, generation: u64, invalidated: Vec<u64>) -> Loaded {
+        let mut dirty = DirtySet::new();
+        dirty.insert(invalidated.iter().copied());
+        Loaded {
+            engine,
+            path,
+            dirty: RwLock::new(Arc::new(dirty)),
+            invalidated: Mutex::new(invalidated),
+            generation,
         }
     }
+}
+
+/// Locks a mutex, whether or not a panicking thread poisoned it (the data is plain).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// An error response: `{"error": {"code", "message", "details"}}`.
@@ -226,6 +349,8 @@ impl AppState {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -239,13 +364,41 @@ impl ApiError {
                     details: None,
                 },
             },
+            retry_after: None,
         }
+    }
+
+    fn over_capacity() -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "over_capacity",
+            "the sidecar is over capacity (every traversal slot busy and the queue full); retry \
+             after a moment, or raise --max-in-flight / --max-queued",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// The error's code and message.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.body.error
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -303,10 +456,12 @@ async fn blocking<T: Send + 'static>(
     + Send
     + 'static,
 ) -> Result<T, ApiError> {
+    let permit = state.turn().await?;
     let loaded = state.current.load_full();
     let neo4j = state.neo4j.clone();
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let dirty = loaded
             .dirty
             .read()
@@ -429,6 +584,10 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/x-ndjson"))
 }
 
+/// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
+/// `consistency` and `budget`.
+#[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -438,6 +597,9 @@ async fn traverse(
     answer_traversal(&state, req, wants_ndjson(&headers)).await
 }
 
+/// One hop from a node, with filters: the cheapest call.
+#[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -447,6 +609,10 @@ async fn neighbors(
     answer_traversal(&state, req.to_traversal(), wants_ndjson(&headers)).await
 }
 
+/// The shortest path (or all shortest paths) between two nodes.
+#[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "Over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,
     body: Result<Json<ShortestPathRequest>, JsonRejection>,
@@ -461,18 +627,28 @@ async fn shortest_path(
     capped_json(&state, &response)
 }
 
+/// Marks nodes changed in Neo4j since the export: fresh requests read them from Neo4j.
+#[utoipa::path(post, path = "/v1/invalidate", request_body = InvalidateRequest,
+    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn invalidate(
     State(state): State<Arc<AppState>>,
     body: Result<Json<InvalidateRequest>, JsonRejection>,
 ) -> Result<Json<InvalidateResponse>, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    let loaded = state.current.load();
-    let mut dirty = loaded.dirty.write().unwrap_or_else(|e| e.into_inner());
-    // Copy on write: requests in flight keep the set they started with.
-    Arc::make_mut(&mut dirty).insert(req.ids);
-    Ok(Json(InvalidateResponse {
-        dirty: dirty.len() as u64,
-    }))
+    loop {
+        let loaded = state.current.load_full();
+        let mut dirty = loaded.dirty.write().unwrap_or_else(|e| e.into_inner());
+        if !Arc::ptr_eq(&loaded, &state.current.load()) {
+            continue; // swapped meanwhile: mark the new snapshot's nodes
+        }
+        // Copy on write: requests in flight keep the set they started with.
+        Arc::make_mut(&mut dirty).insert(req.ids.iter().copied());
+        lock(&loaded.invalidated).extend_from_slice(&req.ids);
+        return Ok(Json(InvalidateResponse {
+            dirty: dirty.len() as u64,
+        }));
+    }
 }
 
 fn info(l: &Loaded) -> SnapshotInfo {
@@ -493,15 +669,37 @@ fn info(l: &Loaded) -> SnapshotInfo {
     }
 }
 
+/// The served snapshot: source, watermark, counts, age.
+#[utoipa::path(get, path = "/v1/snapshot",
+    responses((status = 200, description = "The served snapshot", body = SnapshotInfo), (status = 401, description = "A token is needed", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn snapshot(State(state): State<Arc<AppState>>) -> Json<SnapshotInfo> {
     Json(info(&state.current.load()))
 }
 
+/// Swaps in a snapshot file (default: the served one, re-read), or re-exports from Neo4j
+/// with `export: true`. A failure keeps the old snapshot serving.
+#[utoipa::path(post, path = "/v1/snapshot/reload", request_body(content = Option<ReloadRequest>, description = "Optional; an empty body re-reads the served file"),
+    responses((status = 200, description = "The new snapshot", body = SnapshotInfo), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 409, description = "Re-export asked of a sidecar without Neo4j", body = ErrorBody), (status = 422, description = "The reload failed; the old snapshot still serves", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn reload(
     State(state): State<Arc<AppState>>,
     body: Option<Json<ReloadRequest>>,
 ) -> Result<Json<SnapshotInfo>, ApiError> {
-    let path = body.and_then(|Json(r)| r.path).map(PathBuf::from);
+    let request = body.map(|Json(r)| r).unwrap_or_default();
+    if request.export {
+        if request.path.is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "give either `path` (load that file) or `export: true` (re-export from Neo4j), \
+                 not both",
+            ));
+        }
+        let loaded = state.refresh().await?;
+        return Ok(Json(info(&loaded)));
+    }
+    let path = request.path.map(PathBuf::from);
     let state2 = state.clone();
     let loaded = tokio::task::spawn_blocking(move || state2.reload(path))
         .await
@@ -515,6 +713,10 @@ async fn reload(
     Ok(Json(info(&loaded)))
 }
 
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text")),
+    security(("bearer" = [])))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let age = info(&state.current.load()).age_seconds;
     state.metrics.snapshot_age.set(age);
@@ -565,10 +767,14 @@ async fn observe(
     response
 }
 
+/// Whether the process answers (no token needed).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok", body = String)))]
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// Whether a snapshot is served and the last reload or refresh succeeded (no token needed).
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "The last reload failed", body = ErrorBody)))]
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state
         .reload_error
@@ -603,6 +809,38 @@ async fn auth(State(state): State<Arc<AppState>>, req: Request, next: Next) -> R
     next.run(req).await
 }
 
+/// The sidecar's OpenAPI document, generated from the wire types (their `ToSchema`) and the
+/// handlers' `#[utoipa::path]` annotations; served at `GET /openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "neotrav sidecar", description = "Graph traversals over a Neo4j snapshot, with APOC path-expander semantics."),
+    paths(traverse, neighbors, shortest_path, invalidate, snapshot, reload, metrics, healthz, readyz, openapi),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+/// This API's OpenAPI document (no token needed).
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+    ([(header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
+}
+
 /// The routes, with `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
@@ -617,6 +855,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi))
         .merge(api)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .fallback(|| async {

@@ -621,3 +621,365 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
     let last = text.lines().last().unwrap_or("");
     assert!(last.contains("response_too_large"), "{last}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_json_is_generated_from_the_wire_types() {
+    use neotrav_client::wire::{Budget, TraverseRequest};
+
+    let s = start().await;
+    // No token needed: the document holds no data.
+    let r = reqwest::get(format!("{}/openapi.json", s.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for route in [
+        "/v1/traverse",
+        "/v1/neighbors",
+        "/v1/shortest-path",
+        "/v1/invalidate",
+        "/v1/snapshot",
+        "/v1/snapshot/reload",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][route].is_object(), "{route} missing");
+    }
+    // Every route the router answers is documented, and nothing else.
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 10);
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "TraverseRequest",
+        "ShortestPathRequest",
+        "NeighborsRequest",
+        "TraverseResponse",
+        "ErrorBody",
+        "SnapshotInfo",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name} missing");
+    }
+    // The schema's property names are the serde names: every key a full request serializes
+    // to is a documented property.
+    let mut request = TraverseRequest::from_start(0u64);
+    request.relationship_filter = Some("A>".into());
+    request.label_filter = Some("+B".into());
+    request.budget = Budget {
+        max_visited: Some(10),
+        ..Budget::default()
+    };
+    let props = schemas["TraverseRequest"]["properties"]
+        .as_object()
+        .unwrap();
+    for key in serde_json::to_value(&request)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        assert!(props.contains_key(key), "`{key}` is not in the schema");
+    }
+    for key in [
+        "where",
+        "return",
+        "expandByLabel",
+        "relationshipFilter",
+        "budget",
+    ] {
+        assert!(props.contains_key(key), "`{key}` is not in the schema");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_capacity_requests_get_503_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    // No traversal may run and one request may wait: the first waits, the second is shed.
+    let state = AppState::new(path, None, None).unwrap().with_capacity(0, 1);
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    let waiting = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .post(format!("{base}/v1/neighbors"))
+                .json(&json!({"node": 0}))
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .json(&json!({"start": 0, "return": "count"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "over_capacity", "{body}");
+    assert!(
+        !waiting.is_finished(),
+        "the queued request waits for a turn"
+    );
+    // Everything that runs no traversal still answers.
+    for route in ["/healthz", "/readyz", "/v1/snapshot", "/openapi.json"] {
+        let r = client.get(format!("{base}{route}")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{route}");
+    }
+    waiting.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
+    use neotrav_datasets::bundled::{self, Password};
+    use neotrav_snapshot::export::{ExportOptions, Origin};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let before = std::fs::read(&path).unwrap();
+    // Without Neo4j there is nothing to re-export from.
+    let base = serve(AppState::new(path.clone(), None, None).unwrap()).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/v1/snapshot/reload"))
+        .json(&json!({"export": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "no_export"
+    );
+
+    // Neo4j unreachable: the refresh fails, the old snapshot serves, the file is untouched.
+    let port = neotrav_datasets::testkit::free_port().unwrap();
+    let graph = bundled::connect(
+        &format!("bolt://127.0.0.1:{port}"),
+        "neo4j",
+        &Password::new("refresh-secret"),
+    )
+    .unwrap();
+    let origin = Origin {
+        address: format!("bolt://127.0.0.1:{port}"),
+        database: String::new(),
+    };
+    let state = AppState::new(path.clone(), Some(graph), None)
+        .unwrap()
+        .with_export(origin, ExportOptions::default());
+    let base = serve(state).await;
+    let r = client
+        .post(format!("{base}/v1/snapshot/reload"))
+        .json(&json!({"export": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("reload_failed"), "{body}");
+    assert!(!body.contains("refresh-secret"), "{body}");
+    let r = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let r = client
+        .post(format!("{base}/v1/neighbors"))
+        .json(&json!({"node": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("neotrav_reload_failures_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // Both at once is a bad request.
+    let r = client
+        .post(format!("{base}/v1/snapshot/reload"))
+        .json(&json!({"export": true, "path": "/x.snap"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
+
+/// A TCP proxy in front of Neo4j that can be cut and restored: Neo4j going down and coming
+/// back, as the sidecar sees it.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Proxy {
+    async fn start(target: std::net::SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused, in effect
+                }
+                let cut = cut2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, up, cut }
+    }
+
+    fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_going_down_and_coming_back_and_a_refresh_through_it() {
+    use neo4rs::query;
+    use neotrav_datasets::bundled;
+    use neotrav_datasets::testkit::{self, rows};
+    use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
+
+    let db = testkit::clean_graph().await;
+    rows(
+        &db.graph,
+        query("CREATE (r:Root {name: 'r'})-[:CHILD_A]->(:A)-[:CHILD_A]->(:A)"),
+    )
+    .await
+    .unwrap();
+    let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
+        .await
+        .unwrap()[0]
+        .get::<i64>("id")
+        .unwrap() as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.snap");
+    let target: std::net::SocketAddr = db.server.uri.trim_start_matches("bolt://").parse().unwrap();
+    let proxy = Proxy::start(target).await;
+    let proxied = format!("bolt://127.0.0.1:{}", proxy.port);
+    let origin = Origin {
+        address: proxied.clone(),
+        database: String::new(),
+    };
+    export::export(
+        &db.graph,
+        &origin,
+        &ExportOptions::default(),
+        &path,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    let graph = bundled::connect(&proxied, &db.server.user, &db.server.password).unwrap();
+    let state = AppState::new(path, Some(graph), None)
+        .unwrap()
+        .with_export(origin, ExportOptions::default());
+    let base = serve(state).await;
+    let client = neotrav_client::Client::builder(&base)
+        .retries(0)
+        .build()
+        .unwrap();
+    let fresh_count = || {
+        let mut r = neotrav_client::wire::TraverseRequest::from_start(root);
+        r.uniqueness = neotrav_client::wire::Uniqueness::NodeGlobal;
+        r.return_form = neotrav_client::wire::ReturnForm::Count;
+        r.consistency = neotrav_client::wire::Consistency::Fresh;
+        r
+    };
+    client.invalidate(&[root]).await.unwrap();
+    let answer = client.traverse(&fresh_count()).await.unwrap();
+    assert_eq!(answer.answer, neotrav_client::wire::Answer::Count(3));
+
+    proxy.down();
+    match client.traverse(&fresh_count()).await {
+        Err(neotrav_client::ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (503, "neo4j_unavailable"));
+        }
+        other => panic!("expected 503 with Neo4j down, got {other:?}"),
+    }
+    let mut snapshot_only = fresh_count();
+    snapshot_only.consistency = neotrav_client::wire::Consistency::Snapshot;
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_client::wire::Answer::Count(3),
+        "snapshot requests keep working with Neo4j down"
+    );
+    assert!(client.refresh().await.is_err(), "no export with Neo4j down");
+    assert!(!client.ready().await.unwrap());
+
+    proxy.up();
+    // The driver may hand out one connection that died with the cut before it reconnects.
+    let mut back = None;
+    for _ in 0..5 {
+        if let Ok(r) = client.traverse(&fresh_count()).await {
+            back = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        back.expect("fresh requests work again once Neo4j is back")
+            .answer,
+        neotrav_client::wire::Answer::Count(3)
+    );
+
+    // A refresh sees a write made after the first export, swaps it in, and the ids
+    // invalidated before it started are in the new snapshot, so no longer dirty.
+    rows(
+        &db.graph,
+        query("MATCH (r:Root) CREATE (r)-[:CHILD_B]->(:B)"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_client::wire::Answer::Count(3)
+    );
+    let info = client.refresh().await.unwrap();
+    assert_eq!(info.generation, 2);
+    assert_eq!(info.nodes, 4);
+    assert_eq!(info.dirty, 0);
+    assert!(
+        client.ready().await.unwrap(),
+        "a good refresh clears /readyz"
+    );
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_client::wire::Answer::Count(4)
+    );
+}

@@ -24,6 +24,18 @@ pub(super) struct ExportArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "dry_run")]
     out: Option<PathBuf>,
 
+    #[command(flatten)]
+    selection: Selection,
+
+    /// Read everything the export would read, check the counts, and write nothing: the cost
+    /// of the Bolt streams alone.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// What to export and how fast: the flags `export` and `serve --refresh-every` share.
+#[derive(Debug, Args)]
+pub(super) struct Selection {
     /// Export only nodes with one of these labels, and relationships between them
     /// [default: all].
     #[arg(long, value_delimiter = ',', value_name = "L1,L2")]
@@ -46,22 +58,24 @@ pub(super) struct ExportArgs {
     #[arg(long, default_value_t = 4, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
+}
 
-    /// Read everything the export would read, check the counts, and write nothing: the cost
-    /// of the Bolt streams alone.
-    #[arg(long)]
-    dry_run: bool,
+impl Selection {
+    /// The exporter's options.
+    pub(super) fn options(&self) -> Result<ExportOptions> {
+        Ok(ExportOptions {
+            labels: self.labels.clone(),
+            types: self.types.clone(),
+            properties: ExportOptions::parse_properties(&self.properties)
+                .map_err(|e| anyhow::anyhow!("--properties: {e}"))?,
+            page_size: self.page_size,
+            concurrency: self.concurrency as usize,
+        })
+    }
 }
 
 pub(super) async fn run(args: ExportArgs) -> Result<ExitCode> {
-    let options = ExportOptions {
-        labels: args.labels.clone(),
-        types: args.types.clone(),
-        properties: ExportOptions::parse_properties(&args.properties)
-            .map_err(|e| anyhow::anyhow!("--properties: {e}"))?,
-        page_size: args.page_size,
-        concurrency: args.concurrency as usize,
-    };
+    let options = args.selection.options()?;
     let graph = args.neo4j.connect()?;
     let origin = args.neo4j.origin();
     let progress = Reporter::new();

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::connection::Neo4jArgs;
+use super::export::Selection;
 use crate::sidecar::{AppState, router, shutdown_signal};
 
 #[derive(Debug, Args)]
@@ -28,11 +29,30 @@ pub(super) struct ServeArgs {
     /// out (NDJSON lines, `limit`, `count`).
     #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_RESPONSE_BYTES)]
     max_response_bytes: usize,
-    /// Serve snapshot requests only: `"consistency": "fresh"` requests get 503.
+    /// Traversals that run at once; more wait for a turn.
+    #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_IN_FLIGHT as u32, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
+    /// Requests that may wait for a turn; past that a request gets 503 `over_capacity` with
+    /// `Retry-After: 1`.
+    #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_QUEUED, value_name = "N")]
+    max_queued: u64,
+    /// Re-export the graph from Neo4j into the snapshot file this often (e.g. `10m`, `1h`) and
+    /// swap it in without dropping a request. A failed refresh keeps the old snapshot serving
+    /// and shows in /readyz and the metrics. `POST /v1/snapshot/reload` with
+    /// `{"export": true}` refreshes on demand.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          conflicts_with = "no_neo4j")]
+    refresh_every: Option<std::time::Duration>,
+    /// Serve snapshot requests only: `"consistency": "fresh"` requests get 503 and the snapshot
+    /// cannot be re-exported.
     #[arg(long)]
     no_neo4j: bool,
     #[command(flatten)]
     neo4j: Neo4jArgs,
+    /// What a refresh exports. `--properties` defaults to the served snapshot's columns.
+    #[command(flatten, next_help_heading = "Refresh (re-export) options")]
+    selection: Selection,
 }
 
 pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -52,18 +72,58 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
     } else {
         Some(args.neo4j.connect()?)
     };
-    let state = AppState::new(args.snapshot.clone(), neo4j, token)
+    let mut state = AppState::new(args.snapshot.clone(), neo4j.clone(), token)
         .with_context(|| format!("cannot serve {}", args.snapshot.display()))?
-        .with_max_response_bytes(args.max_response_bytes);
+        .with_max_response_bytes(args.max_response_bytes)
+        .with_capacity(args.max_in_flight as usize, args.max_queued);
+    if neo4j.is_some() {
+        let mut options = args.selection.options()?;
+        if options.properties.is_empty() {
+            options.properties = served_columns(&args.snapshot)?;
+        }
+        state = state.with_export(args.neo4j.origin(), options);
+    }
+    let state = Arc::new(state);
+    if let Some(every) = args.refresh_every {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match state.refresh().await {
+                    Ok(l) => tracing::info!(generation = l.generation, "refreshed"),
+                    Err(e) => tracing::warn!("refresh failed: {}", e.detail().message),
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("serving {} on http://{addr}", args.snapshot.display());
-    axum::serve(listener, router(Arc::new(state)))
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;
     println!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `(label, key)` pairs of the snapshot's property columns: what a refresh exports when
+/// `--properties` is not given.
+fn served_columns(path: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let snapshot = neotrav_snapshot::Snapshot::open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let h = snapshot.header();
+    let mut out = Vec::new();
+    for c in &h.columns {
+        for &code in &c.labels {
+            if let Some(label) = h.labels.get(code as usize) {
+                out.push((label.clone(), c.key.clone()));
+            }
+        }
+    }
+    Ok(out)
 }
