@@ -21,11 +21,17 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "cypher-fallback")]
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+#[cfg(feature = "cypher-fallback")]
+use std::time::Instant;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "cypher-fallback")]
+use crate::fallback::Fallback;
 use crate::wire::{
     ErrorBody, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
     ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
@@ -63,6 +69,22 @@ pub enum ClientError {
         /// What was wrong.
         message: String,
     },
+    /// The Cypher fallback (feature `cypher-fallback`) cannot answer this request as the
+    /// sidecar would, so it refuses rather than answer differently.
+    #[error("the Cypher fallback cannot answer `{field}` as the sidecar would: {message}")]
+    Unsupported {
+        /// The request field (`expandByLabel`, `uniqueness`, ...).
+        field: String,
+        /// Why.
+        message: String,
+    },
+    /// The Cypher fallback's query failed (Neo4j unreachable or refusing, an unknown node, a
+    /// deadline).
+    #[error("the Cypher fallback failed: {message}")]
+    Fallback {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -83,6 +105,29 @@ pub struct Client {
     base: String,
     token: Option<String>,
     retries: u32,
+    #[cfg(feature = "cypher-fallback")]
+    fallback: Option<Arc<FallbackState>>,
+}
+
+/// The fallback and what the client knows of the sidecar's health.
+#[cfg(feature = "cypher-fallback")]
+#[derive(Debug)]
+struct FallbackState {
+    fallback: Fallback,
+    recheck: Duration,
+    /// When the sidecar was last found unreachable, while it is not known to be back.
+    down_since: Mutex<Option<Instant>>,
+}
+
+#[cfg(feature = "cypher-fallback")]
+impl FallbackState {
+    fn down(&self) -> Option<Instant> {
+        *self.down_since.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_down(&self, down: bool) {
+        *self.down_since.lock().unwrap_or_else(|e| e.into_inner()) = down.then(Instant::now);
+    }
 }
 
 impl Client {
@@ -99,25 +144,87 @@ impl Client {
             token: None,
             timeout: Duration::from_secs(30),
             retries: 2,
+            #[cfg(feature = "cypher-fallback")]
+            fallback: None,
+            #[cfg(feature = "cypher-fallback")]
+            recheck: Duration::from_secs(1),
         }
     }
 
-    /// `POST /v1/traverse`.
+    /// `POST /v1/traverse`; with a [fallback](ClientBuilder::fallback), answered by APOC
+    /// when the sidecar is unreachable.
     pub async fn traverse(&self, r: &TraverseRequest) -> Result<TraverseResponse, ClientError> {
+        #[cfg(feature = "cypher-fallback")]
+        if let Some(state) = &self.fallback {
+            return self
+                .or_fallback(state, "/v1/traverse", r, state.fallback.traverse(r))
+                .await;
+        }
         self.post("/v1/traverse", r, true).await
     }
 
-    /// `POST /v1/neighbors`.
+    /// `POST /v1/neighbors`; with a [fallback](ClientBuilder::fallback), answered by APOC
+    /// when the sidecar is unreachable.
     pub async fn neighbors(&self, r: &NeighborsRequest) -> Result<TraverseResponse, ClientError> {
+        #[cfg(feature = "cypher-fallback")]
+        if let Some(state) = &self.fallback {
+            return self
+                .or_fallback(state, "/v1/neighbors", r, state.fallback.neighbors(r))
+                .await;
+        }
         self.post("/v1/neighbors", r, true).await
     }
 
-    /// `POST /v1/shortest-path`.
+    /// `POST /v1/shortest-path`; with a [fallback](ClientBuilder::fallback), answered by
+    /// Cypher's `shortestPath` when the sidecar is unreachable.
     pub async fn shortest_path(
         &self,
         r: &ShortestPathRequest,
     ) -> Result<ShortestPathResponse, ClientError> {
+        #[cfg(feature = "cypher-fallback")]
+        if let Some(state) = &self.fallback {
+            return self
+                .or_fallback(
+                    state,
+                    "/v1/shortest-path",
+                    r,
+                    state.fallback.shortest_path(r),
+                )
+                .await;
+        }
         self.post("/v1/shortest-path", r, true).await
+    }
+
+    /// Asks the sidecar, or `fallback` when it is unreachable. Once it was found unreachable,
+    /// calls go straight to the fallback until `recheck` has passed; then one call tries the
+    /// sidecar again (without retries), and a success switches back.
+    #[cfg(feature = "cypher-fallback")]
+    async fn or_fallback<B: Serialize, T: DeserializeOwned>(
+        &self,
+        state: &FallbackState,
+        path: &str,
+        body: &B,
+        fallback: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        let retries = match state.down() {
+            Some(since) if since.elapsed() < state.recheck => return fallback.await,
+            Some(_) => 0,
+            None => self.retries,
+        };
+        let url = format!("{}{path}", self.base);
+        match self
+            .attempts(reqwest::Method::POST, &url, Some(body), retries + 1)
+            .await
+        {
+            Err(ClientError::Unreachable { .. }) => {
+                state.set_down(true);
+                fallback.await
+            }
+            other => {
+                state.set_down(false);
+                other
+            }
+        }
     }
 
     /// `POST /v1/invalidate`: marks nodes changed since the snapshot (not retried).
@@ -183,10 +290,20 @@ impl Client {
     ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
         let attempts = if idempotent { self.retries + 1 } else { 1 };
+        self.attempts(method, &url, body, attempts).await
+    }
+
+    async fn attempts<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&B>,
+        attempts: u32,
+    ) -> Result<T, ClientError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.once(method.clone(), &url, body).await;
+            let result = self.once(method.clone(), url, body).await;
             match result {
                 Err(e) if e.is_transient() && attempt < attempts => {
                     tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
@@ -259,6 +376,10 @@ pub struct ClientBuilder {
     token: Option<String>,
     timeout: Duration,
     retries: u32,
+    #[cfg(feature = "cypher-fallback")]
+    fallback: Option<Fallback>,
+    #[cfg(feature = "cypher-fallback")]
+    recheck: Duration,
 }
 
 impl ClientBuilder {
@@ -277,6 +398,42 @@ impl ClientBuilder {
     /// Retries for calls that change nothing.
     pub fn retries(mut self, retries: u32) -> ClientBuilder {
         self.retries = retries;
+        self
+    }
+
+    /// Answers `traverse`, `neighbors` and `shortest_path` with Cypher and APOC on Neo4j when
+    /// the sidecar cannot be reached (a connection failure or timeout, after the retries); the
+    /// answer's `stats.answeredBy` says `cypherFallback`. Other calls, and sidecar errors such
+    /// as 400 or 503, are not redirected. See [`crate::fallback`] for how close the answers are
+    /// and which requests it refuses.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), neotrav_client::ClientError> {
+    /// use neotrav_client::Client;
+    /// use neotrav_client::fallback::Fallback;
+    ///
+    /// let fallback = Fallback::connect("127.0.0.1:7687", "neo4j", "password")?;
+    /// let client = Client::builder("http://127.0.0.1:7475").fallback(fallback).build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cypher-fallback")]
+    pub fn fallback(mut self, fallback: Fallback) -> ClientBuilder {
+        self.fallback = Some(fallback);
+        self
+    }
+
+    /// How long calls go straight to the fallback after the sidecar was found unreachable,
+    /// before one tries the sidecar again (1 s by default).
+    ///
+    /// ```
+    /// let builder = neotrav_client::Client::builder("http://127.0.0.1:7475")
+    ///     .fallback_recheck(std::time::Duration::from_millis(200));
+    /// # let _ = builder;
+    /// ```
+    #[cfg(feature = "cypher-fallback")]
+    pub fn fallback_recheck(mut self, every: Duration) -> ClientBuilder {
+        self.recheck = every;
         self
     }
 
@@ -300,6 +457,14 @@ impl ClientBuilder {
             base: self.base,
             token: self.token,
             retries: self.retries,
+            #[cfg(feature = "cypher-fallback")]
+            fallback: self.fallback.map(|fallback| {
+                Arc::new(FallbackState {
+                    fallback,
+                    recheck: self.recheck,
+                    down_since: Mutex::new(None),
+                })
+            }),
         })
     }
 }

@@ -535,6 +535,34 @@ pub struct Stats {
     pub cypher_ms: f64,
     /// Time spent answering, in milliseconds.
     pub elapsed_ms: f64,
+    /// Who answered: the sidecar, or the client's Cypher fallback (absent in older answers:
+    /// the sidecar).
+    #[serde(default)]
+    pub answered_by: AnsweredBy,
+}
+
+/// Who answered a request.
+///
+/// ```
+/// use neotrav_client::wire::{AnsweredBy, Stats};
+///
+/// // An answer without the field is the sidecar's.
+/// let stats: Stats = serde_json::from_str(r#"{"watermark": {"lastCommittedTx": null,
+///     "created": "", "note": ""}, "nodesVisited": 3, "relationshipsVisited": 2, "misses": 0,
+///     "cypherRoundTrips": 0, "cypherMs": 0.0, "elapsedMs": 0.1}"#).unwrap();
+/// assert_eq!(stats.answered_by, AnsweredBy::Sidecar);
+/// assert_eq!(serde_json::to_value(AnsweredBy::CypherFallback).unwrap(), "cypherFallback");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum AnsweredBy {
+    /// The sidecar, from its snapshot (and Neo4j for `fresh` misses).
+    #[default]
+    Sidecar,
+    /// The client's `cypher-fallback`: APOC and Cypher on Neo4j, while the sidecar was
+    /// unreachable.
+    CypherFallback,
 }
 
 /// The state of the graph a snapshot reflects.

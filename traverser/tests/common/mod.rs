@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use neo4rs::{BoltList, BoltMap, BoltString, BoltType, Graph, query};
+use neo4rs::{Graph, query};
+use neotrav_client::fallback;
 use neotrav_client::wire::{
     Answer, Consistency, NodeSelector, OneOrMany, Op, Predicate, ReturnForm, Scalar,
     ShortestPathRequest, ShortestPathResponse, TraverseRequest, Uniqueness,
@@ -16,7 +17,6 @@ use neotrav_datasets::load::{self, LoadOptions};
 use neotrav_datasets::testkit::rows;
 use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
 use neotrav_traverser::engine::Engine;
-use serde_json::{Value, json};
 
 pub const LABELS: u32 = 4;
 pub const TYPES: u32 = 3;
@@ -314,178 +314,39 @@ pub fn random_request(rng: &mut Rng, ids: &[u64]) -> (TraverseRequest, Check) {
     (r, check)
 }
 
-pub fn bolt(v: &Value) -> BoltType {
-    match v {
-        Value::Null => BoltType::Null(neo4rs::BoltNull),
-        Value::Bool(b) => BoltType::from(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => BoltType::from(i),
-            None => BoltType::from(n.as_f64().unwrap()),
-        },
-        Value::String(s) => BoltType::String(BoltString::from(s.as_str())),
-        Value::Array(a) => {
-            let mut l = BoltList::new();
-            for x in a {
-                l.push(bolt(x));
-            }
-            BoltType::List(l)
-        }
-        Value::Object(o) => {
-            let mut m = BoltMap::new();
-            for (k, x) in o {
-                m.put(BoltString::from(k.as_str()), bolt(x));
-            }
-            BoltType::Map(m)
-        }
-    }
-}
-
-/// The APOC config map of a request (neotrav's extra keys left out).
-pub fn apoc_config(r: &TraverseRequest) -> Value {
-    let ids = |l: &[NodeSelector]| -> Value {
-        l.iter()
-            .map(|s| match s {
-                NodeSelector::Id(i) => json!(i),
-                other => panic!("unexpected selector {other:?}"),
-            })
-            .collect()
-    };
-    let mut c = json!({
-        "minLevel": r.min_level, "maxLevel": r.max_level, "bfs": r.bfs, "limit": r.limit,
-        "filterStartNode": r.filter_start_node, "beginSequenceAtStart": r.begin_sequence_at_start,
-        "uniqueness": serde_json::to_value(r.uniqueness).unwrap(),
-    });
-    let m = c.as_object_mut().unwrap();
-    for (k, v) in [
-        ("relationshipFilter", &r.relationship_filter),
-        ("labelFilter", &r.label_filter),
-        ("sequence", &r.sequence),
-    ] {
-        if let Some(v) = v {
-            m.insert(k.into(), json!(v));
-        }
-    }
-    for (k, l) in [
-        ("endNodes", &r.end_nodes),
-        ("terminatorNodes", &r.terminator_nodes),
-        ("allowlistNodes", &r.allowlist_nodes),
-        ("denylistNodes", &r.denylist_nodes),
-    ] {
-        if !l.is_empty() {
-            m.insert(k.into(), ids(l));
-        }
-    }
-    c
-}
-
-pub fn cypher_scalar(s: &Scalar) -> Value {
-    serde_json::to_value(s).unwrap()
-}
-
-/// The `where` predicates as Cypher on `n`, with their values as parameters.
-pub fn cypher_where(preds: &[Predicate], params: &mut serde_json::Map<String, Value>) -> String {
-    let mut parts = vec!["true".to_string()];
-    for (i, p) in preds.iter().enumerate() {
-        let v = format!("$w{i}");
-        if let Some(value) = &p.value {
-            params.insert(
-                format!("w{i}"),
-                match value {
-                    OneOrMany::One(s) => cypher_scalar(s),
-                    OneOrMany::Many(l) => l.iter().map(cypher_scalar).collect(),
-                },
-            );
-        }
-        let prop = format!("n.`{}`", p.key);
-        let test = match p.op {
-            Op::Eq => format!("{prop} = {v}"),
-            Op::Ne => format!("{prop} <> {v}"),
-            Op::Lt => format!("{prop} < {v}"),
-            Op::Le => format!("{prop} <= {v}"),
-            Op::Gt => format!("{prop} > {v}"),
-            Op::Ge => format!("{prop} >= {v}"),
-            Op::In => format!("{prop} IN {v}"),
-            Op::IsNull => format!("{prop} IS NULL"),
-            Op::IsNotNull => format!("{prop} IS NOT NULL"),
-        };
-        let test = match &p.label {
-            // A node without the label does not satisfy the predicate.
-            Some(l) => format!("(n:`{l}` AND coalesce({test}, false))"),
-            None => format!("coalesce({test}, false)"),
-        };
-        parts.push(test);
-    }
-    parts.join(" AND ")
-}
-
-/// APOC's answer: every returned path as (node ids, relationship ids), filtered by `where`.
-pub async fn apoc_paths(graph: &Graph, r: &TraverseRequest) -> Vec<(Vec<u64>, Vec<u64>)> {
-    let mut params = serde_json::Map::new();
-    let filter = cypher_where(&r.predicates, &mut params);
-    let starts: Vec<u64> = r
-        .start
+/// The start node ids of a generated request (ids only).
+fn start_ids(r: &TraverseRequest) -> Vec<u64> {
+    r.start
         .as_slice()
         .iter()
         .map(|s| match s {
             NodeSelector::Id(i) => *i,
             other => panic!("unexpected selector {other:?}"),
         })
-        .collect();
-    params.insert("starts".into(), json!(starts));
-    params.insert("cfg".into(), apoc_config(r));
-    let q = format!(
-        "CALL apoc.path.expandConfig($starts, $cfg) YIELD path \
-         WITH path, last(nodes(path)) AS n WHERE {filter} \
-         RETURN [x IN nodes(path) | id(x)] AS nodes, [x IN relationships(path) | id(x)] AS rels"
-    );
-    let mut qq = query(&q);
-    for (k, v) in params {
-        qq = qq.param(&k, bolt(&v));
-    }
-    rows(graph, qq)
+        .collect()
+}
+
+/// APOC's answer: every returned path as (node ids, relationship ids), filtered by `where`
+/// (the client's Cypher fallback builds and runs the query).
+pub async fn apoc_paths(graph: &Graph, r: &TraverseRequest) -> Vec<(Vec<u64>, Vec<u64>)> {
+    fallback::apoc_paths(graph, r, &start_ids(r))
         .await
-        .unwrap_or_else(|e| panic!("APOC failed on {q}: {e}"))
+        .unwrap_or_else(|e| panic!("APOC failed on {}: {e}", serde_json::to_string(r).unwrap()))
         .into_iter()
-        .map(|row| {
-            let nodes: Vec<i64> = row.get("nodes").unwrap();
-            let rels: Vec<i64> = row.get("rels").unwrap();
-            (
-                nodes.into_iter().map(|x| x as u64).collect(),
-                rels.into_iter().map(|x| x as u64).collect(),
-            )
-        })
+        .map(|p| (p.nodes, p.relationships))
         .collect()
 }
 
 /// Cypher's group-by over the distinct end nodes of APOC's paths.
 pub async fn apoc_groups(graph: &Graph, r: &TraverseRequest) -> BTreeMap<String, u64> {
-    let ReturnForm::GroupBy { key, label } = &r.return_form else {
+    let ReturnForm::GroupBy { .. } = &r.return_form else {
         unreachable!()
     };
-    let ends: BTreeSet<u64> = apoc_paths(graph, r)
-        .await
-        .into_iter()
-        .map(|(n, _)| *n.last().unwrap())
-        .collect();
-    let value = match label {
-        Some(l) => format!("CASE WHEN n:`{l}` THEN n.`{key}` END"),
-        None => format!("n.`{key}`"),
-    };
-    let q = format!(
-        "UNWIND $ids AS i MATCH (n) WHERE id(n) = i WITH {value} AS v \
-         RETURN CASE WHEN v IS NULL THEN 'null' ELSE toString(v) END AS k, count(*) AS c"
-    );
-    let ends: Vec<i64> = ends.into_iter().map(|x| x as i64).collect();
-    rows(graph, query(&q).param("ids", ends))
+    fallback::apoc_groups(graph, r, &start_ids(r))
         .await
         .unwrap()
+        .0
         .into_iter()
-        .map(|row| {
-            (
-                row.get::<String>("k").unwrap(),
-                row.get::<i64>("c").unwrap() as u64,
-            )
-        })
         .collect()
 }
 
@@ -671,17 +532,11 @@ impl ShortestCase {
             1 => ("<-", "-"),
             _ => ("-", "-"),
         };
-        let function = if self.all {
-            "allShortestPaths"
-        } else {
-            "shortestPath"
-        };
-        let q = format!(
-            "MATCH (a) WHERE id(a) = $a MATCH (b) WHERE id(b) = $b \
-             MATCH p = {function}((a){l}[:{}*..{}]{r}(b)) \
-             RETURN [x IN nodes(p) | id(x)] AS nodes, [x IN relationships(p) | id(x)] AS rels",
-            self.types.join("|"),
-            self.max
+        let q = fallback::shortest_path_query(
+            self.all,
+            (l, r),
+            &format!(":{}", self.types.join("|")),
+            &format!("..{}", self.max),
         );
         let theirs: BTreeSet<(Vec<i64>, Vec<i64>)> = rows(
             graph,
