@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod batch;
 mod connection;
 mod dataset;
 mod export;
@@ -56,6 +57,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send one traversal request to a running sidecar and print the answer.
     Query(traverse::QueryArgs),
+    /// Run one traversal or shortest-path spec from many starts (a file of ids, a label, or a
+    /// Cypher query), in parallel, into a resumable JSON-lines or CSV file.
+    Batch(batch::BatchArgs),
 }
 
 /// Exit code of a failed command (the error is on stderr).
@@ -92,6 +96,7 @@ pub fn main() -> ExitCode {
             Command::Path(args) => traverse::path(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Query(args) => traverse::query(args).await,
+            Command::Batch(args) => batch::run(args).await,
         }
     });
     match result {

@@ -171,7 +171,44 @@ impl<D: AsRef<[u8]>> Engine<D> {
         let plan = Plan::compile(req, &self.snapshot, &self.dicts, self.limits)?;
         let mut graph = self.snapshot_graph(&plan.keys);
         let starts = self.resolve_snapshot_starts(req.start.as_slice(), &graph)?;
-        let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
+        self.answer(&plan, &mut graph, &starts, started)
+    }
+
+    /// Compiles a traversal request once, to run it from many starts with
+    /// [`Engine::traverse_compiled`] (batch jobs do). The request's own `start` is not read.
+    pub fn compile(&self, req: &TraverseRequest) -> Result<Plan, EngineError> {
+        if req.consistency == Consistency::Fresh {
+            return Err(EngineError::NoNeo4j);
+        }
+        Ok(Plan::compile(req, &self.snapshot, &self.dicts, self.limits)?)
+    }
+
+    /// Answers a request compiled by [`Engine::compile`] from `starts` (snapshot node indices,
+    /// see [`Engine::node_index`]): the same answer [`Engine::traverse`] gives for the request
+    /// with those starts.
+    pub fn traverse_compiled(
+        &self,
+        plan: &Plan,
+        starts: &[u32],
+    ) -> Result<TraverseResponse, EngineError> {
+        let started = Instant::now();
+        let mut graph = self.snapshot_graph(&plan.keys);
+        self.answer(plan, &mut graph, starts, started)
+    }
+
+    /// The snapshot index of a Neo4j node id, if the snapshot holds the node.
+    pub fn node_index(&self, id: u64) -> Option<u32> {
+        self.snapshot.view().node_index(id)
+    }
+
+    fn answer(
+        &self,
+        plan: &Plan,
+        graph: &mut SnapshotGraph<'_>,
+        starts: &[u32],
+        started: Instant,
+    ) -> Result<TraverseResponse, EngineError> {
+        let (answer, partial, counters) = run(plan, graph, starts)?;
         Ok(TraverseResponse {
             answer,
             partial,
@@ -284,6 +321,31 @@ impl<D: AsRef<[u8]>> Engine<D> {
         }
         let search = shortest::Search::compile(req, &self.dicts, self.limits)?;
         self.finish_shortest(&search, &mut graph, ends, started)
+    }
+
+    /// Compiles a shortest-path request once, to run it between many pairs with
+    /// [`Engine::shortest_path_compiled`]. The request's own `from` and `to` are not read.
+    pub fn compile_shortest(
+        &self,
+        req: &ShortestPathRequest,
+    ) -> Result<shortest::Search, EngineError> {
+        if req.consistency == Consistency::Fresh {
+            return Err(EngineError::NoNeo4j);
+        }
+        Ok(shortest::Search::compile(req, &self.dicts, self.limits)?)
+    }
+
+    /// Answers a shortest-path request compiled by [`Engine::compile_shortest`] between two
+    /// snapshot node indices (see [`Engine::node_index`]).
+    pub fn shortest_path_compiled(
+        &self,
+        search: &shortest::Search,
+        from: u32,
+        to: u32,
+    ) -> Result<ShortestPathResponse, EngineError> {
+        let started = Instant::now();
+        let mut graph = self.snapshot_graph(&[]);
+        self.finish_shortest(search, &mut graph, [from, to], started)
     }
 
     /// Answers a shortest-path request from the snapshot, reading misses from `source`; a
