@@ -598,3 +598,112 @@ fn label_starts_and_csv_through_the_binary() {
         assert_eq!(levels, c);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cypher_starts_run_read_only_against_neo4j() {
+    let db = neotrav_datasets::testkit::clean_graph().await;
+    let server = db.server;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_neotrav"))
+            .args(args)
+            .env("NEO4J_URI", &server.uri)
+            .env("NEO4J_USERNAME", &server.user)
+            .env("NEO4J_PASSWORD", server.password.expose())
+            .output()
+            .unwrap()
+    };
+    let o = run(&["dataset", "load", "random", "--nodes", "400", "--seed", "4"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("r.snap");
+    let o = run(&["export", "--out", s(&snap)]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(
+        &spec_file,
+        r#"{"maxLevel": 2, "uniqueness": "NODE_GLOBAL", "return": "count"}"#,
+    )
+    .unwrap();
+
+    // The ids a query returns, in its order, answer like the same ids from a file.
+    let ids = neotrav_datasets::testkit::rows(
+        &db.graph,
+        neo4rs::query("MATCH (n:L2) RETURN id(n) AS id ORDER BY id DESC"),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<i64> = ids.iter().map(|r| r.get("id").unwrap()).collect();
+    assert!(ids.len() > 10);
+    let file = dir.path().join("ids.txt");
+    std::fs::write(
+        &file,
+        ids.iter().map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    let o = run(&[
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--out",
+        s(&a),
+        "--starts",
+        "cypher:MATCH (n:L2) RETURN id(n) ORDER BY id(n) DESC",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&[
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--out",
+        s(&b),
+        "--starts",
+        s(&file),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let a = std::fs::read_to_string(&a).unwrap();
+    assert_eq!(a.lines().count(), ids.len());
+    assert_eq!(a, std::fs::read_to_string(&b).unwrap());
+
+    // A query that writes is refused by Neo4j's read-only transaction; nothing was created.
+    let c = dir.path().join("c.jsonl");
+    let o = run(&[
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--out",
+        s(&c),
+        "--starts",
+        "cypher:CREATE (n:Injected) RETURN id(n)",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("read"), "{}", text(&o.stderr));
+    let created = neotrav_datasets::testkit::rows(
+        &db.graph,
+        neo4rs::query("MATCH (n:Injected) RETURN count(n) AS n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created[0].get::<i64>("n").unwrap(), 0);
+    // Values that are not ids are named with their row.
+    let o = run(&[
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--out",
+        s(&c),
+        "--starts",
+        "cypher:MATCH (n:L2) RETURN n.name, id(n) LIMIT 2",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("row 1"), "{}", text(&o.stderr));
+    assert!(!c.exists());
+}

@@ -183,12 +183,13 @@ async fn cypher_starts(neo4j: &Neo4jArgs, cypher: &str, pairs: bool) -> Result<V
         let ids = match values {
             Some(v) if v.iter().all(|&x| x >= 0) => v,
             _ => bail!(
-                "--starts query row {row_no}: expected {columns} whole-number column(s) ({}) and got {row:?}",
+                "--starts query row {row_no}: expected {columns} column(s) of whole numbers from 0 ({}), got the column(s) {}",
                 if pairs {
                     "RETURN id(a), id(b)"
                 } else {
                     "RETURN id(n)"
-                }
+                },
+                keys.join(", ")
             ),
         };
         let start = if pairs {
