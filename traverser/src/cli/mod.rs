@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod batch;
+mod bench;
 mod connection;
 mod dataset;
 mod export;
@@ -57,6 +58,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send one traversal request to a running sidecar and print the answer.
     Query(traverse::QueryArgs),
+    /// Benchmark neotrav side by side with Cypher, APOC and GDS on the bundled Neo4j, with
+    /// every answer checked equal.
+    Bench(bench::BenchArgs),
+    /// A one-command tour: Neo4j, two datasets, export, sidecar, timings against Cypher, APOC and
+    /// GDS with the answers checked equal; stops everything it started.
+    Demo(bench::DemoArgs),
     /// Run one traversal or shortest-path spec from many starts (a file of ids, a label, or a
     /// Cypher query), in parallel, into a resumable JSON-lines or CSV file.
     Batch(batch::BatchArgs),
@@ -96,6 +103,8 @@ pub fn main() -> ExitCode {
             Command::Path(args) => traverse::path(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Query(args) => traverse::query(args).await,
+            Command::Bench(args) => bench::bench(args).await,
+            Command::Demo(args) => bench::demo(args).await,
             Command::Batch(args) => batch::run(args).await,
         }
     });

@@ -44,6 +44,14 @@ impl Reporter {
         }
     }
 
+    /// Prints a line above the bar (or on its own without one).
+    pub(super) fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Clears the bar before a final summary is printed.
     pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
