@@ -569,7 +569,7 @@ impl<'e, D: AsRef<[u8]> + Sync> Batch<'e, D> {
         let started = Instant::now();
         let levels = MULTI_BFS.with(|m| {
             let mut m = m.borrow_mut();
-            m.run(&graph, &sources, plan.max_level, |depth| {
+            m.run_snapshot(&graph, &sources, plan.max_level, |depth| {
                 let mut buf = [TypeSet::NONE, TypeSet::NONE];
                 *plan.expansion(depth, |_| false, &mut buf)
             })

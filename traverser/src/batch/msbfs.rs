@@ -12,8 +12,60 @@
 
 use neotrav_snapshot::Direction;
 
-use crate::engine::graph::{Graph, TypeSet};
+use crate::engine::graph::{Graph, SnapshotGraph, TypeSet};
 use crate::engine::plan::Expansion;
+
+/// Neighbour lists, all a reachability search reads.
+trait Neighbors {
+    /// Node references are below this.
+    fn bound(&self) -> usize;
+    /// Calls `f` with each neighbour of `node` in `dir` through a relationship in `types`.
+    fn each(&self, node: u32, dir: Direction, types: &TypeSet, f: impl FnMut(u32));
+}
+
+/// Any [`Graph`], through its edges.
+struct ViaGraph<'g, G>(&'g G);
+
+impl<G: Graph> Neighbors for ViaGraph<'_, G> {
+    fn bound(&self) -> usize {
+        self.0.node_bound()
+    }
+
+    #[inline]
+    fn each(&self, node: u32, dir: Direction, types: &TypeSet, mut f: impl FnMut(u32)) {
+        self.0.for_each_edge(node, dir, types, |e| f(e.neighbor));
+    }
+}
+
+/// Below this many edges a list is scanned with a type test per edge; above, each wanted
+/// type's run is found by binary search (as [`SnapshotGraph`] does).
+const SCAN_BELOW: usize = 24;
+
+impl Neighbors for SnapshotGraph<'_> {
+    fn bound(&self) -> usize {
+        self.view.node_count()
+    }
+
+    #[inline]
+    fn each(&self, node: u32, dir: Direction, types: &TypeSet, mut f: impl FnMut(u32)) {
+        let edges = self.view.edges(node, dir);
+        if types.is_all() {
+            edges.neighbors.iter().for_each(|&n| f(n));
+        } else if edges.len() < SCAN_BELOW {
+            for (&n, &t) in edges.neighbors.iter().zip(edges.types) {
+                if types.contains(u32::from(t)) {
+                    f(n);
+                }
+            }
+        } else if let (Some(&lo), Some(&hi)) = (edges.types.first(), edges.types.last()) {
+            for t in u32::from(lo)..=u32::from(hi) {
+                if types.contains(t) {
+                    edges.of_type(t).neighbors.iter().for_each(|&n| f(n));
+                }
+            }
+        }
+    }
+}
 
 /// The most sources of one pass.
 pub const LANES: usize = 64;
@@ -62,10 +114,32 @@ impl MultiBfs {
         graph: &G,
         sources: &[u32],
         max_level: u32,
+        step: impl FnMut(u32) -> Expansion,
+    ) -> Vec<Levels> {
+        self.search(&ViaGraph(graph), sources, max_level, step)
+    }
+
+    /// [`MultiBfs::run`] on a snapshot, reading neighbour lists without the relationship ids a
+    /// traversal needs and reachability does not.
+    pub fn run_snapshot(
+        &mut self,
+        graph: &SnapshotGraph<'_>,
+        sources: &[u32],
+        max_level: u32,
+        step: impl FnMut(u32) -> Expansion,
+    ) -> Vec<Levels> {
+        self.search(graph, sources, max_level, step)
+    }
+
+    fn search<N: Neighbors>(
+        &mut self,
+        graph: &N,
+        sources: &[u32],
+        max_level: u32,
         mut step: impl FnMut(u32) -> Expansion,
     ) -> Vec<Levels> {
         assert!(sources.len() <= LANES, "at most {LANES} sources per pass");
-        self.reserve(graph.node_bound());
+        self.reserve(graph.bound());
         let mut levels: Vec<[u64; LANES]> = vec![[0; LANES]];
         for (lane, &s) in sources.iter().enumerate() {
             let bit = 1u64 << lane;
@@ -89,12 +163,12 @@ impl MultiBfs {
                         continue;
                     }
                     let (seen, next, upcoming) = (&self.seen, &mut self.next, &mut self.upcoming);
-                    graph.for_each_edge(v, dir, set, |edge| {
-                        let w = edge.neighbor as usize;
+                    graph.each(v, dir, set, |n| {
+                        let w = n as usize;
                         let new = f & !seen[w];
                         if new != 0 {
                             if next[w] == 0 {
-                                upcoming.push(edge.neighbor);
+                                upcoming.push(n);
                             }
                             next[w] |= new;
                         }
