@@ -154,6 +154,12 @@ fn bit_parallel_bfs_equals_single_source_traversals() {
             if rng.below(4) == 0 {
                 s["limit"] = json!(rng.below(20));
             }
+            if rng.below(3) == 0 {
+                s["beginSequenceAtStart"] = json!(false);
+            }
+            if rng.below(4) == 0 {
+                s["budget"] = json!({"maxDepth": rng.below(3)});
+            }
             let compiled = spec(s.clone());
             let b = Batch::new(&engine, &compiled, Options::default()).unwrap();
             assert!(b.bit_parallel(), "{s} should take the bit-parallel path");
