@@ -145,6 +145,172 @@ impl TraverseRequest {
     }
 }
 
+/// Builder methods that read like the APOC config map: each sets one key and returns the
+/// request.
+///
+/// ```
+/// use neotrav_client::wire::{NodeSelector, Predicate, TraverseRequest, Uniqueness};
+///
+/// let built = TraverseRequest::from_start(NodeSelector::label("Root"))
+///     .relationship_filter("CHILD_A>|CHILD_B>")
+///     .uniqueness(Uniqueness::NodeGlobal)
+///     .bfs(false)
+///     .max_level(5)
+///     .filter(Predicate::eq("B", "flag", true))
+///     .count();
+/// let parsed: TraverseRequest = serde_json::from_str(r#"{
+///     "start": {"label": "Root"},
+///     "relationshipFilter": "CHILD_A>|CHILD_B>",
+///     "uniqueness": "NODE_GLOBAL",
+///     "bfs": false,
+///     "maxLevel": 5,
+///     "where": [{"label": "B", "key": "flag", "op": "=", "value": true}],
+///     "return": "count"
+/// }"#).unwrap();
+/// assert_eq!(built, parsed);
+/// ```
+impl TraverseRequest {
+    /// `relationshipFilter`.
+    pub fn relationship_filter(mut self, filter: impl Into<String>) -> Self {
+        self.relationship_filter = Some(filter.into());
+        self
+    }
+
+    /// `labelFilter`.
+    pub fn label_filter(mut self, filter: impl Into<String>) -> Self {
+        self.label_filter = Some(filter.into());
+        self
+    }
+
+    /// `sequence`.
+    pub fn sequence(mut self, sequence: impl Into<String>) -> Self {
+        self.sequence = Some(sequence.into());
+        self
+    }
+
+    /// One entry of `expandByLabel`: nodes with `label` follow `filter`.
+    pub fn expand_by_label(mut self, label: impl Into<String>, filter: impl Into<String>) -> Self {
+        self.expand_by_label
+            .get_or_insert_with(BTreeMap::new)
+            .insert(label.into(), filter.into());
+        self
+    }
+
+    /// `minLevel`.
+    pub fn min_level(mut self, level: i64) -> Self {
+        self.min_level = level;
+        self
+    }
+
+    /// `maxLevel`.
+    pub fn max_level(mut self, level: i64) -> Self {
+        self.max_level = level;
+        self
+    }
+
+    /// `uniqueness`.
+    pub fn uniqueness(mut self, uniqueness: Uniqueness) -> Self {
+        self.uniqueness = uniqueness;
+        self
+    }
+
+    /// `bfs`: breadth-first (`true`) or depth-first.
+    pub fn bfs(mut self, bfs: bool) -> Self {
+        self.bfs = bfs;
+        self
+    }
+
+    /// `limit`.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// One more `where` predicate.
+    pub fn filter(mut self, predicate: Predicate) -> Self {
+        self.predicates.push(predicate);
+        self
+    }
+
+    /// `"return": "count"`.
+    pub fn count(mut self) -> Self {
+        self.return_form = ReturnForm::Count;
+        self
+    }
+
+    /// `"return": "paths"`.
+    pub fn paths(mut self) -> Self {
+        self.return_form = ReturnForm::Paths;
+        self
+    }
+
+    /// `"return": {"groupBy": {"key", "label"}}`.
+    pub fn group_by(mut self, key: impl Into<String>, label: Option<&str>) -> Self {
+        self.return_form = ReturnForm::GroupBy {
+            key: key.into(),
+            label: label.map(str::to_string),
+        };
+        self
+    }
+
+    /// `"consistency": "fresh"`: misses and invalidated nodes are read from Neo4j.
+    pub fn fresh(mut self) -> Self {
+        self.consistency = Consistency::Fresh;
+        self
+    }
+
+    /// `budget.maxVisited`.
+    pub fn max_visited(mut self, nodes: u64) -> Self {
+        self.budget.max_visited = Some(nodes);
+        self
+    }
+}
+
+impl NodeSelector {
+    /// Every node with `label`.
+    pub fn label(label: impl Into<String>) -> NodeSelector {
+        NodeSelector::Label {
+            label: label.into(),
+        }
+    }
+}
+
+impl Predicate {
+    /// `label.key = value` (a node without `label` does not satisfy it).
+    pub fn eq(label: &str, key: &str, value: impl Into<Scalar>) -> Predicate {
+        Predicate {
+            label: Some(label.to_string()),
+            key: key.to_string(),
+            op: Op::Eq,
+            value: Some(OneOrMany::One(value.into())),
+        }
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(v: bool) -> Scalar {
+        Scalar::Bool(v)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(v: i64) -> Scalar {
+        Scalar::Int(v)
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(v: f64) -> Scalar {
+        Scalar::Float(v)
+    }
+}
+
+impl From<&str> for Scalar {
+    fn from(v: &str) -> Scalar {
+        Scalar::String(v.to_string())
+    }
+}
+
 /// One value or a list of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
