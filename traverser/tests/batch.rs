@@ -713,3 +713,92 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     assert!(text(&o.stderr).contains("row 1"), "{}", text(&o.stderr));
     assert!(!c.exists());
 }
+
+#[test]
+fn shortest_path_pairs_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 600;
+    let snap = random_snapshot(dir.path(), n, 3.0, 12);
+    let engine = Engine::open(&snap).unwrap();
+    let spec_file = dir.path().join("path.json");
+    std::fs::write(
+        &spec_file,
+        r#"{"from": 0, "to": 0, "maxLevel": 6, "all": true}"#,
+    )
+    .unwrap();
+    let mut rng = Rng(31);
+    let pairs: Vec<(u64, u64)> = (0..100).map(|_| (rng.below(n), rng.below(n))).collect();
+    let starts = dir.path().join("pairs.txt");
+    let lines: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    std::fs::write(&starts, lines).unwrap();
+    let out = dir.path().join("paths.csv");
+    let args = [
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--starts",
+        s(&starts),
+        "--out",
+        s(&out),
+    ];
+    let o = neotrav(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("from,to,length,paths,partial,error"));
+    for (row, (a, b)) in rows.zip(&pairs) {
+        let want = engine
+            .shortest_path(&ShortestPathRequest {
+                from: (*a).into(),
+                to: (*b).into(),
+                relationship_filter: None,
+                max_level: 6,
+                all: true,
+                consistency: Default::default(),
+                budget: Default::default(),
+            })
+            .unwrap();
+        let length = want.length.map_or(String::new(), |l| l.to_string());
+        assert!(
+            row.starts_with(&format!("{a},{b},{length},")),
+            "{row} vs {length}"
+        );
+        // The paths column is CSV-quoted JSON.
+        let quoted = row.splitn(4, ',').nth(3).unwrap();
+        let json_text = quoted
+            .rsplitn(3, ',')
+            .nth(2)
+            .unwrap()
+            .trim_matches('"')
+            .replace("\"\"", "\"");
+        let paths: Vec<neotrav_client::wire::Path> = serde_json::from_str(&json_text).unwrap();
+        assert_eq!(paths, want.paths);
+    }
+    // Resuming the finished job reads the last pair back and adds nothing.
+    let resume: Vec<&str> = args.iter().copied().chain(["--resume"]).collect();
+    let o = neotrav(&resume);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("100 of 100 starts already answered"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), csv);
+    // A single id where a pair is expected is a malformed line.
+    std::fs::write(&starts, "1 2\n3\n").unwrap();
+    let o = neotrav(&[
+        "batch",
+        "--snapshot",
+        s(&snap),
+        "--spec",
+        s(&spec_file),
+        "--starts",
+        s(&starts),
+        "--out",
+        s(&dir.path().join("x.jsonl")),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("line 2:"), "{}", text(&o.stderr));
+}
