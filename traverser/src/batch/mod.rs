@@ -720,7 +720,7 @@ impl Record {
 }
 
 /// Compact JSON of plain data.
-mod erased {
+mod json_text {
     /// A value that serialises to JSON.
     pub trait Ser {
         /// Compact JSON (`null` if it cannot be serialised, which plain data always can).
@@ -734,7 +734,7 @@ mod erased {
     }
 }
 
-use erased::Ser as _;
+use json_text::Ser as _;
 
 /// What a whole job did.
 #[derive(Debug, Clone, Default)]
