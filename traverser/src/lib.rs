@@ -1,8 +1,12 @@
-//! The neotrav traversal engine (depth-first and breadth-first traversals, shortest paths and
-//! aggregations on a snapshot, with APOC path-expander semantics), the HTTP sidecar and batch
-//! jobs, and the command line of the `neotrav` binary.
+//! The neotrav traversal engine and everything built on it, and the `neotrav` binary.
 //!
-//! Only the command line exists so far, with the `neotrav neo4j` subcommands; see [`cli`].
+//! - [`engine`]: depth-first and breadth-first traversals, shortest paths and aggregations on a
+//!   snapshot, with APOC path-expander semantics, reading misses from Neo4j on request;
+//! - [`sidecar`]: the HTTP API (`neotrav serve`);
+//! - [`batch`]: one spec from many starts in parallel, resumable (`neotrav batch`);
+//! - [`bench`]: the side-by-side harness against Cypher, APOC and GDS (`neotrav bench`,
+//!   `neotrav demo`);
+//! - [`cli`]: the command line.
 
 #![forbid(unsafe_code)]
 

@@ -180,7 +180,12 @@ impl<D: AsRef<[u8]>> Engine<D> {
         if req.consistency == Consistency::Fresh {
             return Err(EngineError::NoNeo4j);
         }
-        Ok(Plan::compile(req, &self.snapshot, &self.dicts, self.limits)?)
+        Ok(Plan::compile(
+            req,
+            &self.snapshot,
+            &self.dicts,
+            self.limits,
+        )?)
     }
 
     /// Answers a request compiled by [`Engine::compile`] from `starts` (snapshot node indices,
