@@ -96,6 +96,7 @@ fn start_server() -> Result<TestNeo4j, String> {
             pagecache: MemorySize::mib(512),
             password: password.clone(),
             startup_timeout: Duration::from_secs(180),
+            transaction_timeout: None,
             tie_to_this_process: true,
         };
         match runtime.block_on(bundled::start(&artifacts, &config)) {

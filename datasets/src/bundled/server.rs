@@ -132,6 +132,9 @@ pub struct ServerConfig {
     pub password: Password,
     /// How long to wait for Bolt to answer a query.
     pub startup_timeout: Duration,
+    /// Neo4j ends any transaction running longer than this (`db.transaction.timeout`); none
+    /// by default. The benchmark bounds pathological Cypher with it.
+    pub transaction_timeout: Option<Duration>,
     /// Halt the JVM as soon as this process exits (the test kit's choice: no JVM outlives a test
     /// run). `neotrav neo4j start` leaves it off: that server keeps running after the CLI returns.
     pub tie_to_this_process: bool,
@@ -148,6 +151,7 @@ impl ServerConfig {
             pagecache: MemorySize::gib(4),
             password: Password::from_env(),
             startup_timeout: Duration::from_secs(120),
+            transaction_timeout: None,
             tie_to_this_process: false,
         }
     }
@@ -622,10 +626,15 @@ fn write_conf(
          dbms.security.procedures.unrestricted=apoc.*,gds.*\n\
          dbms.security.procedures.allowlist=apoc.*,gds.*\n\
          dbms.usage_report.enabled=false\n\
-         db.tx_log.rotation.retention_policy=1 files\n",
+         db.tx_log.rotation.retention_policy=1 files\n\
+         db.transaction.timeout={timeout}ms\n",
         plugins = artifacts.plugins.display(),
         heap = config.heap.conf_value(),
         pagecache = config.pagecache.conf_value(),
+        // 0 is Neo4j's "no timeout".
+        timeout = config
+            .transaction_timeout
+            .map_or(0, |t| t.as_millis().max(1)),
     );
     let path = home.join("conf").join("neo4j.conf");
     fs::write(&path, conf).map_err(BundleError::io(format!("writing {}", path.display())))

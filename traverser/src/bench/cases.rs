@@ -132,6 +132,8 @@ pub struct Ctx {
     pub graph: Graph,
     /// The GDS graph projected for this dataset.
     pub gds_graph: String,
+    /// Neo4j's transaction timeout.
+    pub query_timeout: std::time::Duration,
 }
 
 impl Case {
@@ -393,7 +395,8 @@ pub fn cypher(q: Question, system: System, gds_graph: &str) -> Option<String> {
         ),
         (Question::ShortestPath, CypherTuned) => format!(
             "MATCH (a:Artist) WHERE id(a) = $a MATCH (b:Artist) WHERE id(b) = $b \
-             OPTIONAL MATCH p = SHORTEST 1 (a)-[:{PATH_TYPES}]-{{1,6}}(b) RETURN length(p) AS len"
+             OPTIONAL MATCH p = shortestPath((a)-[:{PATH_TYPES}*1..6]-(b)) \
+             RETURN length(p) AS len"
         ),
         (Question::ShortestPath, Gds) => format!(
             "MATCH (a) WHERE id(a) = $a MATCH (b) WHERE id(b) = $b \

@@ -117,6 +117,9 @@ pub struct Settings {
     pub heap: MemorySize,
     /// Neo4j page cache.
     pub pagecache: MemorySize,
+    /// Neo4j ends a query running longer than this; the system is reported as timed out on
+    /// that case.
+    pub query_timeout: Duration,
 }
 
 /// A prepared dataset: Neo4j, snapshot, projection and sidecar.
@@ -175,6 +178,7 @@ impl Environment {
             bolt_port: free_port()?,
             heap: settings.heap,
             pagecache: settings.pagecache,
+            transaction_timeout: Some(settings.query_timeout),
             // The JVM halts when this process ends, however it ends (Ctrl-C included).
             tie_to_this_process: true,
             ..ServerConfig::new(&home)
@@ -275,6 +279,7 @@ impl Environment {
                 client,
                 graph,
                 gds_graph: GDS_GRAPH.to_string(),
+                query_timeout: settings.query_timeout,
             },
             setup,
             neo4j_version,

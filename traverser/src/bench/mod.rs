@@ -41,6 +41,9 @@ pub struct Measurement {
     pub answer_digest: String,
     /// Items in the answers (a count counts as its value), summed over inputs.
     pub answer_size: u64,
+    /// The system ran past the query timeout on some input: the times are that bound (a
+    /// lower bound), the answer is unknown and not compared.
+    pub timed_out: bool,
 }
 
 /// One whole run: what `--json` writes.
@@ -112,20 +115,48 @@ pub async fn measure(
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Vec<Measurement>> {
     let mut out = Vec::new();
-    for &system in &case.systems {
+    'systems: for &system in &case.systems {
         progress(&format!("{} on {}", case.name, system.name()));
         let mut answers = Vec::with_capacity(case.inputs.len());
-        for input in &case.inputs {
-            answers.push(case.ask(ctx, system, input).await.map_err(|e| {
-                anyhow::anyhow!("{} on {}, input {input}: {e:#}", case.name, system.name())
-            })?);
-        }
         let mut times = Vec::with_capacity(runs * case.inputs.len());
-        for _ in 0..runs {
+        for pass in 0..=runs {
             for input in &case.inputs {
                 let started = Instant::now();
-                case.ask(ctx, system, input).await?;
-                times.push(started.elapsed());
+                let answer = match case.ask(ctx, system, input).await {
+                    Ok(answer) => answer,
+                    Err(e) if timed_out(&e) => {
+                        progress(&format!(
+                            "{} on {}: {input} ran past the query timeout; not timed further",
+                            case.name,
+                            system.name()
+                        ));
+                        out.push(Measurement {
+                            name: case.name.clone(),
+                            system: system.name().to_string(),
+                            runs: times.len() + 1,
+                            p50_ms: ctx.query_timeout.as_secs_f64() * 1e3,
+                            p95_ms: ctx.query_timeout.as_secs_f64() * 1e3,
+                            p99_ms: ctx.query_timeout.as_secs_f64() * 1e3,
+                            answer_digest: "timed out".into(),
+                            answer_size: 0,
+                            timed_out: true,
+                        });
+                        continue 'systems;
+                    }
+                    Err(e) => {
+                        return Err(e.context(format!(
+                            "{} on {}, input {input}",
+                            case.name,
+                            system.name()
+                        )));
+                    }
+                };
+                // The first pass warms up; its answers are the ones compared.
+                if pass == 0 {
+                    answers.push(answer);
+                } else {
+                    times.push(started.elapsed());
+                }
             }
         }
         times.sort();
@@ -138,17 +169,26 @@ pub async fn measure(
             p99_ms: quantile_ms(&times, 0.99),
             answer_digest: digest(&answers),
             answer_size: answers.iter().map(size).sum(),
+            timed_out: false,
         });
     }
     Ok(out)
 }
 
-/// The systems of a case's measurements whose digest differs from the first system's.
+/// Whether an error is Neo4j ending a query at its transaction timeout.
+fn timed_out(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    text.contains("TransactionTimedOut") || text.contains("transaction timeout")
+}
+
+/// The systems of a case's measurements whose digest differs from the first system's (systems
+/// that timed out have no answer to compare).
 pub fn disagreements(measurements: &[Measurement]) -> Vec<String> {
-    let Some(first) = measurements.first() else {
+    let answered: Vec<&Measurement> = measurements.iter().filter(|m| !m.timed_out).collect();
+    let Some(first) = answered.first() else {
         return Vec::new();
     };
-    measurements
+    answered
         .iter()
         .filter(|m| m.answer_digest != first.answer_digest)
         .map(|m| {
@@ -287,6 +327,19 @@ mod tests {
     }
 
     #[test]
+    fn neo4j_ending_a_query_at_its_timeout_is_told_apart() {
+        let e = anyhow::anyhow!(
+            "Neo4j error `Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration`: \
+             The transaction has been terminated."
+        )
+        .context("co-artists on cypher");
+        assert!(timed_out(&e));
+        assert!(!timed_out(&anyhow::anyhow!(
+            "Neo.ClientError.Statement.SyntaxError"
+        )));
+    }
+
+    #[test]
     fn a_differing_digest_is_named() {
         let m = |system: &str, digest: &str| Measurement {
             name: "c".into(),
@@ -297,8 +350,12 @@ mod tests {
             p99_ms: 1.0,
             answer_digest: digest.into(),
             answer_size: 1,
+            timed_out: false,
         };
         assert!(disagreements(&[m("neotrav", "a"), m("cypher", "a")]).is_empty());
+        let mut late = m("cypher-tuned", "timed out");
+        late.timed_out = true;
+        assert!(disagreements(&[m("neotrav", "a"), late]).is_empty());
         let d = disagreements(&[m("neotrav", "a"), m("cypher", "a"), m("apoc", "b")]);
         assert_eq!(d.len(), 1);
         assert!(d[0].contains("apoc answered b"), "{d:?}");

@@ -46,6 +46,15 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// A time, or "> bound" for a system that timed out.
+fn time(m: &Measurement, v: f64) -> String {
+    format!("{}{}", over(m), ms(v))
+}
+
+fn over(m: &Measurement) -> &'static str {
+    if m.timed_out { "> " } else { "" }
+}
+
 fn ratio(r: f64) -> String {
     if r >= 10.0 {
         format!("{r:.0}x")
@@ -72,9 +81,9 @@ pub fn headline(results: &Results) -> String {
             .map(|s| match (find(results, case, s), base) {
                 (None, _) => "n/a".to_string(),
                 (Some(m), Some(b)) if *s != "neotrav" && b > 0.0 => {
-                    format!("{} ({})", ms(m.p50_ms), ratio(m.p50_ms / b))
+                    format!("{} ({}{})", time(m, m.p50_ms), over(m), ratio(m.p50_ms / b))
                 }
-                (Some(m), _) => ms(m.p50_ms),
+                (Some(m), _) => time(m, m.p50_ms),
             })
             .collect();
         let _ = writeln!(out, "| {case} | {} |", cells.join(" | "));
@@ -90,7 +99,7 @@ pub fn markdown(results: &Results, runs: usize, svg: Option<&str>) -> String {
         out,
         "- date: {}\n- machine: {}\n- Neo4j: {} (bundled, APOC core, Open GDS)\n- datasets: {}\n- \
          scale: {}, seed: {}\n- runs: {runs} timed passes over every input after one warm-up pass; \
-         p50/p95/p99 over every timed query\n- answers: {}\n",
+         p50/p95/p99 over every timed query; a system past the query timeout shows \"> bound\"\n- answers: {}\n",
         results.date,
         results.machine,
         results.neo4j_version,
@@ -128,9 +137,9 @@ pub fn markdown(results: &Results, runs: usize, svg: Option<&str>) -> String {
                 out,
                 "| {} | {} | {} | {} | {} | {} | `{}` |",
                 m.system,
-                ms(m.p50_ms),
-                ms(m.p95_ms),
-                ms(m.p99_ms),
+                time(m, m.p50_ms),
+                time(m, m.p95_ms),
+                time(m, m.p99_ms),
                 m.runs,
                 m.answer_size,
                 m.answer_digest
@@ -256,6 +265,7 @@ mod tests {
             p99_ms: p50 * 2.0,
             answer_digest: "00ff".into(),
             answer_size: 3,
+            timed_out: system == "apoc",
         };
         Results {
             suite: "tree".into(),
@@ -284,7 +294,7 @@ mod tests {
             "{h}"
         );
         assert!(
-            h.contains("| tree/b | 50 µs | n/a | 5.0 ms (100x) |"),
+            h.contains("| tree/b | 50 µs | n/a | > 5.0 ms (> 100x) |"),
             "{h}"
         );
     }
