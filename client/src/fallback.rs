@@ -42,6 +42,9 @@
 //!   `RELATIONSHIP_LEVEL` and `RELATIONSHIP_GLOBAL`, and depth-first `NODE_GLOBAL` whenever
 //!   depth matters (a `maxLevel`, a `minLevel` above 1, a sequence or multi-step filter).
 //!   [`Fallback::allow_order_dependent`] lets them through, answered by APOC.
+//! - **Routes under `NODE_GLOBAL`.** Each node is reached by one path, and which route (which
+//!   of two parallel relationships, which parent at the same depth) follows the relationship
+//!   order, the snapshot's or the store's: the nodes agree, their paths can differ.
 //! - **`limit`** is honoured (at most that many paths pass `where`, as in the engine), but
 //!   which paths come first follows the store's order, so the answer is a subset of the
 //!   unlimited one that can differ from the sidecar's subset.
