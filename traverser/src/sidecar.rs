@@ -776,12 +776,7 @@ async fn healthz() -> &'static str {
 /// Whether a snapshot is served and the last reload or refresh succeeded (no token needed).
 #[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "The last reload failed", body = ErrorBody)))]
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    match state
-        .reload_error
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    {
+    match lock(&state.reload_error).clone() {
         None => (StatusCode::OK, "ready\n").into_response(),
         Some(e) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "reload_failed", e).into_response()

@@ -23,6 +23,15 @@ async fn serve(state: AppState) -> String {
     base
 }
 
+/// POSTs `body` as JSON to `url`, without a token.
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: impl serde::Serialize,
+) -> reqwest::Response {
+    client.post(url).json(&body).send().await.unwrap()
+}
+
 struct Server {
     base: String,
     dir: tempfile::TempDir,
@@ -419,12 +428,7 @@ async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     let post = |path: &'static str, body: Value| {
         let (client, base) = (client.clone(), base.clone());
         async move {
-            let r = client
-                .post(format!("{base}{path}"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let r = post_json(&client, &format!("{base}{path}"), &body).await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -468,27 +472,27 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
     let base = serve(state).await;
     let client = reqwest::Client::new();
     // A fresh request with no miss needs no Neo4j; node 0 invalidated is a miss.
-    let r = client
-        .post(format!("{base}/v1/neighbors"))
-        .json(&json!({"node": 0, "consistency": "fresh"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/neighbors"),
+        &json!({"node": 0, "consistency": "fresh"}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 200);
-    let r = client
-        .post(format!("{base}/v1/invalidate"))
-        .json(&json!({"ids": [0]}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/invalidate"),
+        &json!({"ids": [0]}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 200);
     for (consistency, expect) in [("fresh", 503), ("snapshot", 200)] {
-        let r = client
-            .post(format!("{base}/v1/neighbors"))
-            .json(&json!({"node": 0, "consistency": consistency}))
-            .send()
-            .await
-            .unwrap();
+        let r = post_json(
+            &client,
+            &format!("{base}/v1/neighbors"),
+            &json!({"node": 0, "consistency": consistency}),
+        )
+        .await;
         assert_eq!(r.status().as_u16(), expect);
         let body = r.text().await.unwrap();
         assert!(!body.contains("not-the-real-one"), "{body}");
@@ -563,12 +567,7 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
     let base = serve(state).await;
     let client = reqwest::Client::new();
     let all = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "nodes"});
-    let r = client
-        .post(format!("{base}/v1/traverse"))
-        .json(&all)
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(&client, &format!("{base}/v1/traverse"), &all).await;
     assert_eq!(r.status().as_u16(), 413);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "response_too_large");
@@ -581,12 +580,7 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
 
     // Small answers are unaffected.
     let small = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"});
-    let r = client
-        .post(format!("{base}/v1/traverse"))
-        .json(&small)
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(&client, &format!("{base}/v1/traverse"), &small).await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["count"], 209);
 
@@ -716,12 +710,12 @@ async fn over_capacity_requests_get_503_with_retry_after() {
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let r = client
-        .post(format!("{base}/v1/traverse"))
-        .json(&json!({"start": 0, "return": "count"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/traverse"),
+        &json!({"start": 0, "return": "count"}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(r.headers()["retry-after"], "1");
     let body: Value = r.json().await.unwrap();
@@ -750,12 +744,12 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
     // Without Neo4j there is nothing to re-export from.
     let base = serve(AppState::new(path.clone(), None, None).unwrap()).await;
     let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{base}/v1/snapshot/reload"))
-        .json(&json!({"export": true}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 409);
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["code"],
@@ -778,24 +772,24 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
         .unwrap()
         .with_export(origin, ExportOptions::default());
     let base = serve(state).await;
-    let r = client
-        .post(format!("{base}/v1/snapshot/reload"))
-        .json(&json!({"export": true}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.unwrap();
     assert!(body.contains("reload_failed"), "{body}");
     assert!(!body.contains("refresh-secret"), "{body}");
     let r = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 503);
-    let r = client
-        .post(format!("{base}/v1/neighbors"))
-        .json(&json!({"node": 0}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/neighbors"),
+        &json!({"node": 0}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 200);
     let metrics = client
         .get(format!("{base}/metrics"))
@@ -811,12 +805,12 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // Both at once is a bad request.
-    let r = client
-        .post(format!("{base}/v1/snapshot/reload"))
-        .json(&json!({"export": true, "path": "/x.snap"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true, "path": "/x.snap"}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 400);
 }
 

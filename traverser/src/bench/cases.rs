@@ -474,6 +474,11 @@ fn canonical_rows(q: Question, rows: &[neo4rs::Row]) -> Result<Value> {
             .map(|v| v as u64)
             .with_context(|| format!("column `{col}`"))
     };
+    let key_values = || -> Result<Vec<(u64, u64)>> {
+        rows.iter()
+            .map(|r| Ok((int(r, "k")?, int(r, "v")?)))
+            .collect()
+    };
     Ok(match q {
         Question::TreeDfs { .. } | Question::TreeArticle { .. } => {
             json!(int(rows.first().context("no row")?, "c")?)
@@ -489,15 +494,8 @@ fn canonical_rows(q: Question, rows: &[neo4rs::Row]) -> Result<Value> {
                 .map(|r| Ok((r.get::<String>("k").context("column `k`")?, int(r, "v")?)))
                 .collect::<Result<Vec<_>>>()?,
         ),
-        Question::TopDegree => json!(
-            rows.iter()
-                .map(|r| Ok((int(r, "k")?, int(r, "v")?)))
-                .collect::<Result<Vec<_>>>()?
-        ),
-        Question::Explore | Question::CoArtists | Question::ArtistLabels => pairs(
-            rows.iter()
-                .map(|r| Ok((int(r, "k")?, int(r, "v")?)))
-                .collect::<Result<Vec<_>>>()?,
-        ),
+        // Already in Cypher's `ORDER BY`, which is part of the answer.
+        Question::TopDegree => json!(key_values()?),
+        Question::Explore | Question::CoArtists | Question::ArtistLabels => pairs(key_values()?),
     })
 }
