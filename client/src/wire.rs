@@ -529,6 +529,12 @@ pub struct Budget {
     /// Wall-clock limit in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// At most this many bytes held at once: the walk's stack or queue, breadcrumbs, visited
+    /// sets, and the answer with its encoding. The server has a default and a ceiling
+    /// (`neotrav serve --request-memory`, `--max-request-memory`), and reserves this much of
+    /// its total (`--max-memory`) while the request runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<u64>,
     /// What happens when a limit is reached.
     #[serde(default)]
     pub on_exceed: OnExceed,
@@ -701,10 +707,42 @@ pub struct Stats {
     pub cypher_ms: f64,
     /// Time spent answering, in milliseconds.
     pub elapsed_ms: f64,
+    /// The most bytes the request held at once, as counted against `budget.maxMemory` (its
+    /// stack or queue, breadcrumbs, visited sets and answer); 0 where not counted.
+    #[serde(default)]
+    pub peak_memory_bytes: u64,
+    /// Which budget cut a partial answer short (only with `"partial": true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<BudgetName>,
     /// Who answered: the sidecar, or the client's Cypher fallback (absent in older answers:
     /// the sidecar).
     #[serde(default)]
     pub answered_by: AnsweredBy,
+}
+
+/// A budget, by its request key: what a `budget_exceeded` error's `details.budget` and a
+/// partial answer's `stats.exceeded` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum BudgetName {
+    /// `budget.maxVisited`.
+    MaxVisited,
+    /// `budget.deadlineMs`.
+    DeadlineMs,
+    /// `budget.maxMemory`.
+    MaxMemory,
+}
+
+impl BudgetName {
+    /// The request key, as `budget.<name>`.
+    pub fn key(self) -> &'static str {
+        match self {
+            BudgetName::MaxVisited => "budget.maxVisited",
+            BudgetName::DeadlineMs => "budget.deadlineMs",
+            BudgetName::MaxMemory => "budget.maxMemory",
+        }
+    }
 }
 
 /// Who answered a request.

@@ -32,19 +32,20 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use neotrav_client::wire::{
-    ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
-    ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
+    Budget, BudgetName, ErrorBody, ErrorDetail, InvalidateRequest, InvalidateResponse,
+    NeighborsRequest, ReloadRequest, ShortestPathRequest, ShortestPathResponse, SnapshotInfo,
+    TraverseRequest, TraverseResponse,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -55,11 +56,16 @@ use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
 use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
-use tokio::sync::Semaphore;
+use tokio::sync::OwnedSemaphorePermit;
 use utoipa::OpenApi;
 
+use crate::engine::budget::{self, Budgets, Exceeded};
 use crate::engine::fresh::{DirtySet, Neo4jSource};
+use crate::engine::plan::Limits;
 use crate::engine::{Engine, EngineError};
+
+mod admission;
+use admission::{Admission, Held, Refused};
 
 /// One loaded snapshot and the nodes invalidated since it was loaded.
 pub struct Loaded {
@@ -96,6 +102,7 @@ struct Metrics {
     round_trips: Counter,
     snapshot_age: Gauge<f64, std::sync::atomic::AtomicU64>,
     reload_failures: Counter,
+    memory_reserved: Gauge,
 }
 
 impl Metrics {
@@ -110,6 +117,12 @@ impl Metrics {
         let round_trips = Counter::default();
         let snapshot_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         let reload_failures = Counter::default();
+        let memory_reserved = Gauge::default();
+        registry.register(
+            "memory_reserved_bytes",
+            "Memory reserved by requests now (their bodies and budget.maxMemory), of --max-memory",
+            memory_reserved.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by endpoint and status",
@@ -148,6 +161,7 @@ impl Metrics {
             round_trips,
             snapshot_age,
             reload_failures,
+            memory_reserved,
         }
     }
 
@@ -166,11 +180,12 @@ pub struct AppState {
     generation: AtomicU64,
     metrics: Metrics,
     max_response_bytes: usize,
-    /// One permit per traversal that may run at once.
-    capacity: Arc<Semaphore>,
-    /// Requests waiting for a permit, and how many may.
-    queued: AtomicU64,
-    max_queued: u64,
+    /// Traversal slots and the memory pool.
+    admission: Admission,
+    /// Every budget's default and ceiling, applied to each snapshot opened.
+    limits: Limits,
+    /// The largest request body, in bytes.
+    max_body_bytes: usize,
     /// How to re-export the snapshot from Neo4j.
     export: Option<(Origin, ExportOptions)>,
     /// One refresh at a time.
@@ -183,6 +198,33 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 /// The default number of requests that may wait for a turn.
 pub const DEFAULT_MAX_QUEUED: u64 = 1024;
+/// The default cap on one request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 << 20;
+/// What `--max-memory` keeps for the server itself (connections, request bodies being read,
+/// scratch kept between requests) rather than for requests' budgets.
+pub const SERVER_OVERHEAD_BYTES: u64 = 64 << 20;
+
+/// The default of `--max-memory`: a quarter of the machine's memory.
+pub fn default_max_memory() -> u64 {
+    crate::engine::budget::machine_memory() / 4
+}
+
+/// The part of a server's `total` memory that requests may reserve.
+fn requests_pool(total: u64) -> u64 {
+    total.saturating_sub(SERVER_OVERHEAD_BYTES).max(total / 2)
+}
+
+/// Budgets' limits for a pool of `pool` bytes: by default a request may hold a sixteenth of
+/// it and ask for at most a quarter.
+fn memory_limits(pool: u64, default: Option<u64>, ceiling: Option<u64>) -> Limits {
+    let ceiling = ceiling.unwrap_or(pool / 4).clamp(1, pool.max(1));
+    let default = default.unwrap_or(pool / 16).clamp(1, ceiling);
+    Limits {
+        max_memory: ceiling,
+        default_memory: default,
+        ..Limits::default()
+    }
+}
 
 impl AppState {
     /// A state serving the snapshot at `path`; `neo4j` serves fresh requests (none: they get
@@ -192,7 +234,9 @@ impl AppState {
         neo4j: Option<neo4rs::Graph>,
         token: Option<String>,
     ) -> Result<AppState, neotrav_snapshot::Error> {
-        let engine = Engine::open(&path)?;
+        let pool = requests_pool(default_max_memory());
+        let limits = memory_limits(pool, None, None);
+        let engine = Engine::open(&path)?.with_limits(limits);
         Ok(AppState {
             current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new())),
             neo4j,
@@ -201,9 +245,9 @@ impl AppState {
             generation: AtomicU64::new(1),
             metrics: Metrics::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            capacity: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
-            queued: AtomicU64::new(0),
-            max_queued: DEFAULT_MAX_QUEUED,
+            admission: Admission::new(DEFAULT_MAX_IN_FLIGHT, pool, DEFAULT_MAX_QUEUED),
+            limits,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             export: None,
             refreshing: tokio::sync::Mutex::new(()),
         })
@@ -212,9 +256,52 @@ impl AppState {
     /// Sets how many traversals run at once (`in_flight`) and how many requests may wait for
     /// a turn (`queued`); a request past both gets 503 `over_capacity`.
     pub fn with_capacity(mut self, in_flight: usize, queued: u64) -> AppState {
-        self.capacity = Arc::new(Semaphore::new(in_flight));
-        self.max_queued = queued;
+        self.admission = Admission::new(in_flight, self.admission.memory_total(), queued);
         self
+    }
+
+    /// Bounds memory: `total` bytes for the whole server (of which [`SERVER_OVERHEAD_BYTES`]
+    /// stay for the server itself, the rest for requests' budgets), `request_default` for a
+    /// request whose `budget.maxMemory` says nothing, `request_ceiling` at most for any (both
+    /// default to fractions of the total; see `neotrav serve --help`).
+    pub fn with_memory(
+        mut self,
+        total: u64,
+        request_default: Option<u64>,
+        request_ceiling: Option<u64>,
+    ) -> AppState {
+        let pool = requests_pool(total);
+        self.admission = self.admission.with_memory(pool);
+        let limits = memory_limits(pool, request_default, request_ceiling);
+        self.limits = limits;
+        // Building, nothing else holds the snapshot yet: re-limit its engine in place.
+        self.current = match Arc::try_unwrap(self.current.into_inner()) {
+            Ok(l) => {
+                let invalidated = l
+                    .invalidated
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner());
+                ArcSwap::from_pointee(Loaded::new(
+                    l.engine.with_limits(limits),
+                    l.path,
+                    l.generation,
+                    invalidated,
+                ))
+            }
+            Err(shared) => ArcSwap::new(shared),
+        };
+        self
+    }
+
+    /// Sets the largest request body, in bytes (a larger one is a 413).
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> AppState {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// The limits every request's budget is capped by.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Lets [`AppState::refresh`] re-export the snapshot from the Neo4j given to
@@ -307,21 +394,6 @@ impl AppState {
             "reload_failed",
             format!("{message}; the previous snapshot is still served"),
         )
-    }
-
-    /// Waits for a turn to run a traversal: 503 `over_capacity` when `max_queued` requests
-    /// already wait.
-    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-        if let Ok(permit) = self.capacity.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(ApiError::over_capacity());
-        }
-        let permit = self.capacity.clone().acquire_owned().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        permit.map_err(|_| ApiError::over_capacity())
     }
 }
 
@@ -416,8 +488,17 @@ impl From<EngineError> for ApiError {
                 err.body.error.details = Some(serde_json::json!({ "id": id }));
                 err
             }
-            EngineError::Budget(_) => {
+            EngineError::Budget(b) => {
+                let details = match b {
+                    Exceeded::Visited(n) | Exceeded::Memory(n) => {
+                        serde_json::json!({ "budget": b.name(), "limit": n })
+                    }
+                    Exceeded::Deadline(ms) => {
+                        serde_json::json!({ "budget": b.name(), "limit": ms as u64 })
+                    }
+                };
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "budget_exceeded", message)
+                    .with_details(details)
             }
             EngineError::Neo4j(detail) => {
                 tracing::warn!("reading misses from Neo4j failed: {detail}");
@@ -437,31 +518,173 @@ impl From<EngineError> for ApiError {
 }
 
 fn bad_json(e: JsonRejection) -> ApiError {
+    let (status, code) = match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
+        _ => (StatusCode::BAD_REQUEST, "bad_request"),
+    };
+    ApiError::new(status, code, e.body_text())
+}
+
+fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StatusCode::PAYLOAD_TOO_LARGE
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!(
+            "the request body is larger than this sidecar's {limit} byte cap (--max-body-bytes): \
+             send fewer start nodes per request"
+        ),
+    )
+}
+
+impl ApiError {
+    fn refused(r: Refused) -> ApiError {
+        match r {
+            Refused::Busy => ApiError::over_capacity(),
+            Refused::TooLarge { asked, total } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "budget_exceeded",
+                format!(
+                    "the request asks for {asked} bytes of memory, more than this sidecar's \
+                     {total} in all (--max-memory): lower budget.maxMemory"
+                ),
+            )
+            .with_details(serde_json::json!({ "budget": BudgetName::MaxMemory })),
+        }
+    }
+
+    fn with_details(mut self, details: serde_json::Value) -> ApiError {
+        self.body.error.details = Some(details);
+        self
+    }
+}
+
+/// How long a request body may wait for memory to be read into.
+const BODY_WAIT: Duration = Duration::from_secs(10);
+
+/// A JSON request body, read only once the memory for it is reserved from the server's pool
+/// (its text and what it may parse into, [`admission::body_reservation`]); the reservation is
+/// held until the response is sent. Every rejection is in the error shape.
+struct Admitted<T> {
+    value: T,
+    reserved: OwnedSemaphorePermit,
+}
+
+impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>> for Admitted<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let limit = state.max_body_bytes;
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(body_too_large(limit));
+        }
+        let size = declared.unwrap_or(limit as u64);
+        let reserved = state
+            .admission
+            .memory(admission::body_reservation(size), BODY_WAIT)
+            .await
+            .map_err(ApiError::refused)?;
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                body_too_large(limit)
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the request body could not be read to its end",
+                )
+            }
+        })?;
+        if !is_json(&parts.headers) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON, with `Content-Type: application/json`",
+            ));
+        }
+        // A large body is parsed on the blocking pool, so that it never stalls the reactor.
+        let parsed = if bytes.len() <= SMALL_BODY {
+            Json::<T>::from_bytes(&bytes)
         } else {
-            StatusCode::BAD_REQUEST
-        },
-        "bad_request",
-        e.body_text(),
+            tokio::task::spawn_blocking(move || Json::<T>::from_bytes(&bytes))
+                .await
+                .map_err(|_| worker_failed())?
+        };
+        let Json(value) = parsed.map_err(bad_json)?;
+        Ok(Admitted { value, reserved })
+    }
+}
+
+/// Bodies up to this size are parsed where they are read.
+const SMALL_BODY: usize = 64 << 10;
+
+/// Whether a request says its body is JSON (`application/json`, or `application/*+json`).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn worker_failed() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the request's worker failed",
     )
 }
 
 /// Runs `f` on the blocking pool with the current snapshot, a miss source when Neo4j is
-/// configured, and the dirty set.
+/// configured, and the dirty set, once the request's memory (`budget.maxMemory`, as capped)
+/// is reserved and a traversal slot is free. Waits at most the request's deadline for both.
+/// The slot is freed when `f` returns; the memory reservation is handed back to be held
+/// while the answer is sent.
 async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
-    f: impl FnOnce(&Loaded, &DirtySet, Option<&mut Neo4jSource>) -> Result<T, EngineError>
-    + Send
-    + 'static,
-) -> Result<T, ApiError> {
-    let permit = state.turn().await?;
+    budget: &Budget,
+    f: impl FnOnce(&Loaded, &DirtySet, Option<&mut Neo4jSource>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<(T, OwnedSemaphorePermit), ApiError> {
+    let limits = state.limits;
+    let wait = Duration::from_millis(
+        budget
+            .deadline_ms
+            .unwrap_or(limits.deadline_ms)
+            .min(limits.deadline_ms),
+    );
+    let reserved = state
+        .admission
+        .memory(Budgets::memory_of(budget, limits), wait)
+        .await
+        .map_err(ApiError::refused)?;
+    let slot = state
+        .admission
+        .slot(wait)
+        .await
+        .map_err(ApiError::refused)?;
     let loaded = state.current.load_full();
     let neo4j = state.neo4j.clone();
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    let value = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let dirty = loaded
             .dirty
             .read()
@@ -471,63 +694,135 @@ async fn blocking<T: Send + 'static>(
         f(&loaded, &dirty, source.as_mut())
     })
     .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the request's worker failed",
-        )
-    })?
-    .map_err(ApiError::from)
+    .map_err(|_| worker_failed())??;
+    Ok((value, reserved))
+}
+
+/// An answer as it leaves the blocking pool: encoded JSON, or the answer itself to be
+/// streamed as NDJSON lines.
+enum Encoded {
+    Json(Vec<u8>, Box<neotrav_client::wire::Stats>),
+    Lines(TraverseResponse),
 }
 
 /// Answers a traversal (a `/v1/traverse` body, or a `/v1/neighbors` one turned into one).
+/// The walk and the JSON encoding both run on the blocking pool, under the request's slot.
 async fn answer_traversal(
     state: &Arc<AppState>,
     req: TraverseRequest,
+    body: OwnedSemaphorePermit,
     ndjson: bool,
 ) -> Result<Response, ApiError> {
-    let response = blocking(state, move |l, dirty, source| match source {
-        Some(s) => l.engine.traverse_fresh(&req, dirty, s),
-        None => l.engine.traverse(&req),
+    let budget = req.budget.clone();
+    let (limits, cap) = (state.limits, state.max_response_bytes);
+    let (encoded, reserved) = blocking(state, &budget, move |l, dirty, source| {
+        let response = match source {
+            Some(s) => l.engine.traverse_fresh(&req, dirty, s),
+            None => l.engine.traverse(&req),
+        }?;
+        if ndjson {
+            return Ok(Encoded::Lines(response));
+        }
+        let room = Budgets::memory_of(&req.budget, limits)
+            .saturating_sub(budget::answer_bytes(&response.answer));
+        let json = encode_json(cap, &response, room)?;
+        Ok(Encoded::Json(json, Box::new(response.stats)))
     })
     .await?;
-    state.metrics.record_stats(&response.stats);
-    if ndjson {
-        return ndjson_answer(state, response);
+    let permits = vec![body, reserved];
+    match encoded {
+        Encoded::Lines(response) => {
+            state.metrics.record_stats(&response.stats);
+            Ok(ndjson_answer(state, response, permits))
+        }
+        Encoded::Json(json, stats) => {
+            state.metrics.record_stats(&stats);
+            Ok(json_response(json, permits))
+        }
     }
-    capped_json(state, &response)
 }
 
-fn too_large(state: &AppState) -> ApiError {
+fn too_large(cap: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "response_too_large",
         format!(
-            "the answer is larger than this sidecar's {} byte cap: narrow the request, set `limit`, ask for `count` or `groupBy`, or for NDJSON lines with `Accept: application/x-ndjson`",
-            state.max_response_bytes
+            "the answer is larger than this sidecar's {cap} byte cap: narrow the request, set `limit`, ask for `count` or `groupBy`, or for NDJSON lines with `Accept: application/x-ndjson`"
         ),
     )
 }
 
-/// The answer as one JSON body, or 413 over the cap.
-fn capped_json<T: serde::Serialize>(state: &AppState, value: &T) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "encoding the answer failed",
-        )
-    })?;
-    if body.len() > state.max_response_bytes {
-        return Err(too_large(state));
-    }
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+/// A `Vec` that refuses to grow past `cap` bytes, and asks the allocator without aborting.
+struct CappedWriter {
+    buf: Vec<u8>,
+    cap: usize,
 }
 
-/// A traversal's nodes or paths as NDJSON, sent in chunks as they are encoded, then a line
-/// with `partial` and `stats`; a line that would pass the cap ends the stream with an error line.
-fn ndjson_answer(state: &AppState, response: TraverseResponse) -> Result<Response, ApiError> {
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let need = self.buf.len() + data.len();
+        if need > self.cap {
+            return Err(std::io::Error::other("over the cap"));
+        }
+        if need > self.buf.capacity() {
+            let grown = need.max(self.buf.capacity() * 2).max(4096).min(self.cap);
+            self.buf
+                .try_reserve_exact(grown - self.buf.len())
+                .map_err(std::io::Error::other)?;
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The answer as JSON, or 413 over the response cap (`cap` bytes), or 422 when its encoding
+/// does not fit in what is left of the request's memory budget (`room` bytes).
+fn encode_json<T: serde::Serialize>(cap: usize, value: &T, room: u64) -> Result<Vec<u8>, ApiError> {
+    let room = usize::try_from(room).unwrap_or(usize::MAX);
+    let mut out = CappedWriter {
+        buf: Vec::new(),
+        cap: cap.min(room),
+    };
+    if serde_json::to_writer(&mut out, value).is_ok() {
+        return Ok(out.buf);
+    }
+    if room >= cap {
+        return Err(too_large(cap));
+    }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "budget_exceeded",
+        format!(
+            "the answer's JSON does not fit in what is left of the request's memory budget \
+             ({room} bytes, budget.maxMemory): ask for NDJSON lines with `Accept: \
+             application/x-ndjson`, set `limit`, or raise the budget"
+        ),
+    )
+    .with_details(serde_json::json!({ "budget": BudgetName::MaxMemory })))
+}
+
+/// A JSON body that holds `permits` until it is sent.
+fn json_response(json: Vec<u8>, permits: Vec<OwnedSemaphorePermit>) -> Response {
+    let body = Held::body(axum::body::Body::from(json), permits);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The bytes of one NDJSON chunk: lines are encoded a chunk at a time as the client reads.
+const NDJSON_CHUNK: usize = 64 << 10;
+
+/// A traversal's nodes or paths as NDJSON, encoded a chunk at a time as the client reads
+/// them (the answer itself is already counted in the request's budget), then a line with
+/// `partial` and `stats`; a line that would pass the response cap ends the stream with an
+/// error line. `permits` are held until the last chunk is sent.
+fn ndjson_answer(
+    state: &AppState,
+    response: TraverseResponse,
+    permits: Vec<OwnedSemaphorePermit>,
+) -> Response {
     use neotrav_client::wire::Answer;
     let cap = state.max_response_bytes;
     let TraverseResponse {
@@ -535,46 +830,60 @@ fn ndjson_answer(state: &AppState, response: TraverseResponse) -> Result<Respons
         partial,
         stats,
     } = response;
-    let mut lines: Vec<serde_json::Value> = match answer {
-        Answer::Nodes(n) => n
-            .into_iter()
-            .map(|id| serde_json::json!({ "node": id }))
-            .collect(),
-        Answer::Paths(p) => p
-            .into_iter()
-            .map(|p| serde_json::to_value(p).unwrap_or_default())
-            .collect(),
-        other => vec![serde_json::to_value(other).unwrap_or_default()],
+    let trailer = serde_json::json!({ "partial": partial, "stats": stats });
+    let total = match &answer {
+        Answer::Nodes(n) => n.len(),
+        Answer::Paths(p) => p.len(),
+        _ => 1,
     };
-    lines.push(serde_json::json!({ "partial": partial, "stats": stats }));
-    let chunks = lines.chunks(1024).map(<[_]>::to_vec).collect::<Vec<_>>();
-    let (mut sent, mut done) = (0usize, false);
-    let stream = futures::stream::iter(chunks.into_iter().map(move |chunk| {
-        let mut out = Vec::new();
-        for line in chunk {
+    let line = move |answer: &Answer, i: usize, out: &mut Vec<u8>| {
+        let _ = match answer {
+            Answer::Nodes(n) => {
+                serde_json::to_writer(&mut *out, &serde_json::json!({ "node": n[i] }))
+            }
+            Answer::Paths(p) => serde_json::to_writer(&mut *out, &p[i]),
+            other => serde_json::to_writer(&mut *out, other),
+        };
+        out.push(b'\n');
+    };
+    // (next line, bytes sent, whether the stream is over)
+    let start = (answer, 0usize, 0usize, false);
+    let stream = futures::stream::unfold(start, move |(answer, mut i, mut sent, done)| {
+        let trailer = trailer.clone();
+        async move {
             if done {
-                break;
+                return None;
             }
-            let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
-            bytes.push(b'\n');
-            if sent + bytes.len() > cap {
-                out.extend_from_slice(
-                    br#"{"error":{"code":"response_too_large","message":"the answer passed the response cap; narrow the request or set limit"}}"#,
-                );
-                out.push(b'\n');
-                done = true;
-                break;
+            let mut chunk = Vec::with_capacity(NDJSON_CHUNK + 1024);
+            let mut over = false;
+            while chunk.len() < NDJSON_CHUNK {
+                let before = chunk.len();
+                if i < total {
+                    line(&answer, i, &mut chunk);
+                    i += 1;
+                } else {
+                    let _ = serde_json::to_writer(&mut chunk, &trailer);
+                    chunk.push(b'\n');
+                    over = true;
+                }
+                if sent + chunk.len() > cap {
+                    chunk.truncate(before);
+                    chunk.extend_from_slice(
+                        br#"{"error":{"code":"response_too_large","message":"the answer passed the response cap; narrow the request or set limit"}}"#,
+                    );
+                    chunk.push(b'\n');
+                    over = true;
+                }
+                if over {
+                    break;
+                }
             }
-            sent += bytes.len();
-            out.extend(bytes);
+            sent += chunk.len();
+            Some((Ok::<_, std::io::Error>(chunk), (answer, i, sent, over)))
         }
-        Ok::<_, std::io::Error>(out)
-    }));
-    Ok((
-        [(header::CONTENT_TYPE, "application/x-ndjson")],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+    });
+    let body = Held::body(axum::body::Body::from_stream(stream), permits);
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
 }
 
 fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
@@ -587,55 +896,61 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
-    body: Result<Json<TraverseRequest>, JsonRejection>,
+    body: Admitted<TraverseRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(bad_json)?;
-    answer_traversal(&state, req, wants_ndjson(&headers)).await
+    answer_traversal(&state, body.value, body.reserved, wants_ndjson(&headers)).await
 }
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
-    body: Result<Json<NeighborsRequest>, JsonRejection>,
+    body: Admitted<NeighborsRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(bad_json)?;
-    answer_traversal(&state, req.to_traversal(), wants_ndjson(&headers)).await
+    let req = body.value.to_traversal();
+    answer_traversal(&state, req, body.reserved, wants_ndjson(&headers)).await
 }
 
 /// The shortest path (or all shortest paths) between two nodes.
 #[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
-    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "Over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)),
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<ShortestPathRequest>, JsonRejection>,
+    body: Admitted<ShortestPathRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(bad_json)?;
-    let response = blocking(&state, move |l, dirty, source| match source {
-        Some(s) => l.engine.shortest_path_fresh(&req, dirty, s),
-        None => l.engine.shortest_path(&req),
+    let req = body.value;
+    let budget = req.budget.clone();
+    let (limits, cap) = (state.limits, state.max_response_bytes);
+    let ((json, stats), reserved) = blocking(&state, &budget, move |l, dirty, source| {
+        let response = match source {
+            Some(s) => l.engine.shortest_path_fresh(&req, dirty, s),
+            None => l.engine.shortest_path(&req),
+        }?;
+        let held: u64 = response.paths.iter().map(budget::path_bytes).sum();
+        let room = Budgets::memory_of(&req.budget, limits).saturating_sub(held);
+        Ok((encode_json(cap, &response, room)?, response.stats))
     })
     .await?;
-    state.metrics.record_stats(&response.stats);
-    capped_json(&state, &response)
+    state.metrics.record_stats(&stats);
+    Ok(json_response(json, vec![body.reserved, reserved]))
 }
 
 /// Marks nodes changed in Neo4j since the export: fresh requests read them from Neo4j.
 #[utoipa::path(post, path = "/v1/invalidate", request_body = InvalidateRequest,
-    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody)),
+    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 413, description = "The request body is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 503, description = "Over capacity", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn invalidate(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<InvalidateRequest>, JsonRejection>,
+    body: Admitted<InvalidateRequest>,
 ) -> Result<Json<InvalidateResponse>, ApiError> {
-    let Json(req) = body.map_err(bad_json)?;
+    let req = body.value;
     loop {
         let loaded = state.current.load_full();
         let mut dirty = loaded.dirty.write().unwrap_or_else(|e| e.into_inner());
@@ -715,11 +1030,16 @@ async fn reload(
 
 /// Prometheus metrics (OpenMetrics text).
 #[utoipa::path(get, path = "/metrics",
-    responses((status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text")),
+    responses((status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text"), (status = 401, description = "A token is needed", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let age = info(&state.current.load()).age_seconds;
     state.metrics.snapshot_age.set(age);
+    let reserved = state.admission.memory_total() - state.admission.memory_free();
+    state
+        .metrics
+        .memory_reserved
+        .set(i64::try_from(reserved).unwrap_or(i64::MAX));
     let mut out = String::new();
     match prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         Ok(()) => (

@@ -574,13 +574,13 @@ impl<'e, D: AsRef<[u8]> + Sync> Batch<'e, D> {
                 *plan.expansion(depth, |_| false, &mut buf)
             })
         });
-        let slow = plan.deadline.is_some_and(|d| started.elapsed() > d);
+        let slow = started.elapsed() > plan.budgets.deadline;
         tasks
             .iter()
             .zip(levels)
             .map(|(task, levels)| {
                 let reached: u64 = levels.iter().sum();
-                if slow || reached > plan.max_visited {
+                if slow || reached > plan.budgets.max_visited {
                     let mut r = self.run_one(task);
                     if let Outcome::Traversal { levels: l, .. } = &mut r.outcome
                         && self.levels

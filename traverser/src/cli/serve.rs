@@ -37,6 +37,26 @@ pub(super) struct ServeArgs {
     /// `Retry-After: 1`.
     #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_QUEUED, value_name = "N")]
     max_queued: u64,
+    /// The memory the whole server may hold (e.g. `4GiB`; default: a quarter of the
+    /// machine's, or of its control group's limit). 64 MiB of it stay for the server itself;
+    /// the rest is shared by requests: each reserves its `budget.maxMemory` before it runs
+    /// (and its body's size before it is read) and holds it until its answer is sent, so a
+    /// request that would pass the total waits for memory, or gets 503 `over_capacity`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    max_memory: Option<u64>,
+    /// `budget.maxMemory` of a request that sets none (default: a sixteenth of what requests
+    /// share). Past its budget a request gets 422 `budget_exceeded` naming `maxMemory`, or a
+    /// partial answer with `"onExceed": "partial"`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    request_memory: Option<u64>,
+    /// The largest `budget.maxMemory` a request may ask for (default: a quarter of what
+    /// requests share); a larger one is capped to it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    max_request_memory: Option<u64>,
+    /// The largest request body, in bytes (e.g. `2MiB`); a larger one is a 413.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes,
+          default_value_t = crate::sidecar::DEFAULT_MAX_BODY_BYTES as u64)]
+    max_body_bytes: u64,
     /// Re-export the graph from Neo4j into the snapshot file this often (e.g. `10m`, `1h`) and
     /// swap it in without dropping a request. A failed refresh keeps the old snapshot serving
     /// and shows in /readyz and the metrics. `POST /v1/snapshot/reload` with
@@ -75,7 +95,14 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut state = AppState::new(args.snapshot.clone(), neo4j.clone(), token)
         .with_context(|| format!("cannot serve {}", args.snapshot.display()))?
         .with_max_response_bytes(args.max_response_bytes)
-        .with_capacity(args.max_in_flight as usize, args.max_queued);
+        .with_capacity(args.max_in_flight as usize, args.max_queued)
+        .with_memory(
+            args.max_memory
+                .unwrap_or_else(crate::sidecar::default_max_memory),
+            args.request_memory,
+            args.max_request_memory,
+        )
+        .with_max_body_bytes(usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX));
     if neo4j.is_some() {
         let mut options = args.selection.options()?;
         if options.properties.is_empty() {
@@ -126,4 +153,14 @@ fn served_columns(path: &std::path::Path) -> Result<Vec<(String, String)>> {
         }
     }
     Ok(out)
+}
+
+/// A byte size: a number with an optional unit (`512MiB`, `4g`, `1000000`).
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let n = parse_size::parse_size(s)
+        .map_err(|e| format!("{e}: give a size such as 512MiB or 4GiB"))?;
+    if n == 0 {
+        return Err("must be more than 0 bytes".into());
+    }
+    Ok(n)
 }

@@ -14,11 +14,13 @@ use std::time::Instant;
 
 use hashbrown::HashMap;
 use neotrav_client::wire::{
-    Answer, Consistency, Groups, NodeSelector, Path, ReturnForm, Scalar, ShortestPathRequest,
-    ShortestPathResponse, Stats, TraverseRequest, TraverseResponse, Uniqueness, Watermark,
+    Answer, Consistency, Groups, NodeSelector, OnExceed, Path, ReturnForm, Scalar,
+    ShortestPathRequest, ShortestPathResponse, Stats, TraverseRequest, TraverseResponse,
+    Uniqueness, Watermark,
 };
 use neotrav_snapshot::{Column, Snapshot};
 
+pub mod budget;
 pub mod filter;
 pub mod fresh;
 pub mod graph;
@@ -26,10 +28,11 @@ pub mod plan;
 pub mod shortest;
 pub mod walk;
 
+use budget::{Exceeded, Meter};
 use fresh::{DirtySet, FreshGraph, MissSource};
 use graph::{Graph, Prop, SnapshotGraph, column_value};
 use plan::{KeySlot, Limits, Plan};
-use walk::{Bits, Exceeded, Found, Resolve, Walk, with_scratch};
+use walk::{Bits, Found, Resolve, Walk, with_scratch};
 
 /// A request that cannot be run as given: the field and what is wrong with it (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +93,9 @@ fn budget_message(e: &Exceeded) -> String {
         ),
         Exceeded::Deadline(ms) => format!(
             "the traversal ran past its {ms} ms deadline (budget.deadlineMs): narrow it, raise the budget, or ask for \"onExceed\": \"partial\""
+        ),
+        Exceeded::Memory(bytes) => format!(
+            "the request needed more than its {bytes} bytes of memory (budget.maxMemory): narrow it (maxLevel, a stricter uniqueness, limit), ask for \"count\" instead of nodes or paths, raise the budget up to the server's ceiling, or ask for \"onExceed\": \"partial\""
         ),
     }
 }
@@ -213,17 +219,13 @@ impl<D: AsRef<[u8]>> Engine<D> {
         starts: &[u32],
         started: Instant,
     ) -> Result<TraverseResponse, EngineError> {
-        let (answer, partial, counters) = run(plan, graph, starts)?;
+        let ran = run(plan, graph, starts)?;
+        let mut stats = ran.stats(&self.watermark);
+        stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
-            answer,
-            partial,
-            stats: Stats {
-                watermark: self.watermark.clone(),
-                nodes_visited: counters.visited,
-                relationships_visited: counters.relationships,
-                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
-                ..Stats::default()
-            },
+            partial: ran.exceeded.is_some(),
+            answer: ran.answer,
+            stats,
         })
     }
 
@@ -263,6 +265,26 @@ impl<D: AsRef<[u8]>> Engine<D> {
             .and_then(|code| self.snapshot.label_nodes(code))
             .map(|bitmap| bitmap.iter().collect())
             .unwrap_or_default()
+    }
+
+    /// The one snapshot node with `label`, for a path end named by label; an error naming
+    /// `field` when none or several have it.
+    fn only_node_with(&self, field: &str, label: &str) -> Result<u32, EngineError> {
+        let nodes = self
+            .snapshot
+            .label_code(label)
+            .and_then(|code| self.snapshot.label_nodes(code));
+        match nodes {
+            Some(b) if b.len() == 1 => Ok(b.min().unwrap_or_default()),
+            found => Err(RequestError::new(
+                field,
+                format!(
+                    "{} nodes have the label {label}: a path end must be one node",
+                    found.map_or(0, |b| b.len())
+                ),
+            )
+            .into()),
+        }
     }
 
     /// The snapshot nodes with `label` whose `key` equals `value`: a scan of the column.
@@ -310,18 +332,19 @@ impl<D: AsRef<[u8]>> Engine<D> {
                     .view
                     .node_index(id)
                     .ok_or(EngineError::UnknownNode(id))?,
-                None => {
-                    let NodeSelector::Key { label, key, value } = s else {
-                        unreachable!("direct_id resolves every other selector")
-                    };
-                    one(
+                None => match s {
+                    NodeSelector::Key { label, key, value } => one(
                         field,
                         label,
                         key,
                         value,
                         self.lookup(field, label, key, value)?,
-                    )?
-                }
+                    )?,
+                    NodeSelector::Label { label } => self.only_node_with(field, label)?,
+                    NodeSelector::Id(_) | NodeSelector::ElementId(_) => {
+                        return Err(RequestError::new(field, "not a node selector").into());
+                    }
+                },
             };
         }
         let search = shortest::Search::compile(req, &self.dicts, self.limits)?;
@@ -389,7 +412,9 @@ impl<D: AsRef<[u8]>> Engine<D> {
                     NodeSelector::Label { label } => {
                         one_of_label(field, label, graph.label_ids(label)?)?
                     }
-                    _ => unreachable!("direct_id resolves ids and element ids"),
+                    NodeSelector::Id(_) | NodeSelector::ElementId(_) => {
+                        return Err(RequestError::new(field, "not a node selector").into());
+                    }
                 },
             };
             ends[i] = graph.node_ref(id);
@@ -422,6 +447,8 @@ impl<D: AsRef<[u8]>> Engine<D> {
                 nodes_visited: found.visited,
                 relationships_visited: found.relationships,
                 elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+                peak_memory_bytes: found.peak_memory,
+                exceeded: found.exceeded.map(Exceeded::name),
                 ..Stats::default()
             },
         })
@@ -467,18 +494,13 @@ impl<D: AsRef<[u8]>> Engine<D> {
             }
         }
         graph.resolve_existing(&starts)?;
-        let (answer, partial, counters) = run(&plan, &mut graph, &starts)?;
-        let mut stats = Stats {
-            watermark: self.watermark.clone(),
-            nodes_visited: counters.visited,
-            relationships_visited: counters.relationships,
-            ..Stats::default()
-        };
+        let ran = run(&plan, &mut graph, &starts)?;
+        let mut stats = ran.stats(&self.watermark);
         graph.record(&mut stats);
         stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
-            answer,
-            partial,
+            partial: ran.exceeded.is_some(),
+            answer: ran.answer,
             stats,
         })
     }
@@ -554,7 +576,8 @@ pub(crate) fn to_path<G: Graph>(
     }
 }
 
-/// Group-by counts while a walk runs: numbers and booleans by value, strings by text.
+/// Group-by counts while a walk runs: numbers and booleans by value, strings by text; every
+/// new group counted against the request's memory.
 #[derive(Default)]
 struct Grouper {
     numbers: HashMap<(u8, u64), u64>,
@@ -563,14 +586,29 @@ struct Grouper {
 }
 
 impl Grouper {
-    fn add(&mut self, v: Option<Prop<'_>>) {
-        match v {
-            None => self.nulls += 1,
-            Some(Prop::Int(i)) => *self.numbers.entry((0, i as u64)).or_default() += 1,
-            Some(Prop::Float(x)) => *self.numbers.entry((1, x.to_bits())).or_default() += 1,
-            Some(Prop::Bool(b)) => *self.numbers.entry((2, u64::from(b))).or_default() += 1,
-            Some(Prop::Str(s)) => *self.strings.entry_ref(s).or_default() += 1,
-        }
+    fn add(&mut self, v: Option<Prop<'_>>, meter: &Meter) -> Result<(), Exceeded> {
+        let key = match v {
+            None => {
+                self.nulls += 1;
+                return Ok(());
+            }
+            Some(Prop::Int(i)) => (0, i as u64),
+            Some(Prop::Float(x)) => (1, x.to_bits()),
+            Some(Prop::Bool(b)) => (2, u64::from(b)),
+            Some(Prop::Str(s)) => {
+                if let Some(n) = self.strings.get_mut(s) {
+                    *n += 1;
+                    return Ok(());
+                }
+                meter.room(&mut self.strings)?;
+                meter.charge(s.len() as u64 + 32)?;
+                self.strings.insert(s.to_string(), 1);
+                return Ok(());
+            }
+        };
+        meter.room(&mut self.numbers)?;
+        *self.numbers.entry(key).or_default() += 1;
+        Ok(())
     }
 
     fn finish(self) -> Groups {
@@ -602,25 +640,56 @@ impl Grouper {
     }
 }
 
-/// Walks `plan` over `graph` from `starts` and shapes the answer.
+/// What [`run`] found and spent.
+pub(crate) struct Ran {
+    pub answer: Answer,
+    /// Whether a budget cut it short, and which.
+    pub exceeded: Option<Exceeded>,
+    pub counters: walk::Counters,
+    /// The most bytes held at once.
+    pub peak_memory: u64,
+}
+
+impl Ran {
+    /// The response's stats for this walk (the caller adds the watermark, misses and time).
+    fn stats(&self, watermark: &Watermark) -> Stats {
+        Stats {
+            watermark: watermark.clone(),
+            nodes_visited: self.counters.visited,
+            relationships_visited: self.counters.relationships,
+            peak_memory_bytes: self.peak_memory,
+            exceeded: self.exceeded.map(Exceeded::name),
+            ..Stats::default()
+        }
+    }
+}
+
+/// Walks `plan` over `graph` from `starts` and shapes the answer, holding at most
+/// `budget.maxMemory` bytes (the walk's structures and the answer).
 pub(crate) fn run<G: Resolve>(
     plan: &Plan,
     graph: &mut G,
     starts: &[u32],
-) -> Result<(Answer, bool, walk::Counters), EngineError> {
+) -> Result<Ran, EngineError> {
+    let meter = Meter::new(plan.budgets.max_memory);
+    let budget = EngineError::Budget;
     with_scratch(|scratch| {
         let mut distinct: Bits = std::mem::take(scratch.emitted_mut());
         distinct.clear();
-        let mut nodes = Vec::new();
-        let mut paths = Vec::new();
+        let mut nodes: Vec<u64> = Vec::new();
+        let mut paths: Vec<Path> = Vec::new();
         let mut count = 0u64;
         let mut groups = Grouper::default();
         let form = &plan.return_form;
+        let meter = &meter;
         let mut sink = |g: &G, f: &Found<'_>| -> Result<(), EngineError> {
             match form {
                 ReturnForm::Paths => {
                     let (n, r, t) = f.path();
-                    paths.push(to_path(g, &plan.types, &n, &r, &t));
+                    let path = to_path(g, &plan.types, &n, &r, &t);
+                    meter.room(&mut paths).map_err(budget)?;
+                    meter.charge(budget::path_bytes(&path)).map_err(budget)?;
+                    paths.push(path);
                 }
                 _ => {
                     // NODE_GLOBAL visits every node once, but for a start given twice.
@@ -631,11 +700,14 @@ pub(crate) fn run<G: Resolve>(
                     };
                     if first {
                         match form {
-                            ReturnForm::Nodes => nodes.push(g.node_id(f.node)),
-                            ReturnForm::Count => count += 1,
-                            ReturnForm::GroupBy { .. } => {
-                                groups.add(plan.group_slot.and_then(|s| g.property(f.node, s)))
+                            ReturnForm::Nodes => {
+                                meter.room(&mut nodes).map_err(budget)?;
+                                nodes.push(g.node_id(f.node));
                             }
+                            ReturnForm::Count => count += 1,
+                            ReturnForm::GroupBy { .. } => groups
+                                .add(plan.group_slot.and_then(|s| g.property(f.node, s)), meter)
+                                .map_err(budget)?,
                             ReturnForm::Paths => {}
                         }
                     }
@@ -643,9 +715,10 @@ pub(crate) fn run<G: Resolve>(
             }
             Ok(())
         };
-        let mut walk = Walk::new(plan, graph);
+        let mut walk = Walk::new(plan, graph, meter);
         let result = walk.run(starts, scratch, &mut sink);
         let counters = walk.counters();
+        let exceeded = walk.exceeded();
         distinct.clear();
         *scratch.emitted_mut() = distinct;
         let finished = result?;
@@ -655,6 +728,12 @@ pub(crate) fn run<G: Resolve>(
             ReturnForm::Count => Answer::Count(count),
             ReturnForm::GroupBy { .. } => Answer::Groups(groups.finish()),
         };
-        Ok((answer, !finished, counters))
+        debug_assert!(finished || exceeded.is_some() || plan.budgets.on_exceed == OnExceed::Error);
+        Ok(Ran {
+            answer,
+            exceeded: if finished { None } else { exceeded },
+            counters,
+            peak_memory: meter.peak(),
+        })
     })
 }

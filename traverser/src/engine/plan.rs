@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use hashbrown::{HashMap, HashSet};
 use neotrav_client::wire::{
-    Budget, NodeSelector, OnExceed, OneOrMany, Op, Predicate, ReturnForm, Scalar, TraverseRequest,
-    Uniqueness,
+    NodeSelector, OneOrMany, Op, Predicate, ReturnForm, Scalar, TraverseRequest, Uniqueness,
 };
 use neotrav_snapshot::{Header, Snapshot};
 
 use super::RequestError;
+use super::budget::Budgets;
 use super::filter::{self, Compound, Dir, LabelStep, RelEntry};
 use super::graph::{MAX_TYPES, Prop, TypeSet};
 
@@ -272,12 +272,8 @@ pub struct Plan {
     pub group_slot: Option<usize>,
     /// What to return.
     pub return_form: ReturnForm,
-    /// At most this many visited nodes.
-    pub max_visited: u64,
-    /// Wall-clock limit.
-    pub deadline: Option<std::time::Duration>,
-    /// Error or partial result.
-    pub on_exceed: OnExceed,
+    /// Visits, wall clock and memory.
+    pub budgets: Budgets,
 }
 
 /// Server-side limits applied when a request sets none.
@@ -287,13 +283,22 @@ pub struct Limits {
     pub max_visited: u64,
     /// Default and ceiling of `budget.deadlineMs`.
     pub deadline_ms: u64,
+    /// Ceiling of `budget.maxMemory`, in bytes.
+    pub max_memory: u64,
+    /// Default of `budget.maxMemory`, in bytes.
+    pub default_memory: u64,
 }
 
 impl Default for Limits {
+    /// 200M visits, two minutes, and a quarter of the machine's memory (see
+    /// [`super::budget::machine_memory`]).
     fn default() -> Self {
+        let memory = super::budget::machine_memory() / 4;
         Limits {
             max_visited: 200_000_000,
             deadline_ms: 120_000,
+            max_memory: memory,
+            default_memory: memory,
         }
     }
 }
@@ -461,7 +466,7 @@ impl Plan {
                 .map(Some)
         };
 
-        let (max_visited, deadline_ms) = budget(&req.budget, limits)?;
+        let budgets = Budgets::of(&req.budget, limits)?;
         let end_nodes = node_list("endNodes", &req.end_nodes)?;
         let terminator_nodes = node_list("terminatorNodes", &req.terminator_nodes)?;
         // APOC adds the end and terminator nodes to a non-empty allowlist.
@@ -491,9 +496,7 @@ impl Plan {
             keys,
             group_slot,
             return_form: req.return_form.clone(),
-            max_visited,
-            deadline: Some(std::time::Duration::from_millis(deadline_ms)),
-            on_exceed: req.budget.on_exceed,
+            budgets,
         })
     }
 
@@ -537,24 +540,6 @@ impl Plan {
             }
         }
     }
-}
-
-/// Validates the budget and applies the server's limits.
-pub fn budget(b: &Budget, limits: Limits) -> Result<(u64, u64), RequestError> {
-    if b.max_visited == Some(0) {
-        return Err(bad("budget.maxVisited", "must be at least 1"));
-    }
-    if b.deadline_ms == Some(0) {
-        return Err(bad("budget.deadlineMs", "must be at least 1"));
-    }
-    Ok((
-        b.max_visited
-            .unwrap_or(limits.max_visited)
-            .min(limits.max_visited),
-        b.deadline_ms
-            .unwrap_or(limits.deadline_ms)
-            .min(limits.deadline_ms),
-    ))
 }
 
 /// Compiles one relationship step into per-direction type sets.

@@ -11,9 +11,10 @@ use hashbrown::HashMap;
 use neotrav_client::wire::{OnExceed, ShortestPathRequest};
 use neotrav_snapshot::Direction;
 
+use super::budget::{Budgets, Clock, Exceeded, Meter};
 use super::graph::{Edge, Graph, TypeSet};
 use super::plan::{self, Expansion, Limits, Names};
-use super::walk::{Exceeded, Resolve};
+use super::walk::Resolve;
 use super::{EngineError, RequestError};
 
 /// A compiled shortest-path request.
@@ -27,12 +28,8 @@ pub struct Search {
     pub max_level: u32,
     /// Every shortest path, not one.
     pub all: bool,
-    /// Node and path budget.
-    pub max_visited: u64,
-    /// Wall-clock limit.
-    pub deadline: std::time::Duration,
-    /// Error or partial.
-    pub on_exceed: OnExceed,
+    /// Nodes reached and paths (`maxVisited`), wall clock, memory.
+    pub budgets: Budgets,
 }
 
 impl Search {
@@ -62,15 +59,12 @@ impl Search {
             }
             l => u32::try_from(l).unwrap_or(u32::MAX),
         };
-        let (max_visited, deadline_ms) = plan::budget(&req.budget, limits)?;
         Ok(Search {
             types,
             expansion,
             max_level: req.budget.max_depth.map_or(max_level, |d| d.min(max_level)),
             all: req.all,
-            max_visited,
-            deadline: std::time::Duration::from_millis(deadline_ms),
-            on_exceed: req.budget.on_exceed,
+            budgets: Budgets::of(&req.budget, limits)?,
         })
     }
 }
@@ -88,6 +82,10 @@ pub struct Found {
     pub visited: u64,
     /// Relationships followed.
     pub relationships: u64,
+    /// Which budget cut it short.
+    pub exceeded: Option<Exceeded>,
+    /// The most bytes held at once.
+    pub peak_memory: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -112,44 +110,67 @@ struct Side {
 }
 
 impl Side {
-    fn new(start: u32, expansion: Expansion) -> Side {
+    fn new(start: u32, expansion: Expansion, meter: &Meter) -> Result<Side, Exceeded> {
         let mut reached = HashMap::new();
+        meter.room(&mut reached)?;
         reached.insert(start, (0, NO_LINK));
-        Side {
+        let mut frontier = Vec::new();
+        meter.room(&mut frontier)?;
+        frontier.push(start);
+        Ok(Side {
             expansion,
             reached,
             links: Vec::new(),
-            frontier: vec![start],
+            frontier,
             depth: 0,
-        }
+        })
     }
 
-    /// Expands one level; returns the relationships followed.
-    fn advance<G: Graph>(&mut self, g: &G) -> u64 {
+    /// Expands one level; returns the relationships followed. Every node reached and link
+    /// kept is counted against the memory budget as it is made, and the clock is read as the
+    /// level's work goes.
+    fn advance<G: Graph>(
+        &mut self,
+        g: &G,
+        meter: &Meter,
+        clock: &mut Clock,
+        work: u64,
+    ) -> Result<u64, Exceeded> {
         let mut next = Vec::new();
         let mut followed = 0;
         let depth = self.depth + 1;
         let frontier = std::mem::take(&mut self.frontier);
         let (reached, links) = (&mut self.reached, &mut self.links);
+        let mut over = None;
         for &u in &frontier {
+            clock.check(work + followed)?;
             for dir in Direction::BOTH {
                 let set: &TypeSet = &self.expansion[dir as usize];
                 if set.is_empty() {
                     continue;
                 }
                 g.for_each_edge(u, dir, set, |e: Edge| {
-                    if e.neighbor == u {
+                    if e.neighbor == u || over.is_some() {
                         return;
                     }
                     followed += 1;
                     let head = match reached.get(&e.neighbor) {
                         None => {
+                            if let Err(x) = meter.room(&mut next).and_then(|()| meter.room(reached))
+                            {
+                                over = Some(x);
+                                return;
+                            }
                             next.push(e.neighbor);
                             NO_LINK
                         }
                         Some(&(d, head)) if d == depth => head,
                         Some(_) => return,
                     };
+                    if let Err(x) = meter.room(links) {
+                        over = Some(x);
+                        return;
+                    }
                     links.push(Link {
                         from: u,
                         rel: e.rel,
@@ -158,55 +179,110 @@ impl Side {
                     });
                     reached.insert(e.neighbor, (depth, (links.len() - 1) as u32));
                 });
+                if let Some(x) = over {
+                    meter.forget(&next);
+                    meter.forget(&frontier);
+                    return Err(x);
+                }
             }
         }
+        meter.forget(&frontier);
         self.frontier = next;
         self.depth = depth;
-        followed
+        Ok(followed)
     }
 
     /// Every chain of links from `node` back to this side's start, as (nodes, rels, types)
-    /// in walking order from `node`; at most `cap` of them.
-    fn chains(&self, node: u32, cap: usize) -> Vec<(Vec<u32>, Vec<u64>, Vec<u32>)> {
+    /// in walking order from `node`; at most `cap` of them, each counted against the budget
+    /// (what the caller keeps of them it must count itself: they are released here).
+    fn chains(&self, node: u32, cap: usize, meter: &Meter) -> Result<Vec<Chain>, Exceeded> {
         let mut out = Vec::new();
         let mut stack = vec![(node, Vec::new(), Vec::new(), vec![node])];
-        while let Some((n, rels, types, nodes)) = stack.pop() {
-            let mut l = self.reached.get(&n).map_or(NO_LINK, |&(_, head)| head);
-            if l == NO_LINK {
-                out.push((nodes, rels, types));
-                if out.len() >= cap {
-                    break;
+        let mut held = 0u64;
+        let result = (|| {
+            while let Some((n, rels, types, nodes)) = stack.pop() {
+                let bytes = chain_bytes(nodes.len());
+                held = held.saturating_sub(bytes);
+                meter.release(bytes);
+                let mut l = self.reached.get(&n).map_or(NO_LINK, |&(_, head)| head);
+                if l == NO_LINK {
+                    meter.charge(bytes)?;
+                    held += bytes;
+                    meter.room(&mut out)?;
+                    out.push((nodes, rels, types));
+                    if out.len() >= cap {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
+                while l != NO_LINK {
+                    let link = self.links[l as usize];
+                    let (mut r, mut t, mut ns) = (rels.clone(), types.clone(), nodes.clone());
+                    r.push(link.rel);
+                    t.push(link.type_code);
+                    ns.push(link.from);
+                    let bytes = chain_bytes(ns.len());
+                    meter.charge(bytes)?;
+                    held += bytes;
+                    meter.room(&mut stack)?;
+                    stack.push((link.from, r, t, ns));
+                    l = link.next;
+                }
             }
-            while l != NO_LINK {
-                let link = self.links[l as usize];
-                let (mut r, mut t, mut ns) = (rels.clone(), types.clone(), nodes.clone());
-                r.push(link.rel);
-                t.push(link.type_code);
-                ns.push(link.from);
-                stack.push((link.from, r, t, ns));
-                l = link.next;
-            }
-        }
-        out
+            Ok(())
+        })();
+        meter.release(held);
+        meter.forget(&stack);
+        meter.forget(&out);
+        result.map(|()| out)
     }
+}
+
+/// A chain of links: nodes, relationship keys, type codes.
+type Chain = (Vec<u32>, Vec<u64>, Vec<u32>);
+
+/// The bytes of a chain or path of `nodes` nodes, in the three lists.
+fn chain_bytes(nodes: usize) -> u64 {
+    (72 + nodes * 4 + nodes * 8 + nodes * 4) as u64
 }
 
 /// Runs a search from `from` to `to`, resolving each frontier's misses (one round trip per
 /// level at most) before expanding it.
 pub fn run<G: Resolve>(s: &Search, g: &mut G, from: u32, to: u32) -> Result<Found, EngineError> {
-    let started = std::time::Instant::now();
+    let meter = Meter::new(s.budgets.max_memory);
     let mut found = Found::default();
+    let result = search(s, g, from, to, &meter, &mut found);
+    found.peak_memory = meter.peak();
+    match result {
+        Ok(()) => Ok(found),
+        Err(EngineError::Budget(e)) if s.budgets.on_exceed == OnExceed::Partial => {
+            found.partial = true;
+            found.exceeded = Some(e);
+            Ok(found)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn search<G: Resolve>(
+    s: &Search,
+    g: &mut G,
+    from: u32,
+    to: u32,
+    meter: &Meter,
+    found: &mut Found,
+) -> Result<(), EngineError> {
+    let budget = EngineError::Budget;
+    let mut clock = Clock::new(s.budgets.deadline);
     if from == to {
         found.length = Some(0);
         found.paths.push((vec![from], Vec::new(), Vec::new()));
         found.visited = 1;
-        return Ok(found);
+        return Ok(());
     }
     let reversed = [s.expansion[1], s.expansion[0]];
-    let mut a = Side::new(from, s.expansion);
-    let mut b = Side::new(to, reversed);
+    let mut a = Side::new(from, s.expansion, meter).map_err(budget)?;
+    let mut b = Side::new(to, reversed, meter).map_err(budget)?;
     loop {
         if a.depth + b.depth >= s.max_level || a.frontier.is_empty() || b.frontier.is_empty() {
             break;
@@ -214,8 +290,10 @@ pub fn run<G: Resolve>(s: &Search, g: &mut G, from: u32, to: u32) -> Result<Foun
         let a_side = a.frontier.len() <= b.frontier.len();
         let grow = if a_side { &mut a } else { &mut b };
         g.resolve(&mut grow.frontier.iter().copied())?;
-        found.relationships += grow.advance(&*g);
+        let work = found.visited + found.relationships;
+        let advanced = grow.advance(&*g, meter, &mut clock, work);
         found.visited = (a.reached.len() + b.reached.len()) as u64;
+        found.relationships += advanced.map_err(budget)?;
         let (grown, other) = if a_side { (&a, &b) } else { (&b, &a) };
         // Meetings on this level: nodes the other side reached too.
         let best = grown
@@ -227,23 +305,28 @@ pub fn run<G: Resolve>(s: &Search, g: &mut G, from: u32, to: u32) -> Result<Foun
             found.length = Some(length);
             // Every shortest path crosses exactly one node at distance `cut` from `from`.
             let cut = if a_side { a.depth } else { length - b.depth };
-            let cap = if s.all { s.max_visited as usize } else { 1 };
+            let max_visited = s.budgets.max_visited;
+            let cap = if s.all { max_visited as usize } else { 1 };
             let mut meet: Vec<u32> = a
                 .reached
                 .iter()
                 .filter(|(n, (d, _))| *d == cut && other_dist(&b, **n) == Some(length - cut))
                 .map(|(n, _)| *n)
                 .collect();
+            meter.charge(meet.capacity() as u64 * 4).map_err(budget)?;
             meet.sort_unstable();
             'outer: for m in meet {
-                for (an, ar, at) in a.chains(m, cap) {
-                    for (bn, br, bt) in b.chains(m, cap) {
+                let ahead = a.chains(m, cap, meter).map_err(budget)?;
+                for (an, ar, at) in ahead {
+                    for (bn, br, bt) in b.chains(m, cap, meter).map_err(budget)? {
                         let mut nodes: Vec<u32> = an.iter().rev().copied().collect();
                         nodes.extend(&bn[1..]);
                         let mut rels: Vec<u64> = ar.iter().rev().copied().collect();
                         rels.extend(&br);
                         let mut types: Vec<u32> = at.iter().rev().copied().collect();
                         types.extend(&bt);
+                        meter.charge(chain_bytes(nodes.len())).map_err(budget)?;
+                        meter.room(&mut found.paths).map_err(budget)?;
                         found.paths.push((nodes, rels, types));
                         if found.paths.len() >= cap {
                             break 'outer;
@@ -252,30 +335,18 @@ pub fn run<G: Resolve>(s: &Search, g: &mut G, from: u32, to: u32) -> Result<Foun
                 }
             }
             if s.all && found.paths.len() >= cap {
-                return exceeded(s, found, Exceeded::Visited(s.max_visited));
+                return Err(budget(Exceeded::Visited(max_visited)));
             }
-            return Ok(found);
+            return Ok(());
         }
-        if found.visited > s.max_visited {
-            return exceeded(s, found, Exceeded::Visited(s.max_visited));
+        if found.visited > s.budgets.max_visited {
+            return Err(budget(Exceeded::Visited(s.budgets.max_visited)));
         }
-        if started.elapsed() > s.deadline {
-            return exceeded(s, found, Exceeded::Deadline(s.deadline.as_millis()));
-        }
+        clock.check_now().map_err(budget)?;
     }
-    Ok(found)
+    Ok(())
 }
 
 fn other_dist(side: &Side, n: u32) -> Option<u32> {
     side.reached.get(&n).map(|(d, _)| *d)
-}
-
-fn exceeded(s: &Search, mut found: Found, e: Exceeded) -> Result<Found, EngineError> {
-    match s.on_exceed {
-        OnExceed::Partial => {
-            found.partial = true;
-            Ok(found)
-        }
-        OnExceed::Error => Err(EngineError::Budget(e)),
-    }
 }

@@ -11,17 +11,21 @@
 //! same order and answers as Neo4j's lazy pre-order expansion.
 //!
 //! Nothing here allocates per visited node: the stack, queue, breadcrumbs and bit sets live in a
-//! per-thread [`Scratch`] reused across requests, and are cleared in time proportional to what
-//! the last request touched.
+//! [`Scratch`] taken from a small shared pool and reused across requests, cleared in time
+//! proportional to what the last request touched. Every structure grows through the request's
+//! [`Meter`] (a child is counted when its branch is made, not when it is taken), and the
+//! deadline is read by work done, so no request can hold more than its `budget.maxMemory` or
+//! run far past its `budget.deadlineMs`.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::sync::Mutex;
 
 use hashbrown::HashSet;
 use neotrav_client::wire::{OnExceed, ReturnForm, Uniqueness};
 use neotrav_snapshot::Direction;
 
+pub use super::budget::Exceeded;
+use super::budget::{Clock, Grow, Meter};
 use super::graph::{Edge, Graph, TypeSet};
 use super::plan::Plan;
 
@@ -106,7 +110,7 @@ pub struct Crumb {
     parent: u32,
 }
 
-/// Reusable per-thread working memory.
+/// Reusable working memory.
 #[derive(Debug, Default)]
 pub struct Scratch {
     visited: Bits,
@@ -116,20 +120,28 @@ pub struct Scratch {
     crumbs: Vec<Crumb>,
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
+/// Scratches kept between requests, at most one per core: memory kept by idle workers is
+/// bounded, whatever the number of threads that ran requests.
+static POOL: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
 
-/// Runs `f` with this thread's scratch space, cleared.
+/// The most bytes of stack, queue and breadcrumbs a pooled scratch keeps; a larger one is
+/// shrunk when it is given back, so one huge request does not pin its memory.
+const KEEP_BYTES: usize = 1 << 20;
+
+/// Runs `f` with a cleared scratch from the pool (or a new one), and gives it back shrunk.
 pub fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut s) => {
-            s.reset();
-            f(&mut s)
-        }
-        // Re-entered on this thread (a traversal inside a traversal): use fresh memory.
-        Err(_) => f(&mut Scratch::default()),
-    })
+    let taken = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let mut scratch = taken.unwrap_or_default();
+    scratch.reset();
+    let out = f(&mut scratch);
+    scratch.reset();
+    scratch.shrink();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.len() < cores {
+        pool.push(scratch);
+    }
+    out
 }
 
 impl Scratch {
@@ -144,6 +156,19 @@ impl Scratch {
         self.stack.clear();
         self.queue.clear();
         self.crumbs.clear();
+    }
+
+    fn shrink(&mut self) {
+        let keep = KEEP_BYTES / size_of::<Pending>();
+        self.stack.shrink_to(keep);
+        self.queue.shrink_to(keep);
+        self.crumbs.shrink_to(KEEP_BYTES / size_of::<Crumb>());
+    }
+
+    /// The bytes of what the walk grows, as a request's meter counts them.
+    fn bytes(&self) -> u64 {
+        let bits = (self.visited.words.capacity() + self.emitted.words.capacity()) as u64 * 8;
+        self.stack.bytes() + self.queue.bytes() + self.crumbs.bytes() + bits
     }
 }
 
@@ -180,15 +205,6 @@ impl Found<'_> {
     }
 }
 
-/// Why a walk stopped early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exceeded {
-    /// `budget.maxVisited`.
-    Visited(u64),
-    /// `budget.deadlineMs`.
-    Deadline(u128),
-}
-
 /// What a walk did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counters {
@@ -209,12 +225,15 @@ pub trait Resolve: Graph {
 pub struct Walk<'p, G> {
     plan: &'p Plan,
     graph: &'p mut G,
+    meter: &'p Meter,
+    clock: Clock,
     counters: Counters,
-    started: Instant,
     found: u64,
     rel_sets: HashSet<u64>,
     level_sets: HashSet<(u32, u64)>,
     needs_crumbs: bool,
+    /// The budget that stopped a partial walk.
+    exceeded: Option<Exceeded>,
     /// Where [`Plan::expansion`] writes a combination it has not tabulated.
     expansion_buf: super::plan::Expansion,
 }
@@ -255,8 +274,8 @@ impl Evaluation {
 }
 
 impl<'p, G: Resolve> Walk<'p, G> {
-    /// A walk of `plan` over `graph`.
-    pub fn new(plan: &'p Plan, graph: &'p mut G) -> Walk<'p, G> {
+    /// A walk of `plan` over `graph`, holding at most what `meter` allows.
+    pub fn new(plan: &'p Plan, graph: &'p mut G, meter: &'p Meter) -> Walk<'p, G> {
         let needs_crumbs = matches!(plan.return_form, ReturnForm::Paths)
             || matches!(
                 plan.uniqueness,
@@ -265,12 +284,14 @@ impl<'p, G: Resolve> Walk<'p, G> {
         Walk {
             plan,
             graph,
+            meter,
+            clock: Clock::new(plan.budgets.deadline),
             counters: Counters::default(),
-            started: Instant::now(),
             found: 0,
             rel_sets: HashSet::new(),
             level_sets: HashSet::new(),
             needs_crumbs,
+            exceeded: None,
             expansion_buf: [TypeSet::NONE, TypeSet::NONE],
         }
     }
@@ -388,7 +409,9 @@ impl<'p, G: Resolve> Walk<'p, G> {
     }
 
     /// Runs the walk from `starts`, handing each included path to `sink`. Returns `Ok(true)`
-    /// when it finished, `Ok(false)` when a partial-result budget stopped it.
+    /// when it finished, `Ok(false)` when a partial-result budget stopped it (see
+    /// [`Walk::exceeded`]); a budget error from `sink` (the answer's memory) stops it the same
+    /// way.
     pub fn run(
         &mut self,
         starts: &[u32],
@@ -398,7 +421,42 @@ impl<'p, G: Resolve> Walk<'p, G> {
         if self.plan.limit == 0 {
             return Ok(true);
         }
+        // The visited set is sized to the graph up front, and the answer's distinct-node set
+        // may grow to twice that (it doubles): both are counted from the start.
         scratch.visited.reserve(self.graph.node_bound());
+        let held = scratch.bytes();
+        let fixed = held + self.graph.node_bound().div_ceil(64) as u64 * 8 * 2;
+        let result = match self.meter.charge(fixed) {
+            Ok(()) => self.walk(starts, scratch, sink),
+            Err(e) => Err(super::EngineError::Budget(e)),
+        };
+        // What the walk held is given back; what the sink charged (the answer) stays counted.
+        self.meter.release(fixed - held + scratch.bytes());
+        self.meter.forget(&self.rel_sets);
+        self.meter.forget(&self.level_sets);
+        match result {
+            Err(super::EngineError::Budget(e))
+                if self.plan.budgets.on_exceed == OnExceed::Partial =>
+            {
+                self.exceeded = Some(e);
+                Ok(false)
+            }
+            other => other,
+        }
+    }
+
+    /// The budget that stopped a partial walk.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        self.exceeded
+    }
+
+    fn walk(
+        &mut self,
+        starts: &[u32],
+        scratch: &mut Scratch,
+        sink: &mut impl FnMut(&G, &Found<'_>) -> Result<(), super::EngineError>,
+    ) -> Result<bool, super::EngineError> {
+        let budget = super::EngineError::Budget;
         // Neo4j marks every start node visited before the traversal begins (all modes but
         // RELATIONSHIP_PATH create start branches eagerly), and does not check start branches
         // against each other: a start given twice is returned twice.
@@ -408,6 +466,7 @@ impl<'p, G: Resolve> Walk<'p, G> {
                     scratch.visited.insert(s);
                 }
                 Uniqueness::NodeLevel => {
+                    self.meter.room(&mut self.level_sets).map_err(budget)?;
                     self.level_sets.insert((0, u64::from(s)));
                 }
                 _ => {}
@@ -422,8 +481,14 @@ impl<'p, G: Resolve> Walk<'p, G> {
         });
         self.graph.resolve(&mut starts.iter().copied())?;
         if self.plan.bfs {
+            self.meter
+                .reserve(&mut scratch.queue, starts.len())
+                .map_err(budget)?;
             scratch.queue.extend(roots);
         } else {
+            self.meter
+                .reserve(&mut scratch.stack, starts.len())
+                .map_err(budget)?;
             scratch.stack.extend(roots.rev());
         }
         let mut level = 0;
@@ -442,17 +507,15 @@ impl<'p, G: Resolve> Walk<'p, G> {
             let Some(b) = next else {
                 return Ok(true);
             };
-            if (b.depth > 0 && !self.unique(&b, scratch)) || !self.graph.exists(b.node) {
+            if (b.depth > 0 && !self.unique(&b, scratch).map_err(budget)?)
+                || !self.graph.exists(b.node)
+            {
                 continue;
             }
             self.counters.visited += 1;
-            if let Some(stop) = self.over_budget() {
-                return match self.plan.on_exceed {
-                    OnExceed::Partial => Ok(false),
-                    OnExceed::Error => Err(super::EngineError::Budget(stop)),
-                };
-            }
+            self.over_budget().map_err(budget)?;
             let crumb = if self.needs_crumbs {
+                self.meter.room(&mut scratch.crumbs).map_err(budget)?;
                 scratch.crumbs.push(Crumb {
                     node: b.node,
                     rel: b.rel,
@@ -483,31 +546,28 @@ impl<'p, G: Resolve> Walk<'p, G> {
         }
     }
 
-    fn over_budget(&self) -> Option<Exceeded> {
-        let v = self.counters.visited;
-        if v > self.plan.max_visited {
-            return Some(Exceeded::Visited(self.plan.max_visited));
+    /// The visit and deadline budgets, checked at every visit (the clock is read by work
+    /// done: visits and relationships followed).
+    #[inline]
+    fn over_budget(&mut self) -> Result<(), Exceeded> {
+        let c = self.counters;
+        if c.visited > self.plan.budgets.max_visited {
+            return Err(Exceeded::Visited(self.plan.budgets.max_visited));
         }
-        if v.is_multiple_of(4096)
-            && let Some(d) = self.plan.deadline
-            && self.started.elapsed() > d
-        {
-            return Some(Exceeded::Deadline(d.as_millis()));
-        }
-        None
+        self.clock.check(c.visited + c.relationships)
     }
 
     /// The uniqueness rule, checked when a branch is taken.
     #[inline]
-    fn unique(&mut self, b: &Pending, scratch: &mut Scratch) -> bool {
-        match self.plan.uniqueness {
+    fn unique(&mut self, b: &Pending, scratch: &mut Scratch) -> Result<bool, Exceeded> {
+        Ok(match self.plan.uniqueness {
             Uniqueness::NodeGlobal => scratch.visited.insert(b.node),
             Uniqueness::NodePath => {
                 let mut c = b.parent;
                 while c != NO_CRUMB {
                     let crumb = &scratch.crumbs[c as usize];
                     if crumb.node == b.node {
-                        return false;
+                        return Ok(false);
                     }
                     c = crumb.parent;
                 }
@@ -515,29 +575,44 @@ impl<'p, G: Resolve> Walk<'p, G> {
             }
             Uniqueness::RelationshipPath => {
                 if b.rel == NO_REL {
-                    return true;
+                    return Ok(true);
                 }
                 let mut c = b.parent;
                 while c != NO_CRUMB {
                     let crumb = &scratch.crumbs[c as usize];
                     if crumb.rel == b.rel {
-                        return false;
+                        return Ok(false);
                     }
                     c = crumb.parent;
                 }
                 true
             }
-            Uniqueness::NodeLevel => self.level_sets.insert((b.depth, u64::from(b.node))),
-            Uniqueness::RelationshipGlobal => b.rel == NO_REL || self.rel_sets.insert(b.rel),
+            Uniqueness::NodeLevel => {
+                self.meter.room(&mut self.level_sets)?;
+                self.level_sets.insert((b.depth, u64::from(b.node)))
+            }
+            Uniqueness::RelationshipGlobal => {
+                if b.rel == NO_REL {
+                    return Ok(true);
+                }
+                self.meter.room(&mut self.rel_sets)?;
+                self.rel_sets.insert(b.rel)
+            }
             Uniqueness::RelationshipLevel => {
-                b.rel == NO_REL || self.level_sets.insert((b.depth, b.rel))
+                if b.rel == NO_REL {
+                    return Ok(true);
+                }
+                self.meter.room(&mut self.level_sets)?;
+                self.level_sets.insert((b.depth, b.rel))
             }
             Uniqueness::None => true,
-        }
+        })
     }
 
     /// Makes the children of a branch to continue: pushed straight onto the stack (then
-    /// reversed in place, so the first child is taken first) or the queue.
+    /// reversed in place, so the first child is taken first) or the queue. Each child is
+    /// counted against the memory budget as it is made; the first that does not fit ends the
+    /// request.
     fn expand(
         &mut self,
         b: &Pending,
@@ -545,6 +620,7 @@ impl<'p, G: Resolve> Walk<'p, G> {
         scratch: &mut Scratch,
     ) -> Result<(), super::EngineError> {
         let g = &*self.graph;
+        let meter = self.meter;
         let node = b.node;
         let e = self
             .plan
@@ -554,6 +630,7 @@ impl<'p, G: Resolve> Walk<'p, G> {
         let bfs = self.plan.bfs;
         let (stack, queue) = (&mut scratch.stack, &mut scratch.queue);
         let before = if bfs { queue.len() } else { stack.len() };
+        let mut over = None;
         for dir in Direction::BOTH {
             let set = &e[dir as usize];
             if set.is_empty() {
@@ -562,7 +639,8 @@ impl<'p, G: Resolve> Walk<'p, G> {
             let out_set = &e[0];
             g.for_each_edge(node, dir, set, |edge: Edge| {
                 // A loop is one relationship: read it once, as Neo4j's BOTH expansion does.
-                if edge.rel == came_by
+                if over.is_some()
+                    || edge.rel == came_by
                     || (dir == Direction::Incoming
                         && edge.neighbor == node
                         && out_set.contains(edge.type_code))
@@ -576,7 +654,14 @@ impl<'p, G: Resolve> Walk<'p, G> {
                     type_code: edge.type_code,
                     parent: crumb,
                 };
-                if bfs {
+                let room = if bfs {
+                    meter.room(queue)
+                } else {
+                    meter.room(stack)
+                };
+                if let Err(e) = room {
+                    over = Some(e);
+                } else if bfs {
                     queue.push_back(child);
                 } else {
                     stack.push(child);
@@ -594,6 +679,12 @@ impl<'p, G: Resolve> Walk<'p, G> {
                     g.warm(c.node);
                 }
             }
+        }
+        if let Some(e) = over {
+            return Err(super::EngineError::Budget(e));
+        }
+        if !bfs {
+            let children = &scratch.stack[before..];
             self.graph.resolve(&mut children.iter().map(|p| p.node))?;
         }
         Ok(())
