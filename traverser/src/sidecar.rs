@@ -508,11 +508,8 @@ impl From<EngineError> for ApiError {
                     "reading misses from Neo4j failed; snapshot requests keep working",
                 )
             }
-            EngineError::NoNeo4j => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "neo4j_unavailable",
-                message,
-            ),
+            // Not a fault of the server's: it was started without Neo4j.
+            EngineError::NoNeo4j => ApiError::new(StatusCode::CONFLICT, "no_neo4j", message),
         }
     }
 }
@@ -896,7 +893,7 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -907,7 +904,7 @@ async fn traverse(
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -919,7 +916,7 @@ async fn neighbors(
 
 /// The shortest path (or all shortest paths) between two nodes.
 #[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
-    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)),
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), or Neo4j unreachable for a fresh request", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,

@@ -150,8 +150,8 @@ async fn endpoints_answer_and_errors_have_one_shape() {
     let (status, body) = s
         .post("/v1/traverse", json!({"start": 0, "consistency": "fresh"}))
         .await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(body["error"]["code"], "neo4j_unavailable");
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "no_neo4j");
 
     let r = s
         .client

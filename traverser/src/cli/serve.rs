@@ -64,7 +64,7 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
           conflicts_with = "no_neo4j")]
     refresh_every: Option<std::time::Duration>,
-    /// Serve snapshot requests only: `"consistency": "fresh"` requests get 503 and the snapshot
+    /// Serve snapshot requests only: `"consistency": "fresh"` requests get 409 `no_neo4j` and the snapshot
     /// cannot be re-exported.
     #[arg(long)]
     no_neo4j: bool,
