@@ -194,8 +194,12 @@ pub struct AppState {
 
 /// The default cap on one response's size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
-/// The default number of traversals that run at once.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// The default number of traversals that run at once: one per core. Traversals are
+/// CPU-bound, so more at once only share the cores (with the reactor that answers
+/// `/healthz`), adding latency without adding throughput.
+pub fn default_max_in_flight() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 /// The default number of requests that may wait for a turn.
 pub const DEFAULT_MAX_QUEUED: u64 = 1024;
 /// The default cap on one request body.
@@ -245,7 +249,7 @@ impl AppState {
             generation: AtomicU64::new(1),
             metrics: Metrics::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            admission: Admission::new(DEFAULT_MAX_IN_FLIGHT, pool, DEFAULT_MAX_QUEUED),
+            admission: Admission::new(default_max_in_flight(), pool, DEFAULT_MAX_QUEUED),
             limits,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             export: None,

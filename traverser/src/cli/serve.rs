@@ -29,8 +29,9 @@ pub(super) struct ServeArgs {
     /// out (NDJSON lines, `limit`, `count`).
     #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_RESPONSE_BYTES)]
     max_response_bytes: usize,
-    /// Traversals that run at once; more wait for a turn.
-    #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_IN_FLIGHT as u32, value_name = "N",
+    /// Traversals that run at once (default: one per core); more wait for a turn.
+    /// Traversals are CPU-bound: more at once than cores only adds latency, to /healthz too.
+    #[arg(long, default_value_t = crate::sidecar::default_max_in_flight() as u32, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     max_in_flight: u32,
     /// Requests that may wait for a turn; past that a request gets 503 `over_capacity` with
