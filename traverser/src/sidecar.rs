@@ -162,7 +162,16 @@ pub struct AppState {
     current: ArcSwap<Loaded>,
     neo4j: Option<neo4rs::Graph>,
     token: Option<String>,
-    reload_error: Mutex<Option<String>>,
+    /// Reloads may name only files under this directory (canonical).
+    snapshot_dir: PathBuf,
+    /// The number of the last reload or refresh started (each is numbered as it starts).
+    attempts: AtomicU64,
+    /// The outcome of the newest attempt that recorded one: an older attempt finishing late
+    /// never overwrites a newer one's.
+    outcome: Mutex<Outcome>,
+    /// One swap at a time (open, verify, swap), holding the number of the attempt that last
+    /// swapped: an older attempt never swaps its file in over a newer one's.
+    swapping: tokio::sync::Mutex<u64>,
     generation: AtomicU64,
     metrics: Metrics,
     max_response_bytes: usize,
@@ -177,6 +186,21 @@ pub struct AppState {
     refreshing: tokio::sync::Mutex<()>,
 }
 
+/// The outcome of the newest reload or refresh attempt that recorded one.
+#[derive(Default)]
+struct Outcome {
+    attempt: u64,
+    failure: Option<Failure>,
+}
+
+/// A failed reload or refresh.
+#[derive(Clone)]
+struct Failure {
+    at: SystemTime,
+    attempt: u64,
+    error: ErrorDetail,
+}
+
 /// The default cap on one response's size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// The default number of traversals that run at once.
@@ -185,19 +209,43 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 pub const DEFAULT_MAX_QUEUED: u64 = 1024;
 
 impl AppState {
-    /// A state serving the snapshot at `path`; `neo4j` serves fresh requests (none: they get
-    /// 503); `token` guards every route but health.
+    /// A state serving the snapshot at `path`, verified first (every checksum and invariant:
+    /// [`neotrav_snapshot::Snapshot::verify`]); `neo4j` serves fresh requests (none: they get
+    /// 503); `token` guards every route but health. Reloads may name files in `path`'s
+    /// directory ([`AppState::with_snapshot_dir`] changes it).
     pub fn new(
         path: PathBuf,
         neo4j: Option<neo4rs::Graph>,
         token: Option<String>,
     ) -> Result<AppState, neotrav_snapshot::Error> {
-        let engine = Engine::open(&path)?;
+        AppState::open(path, neo4j, token, true)
+    }
+
+    /// [`AppState::new`], verifying the snapshot only if `verify` (verify reads the whole file:
+    /// about 1.4 s for 3.3 GB with a warm page cache). Reloads always verify.
+    pub fn open(
+        path: PathBuf,
+        neo4j: Option<neo4rs::Graph>,
+        token: Option<String>,
+        verify: bool,
+    ) -> Result<AppState, neotrav_snapshot::Error> {
+        let engine = open_snapshot(&path, verify)?;
+        let io = |source| neotrav_snapshot::Error::Io {
+            path: path.clone(),
+            source,
+        };
+        let canonical = path.canonicalize().map_err(io)?;
+        let snapshot_dir = canonical
+            .parent()
+            .map_or_else(|| PathBuf::from("/"), std::path::Path::to_path_buf);
         Ok(AppState {
             current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new())),
             neo4j,
             token,
-            reload_error: Mutex::new(None),
+            snapshot_dir,
+            attempts: AtomicU64::new(0),
+            outcome: Mutex::new(Outcome::default()),
+            swapping: tokio::sync::Mutex::new(0),
             generation: AtomicU64::new(1),
             metrics: Metrics::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -207,6 +255,25 @@ impl AppState {
             export: None,
             refreshing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Lets reloads name files under `dir` only (default: the served file's directory);
+    /// relative paths in a reload are taken from it. Fails if `dir` cannot be resolved.
+    pub fn with_snapshot_dir(mut self, dir: &std::path::Path) -> std::io::Result<AppState> {
+        let dir = dir.canonicalize()?;
+        if !dir.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        self.snapshot_dir = dir;
+        Ok(self)
+    }
+
+    /// The directory reloads may name files in (canonical).
+    pub fn snapshot_dir(&self) -> &std::path::Path {
+        &self.snapshot_dir
     }
 
     /// Sets how many traversals run at once (`in_flight`) and how many requests may wait for
@@ -225,9 +292,11 @@ impl AppState {
     }
 
     /// Re-exports the graph from Neo4j into the served file (atomically: a failed export
-    /// leaves it as it was) and swaps the new snapshot in. Ids invalidated while the export ran
+    /// leaves it as it was), verifies it and swaps it in. Ids invalidated while the export ran
     /// stay invalidated; earlier ones are in the new snapshot. On failure the old snapshot keeps
-    /// serving and `/readyz` and the metrics report it. One refresh runs at a time.
+    /// serving and `/readyz` and the metrics report it. One refresh runs at a time; like a
+    /// reload it is numbered when it starts, and a newer reload that swapped first wins (409
+    /// `superseded`).
     pub async fn refresh(&self) -> Result<Arc<Loaded>, ApiError> {
         let (Some(graph), Some((origin, options))) = (&self.neo4j, &self.export) else {
             return Err(ApiError::new(
@@ -238,10 +307,11 @@ impl AppState {
             ));
         };
         let _one = self.refreshing.lock().await;
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         let before = self.current.load_full();
         let mark = lock(&before.invalidated).len();
         let path = before.path.clone();
-        tracing::info!(path = %path.display(), "refreshing: re-exporting from Neo4j");
+        tracing::info!(attempt, path = %path.display(), "refreshing: re-exporting from Neo4j");
         match export::export(graph, origin, options, &path, &NoProgress).await {
             Ok(report) => {
                 tracing::info!(
@@ -249,13 +319,24 @@ impl AppState {
                     relationships = report.relationships,
                     "re-exported"
                 );
-                self.swap(path, Some(mark))
+                self.swap(attempt, path, Some((before, mark)), None).await
             }
-            Err(e) => Err(self.failed(format!(
-                "re-exporting {} from {} failed: {e}",
-                path.display(),
-                origin.address
-            ))),
+            Err(e) => {
+                let detail = format!(
+                    "re-exporting {} from {} failed: {e}",
+                    path.display(),
+                    origin.address
+                );
+                tracing::warn!(attempt, "{detail}; still serving the previous snapshot");
+                Err(self.failed(
+                    attempt,
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "reload_failed",
+                        format!("{detail}; the previous snapshot is still served"),
+                    ),
+                ))
+            }
         }
     }
 
@@ -265,26 +346,100 @@ impl AppState {
         self
     }
 
-    /// Opens `path` (default: the file being served) and swaps it in; on failure the old
-    /// snapshot stays and `/readyz` reports the failure.
-    pub fn reload(&self, path: Option<PathBuf>) -> Result<Arc<Loaded>, ApiError> {
-        let path = path.unwrap_or_else(|| self.current.load().path.clone());
-        self.swap(path, None)
+    /// Opens `path` (default: the file being served), verifies it and swaps it in; on failure
+    /// the old snapshot stays and `/readyz` reports the failure (unless a newer attempt has
+    /// recorded its outcome already).
+    ///
+    /// A given `path` must lead to a file inside [`AppState::snapshot_dir`] (a relative one is
+    /// taken from there) once every `..` and link is resolved; anything else is 403
+    /// `path_not_allowed`, whether or not it exists, and is not an attempt (`/readyz` does not
+    /// change). A file there that cannot be served is 422 `reload_failed` naming the fault's
+    /// class (`details.fault`) and section, with no byte of the file in the message.
+    pub async fn reload(&self, path: Option<PathBuf>) -> Result<Arc<Loaded>, ApiError> {
+        let path = match path {
+            None => self.current.load().path.clone(),
+            Some(p) => {
+                let dir = self.snapshot_dir.clone();
+                let resolved = tokio::task::spawn_blocking(move || allowed_path(&dir, &p))
+                    .await
+                    .map_err(|_| internal("the reload worker failed"))?;
+                match resolved {
+                    Allowed::Yes(path) => path,
+                    Allowed::Missing(path, kind) => {
+                        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+                        let e = neotrav_snapshot::Error::Io {
+                            path: path.clone(),
+                            source: kind.into(),
+                        };
+                        tracing::warn!(attempt, "reloading failed: {e}");
+                        return Err(self.failed(attempt, reload_failed(&path, &e)));
+                    }
+                    Allowed::No => return Err(self.path_not_allowed()),
+                }
+            }
+        };
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        self.swap(attempt, path, None, None).await
     }
 
-    /// Opens `path` and swaps it in. With `carry`, the ids invalidated on the old snapshot from
-    /// that position of its log on are invalidated on the new one too.
-    fn swap(&self, path: PathBuf, carry: Option<usize>) -> Result<Arc<Loaded>, ApiError> {
-        let engine = match Engine::open(&path) {
-            Ok(engine) => engine,
-            Err(e) => return Err(self.failed(format!("reloading {} failed: {e}", path.display()))),
+    fn path_not_allowed(&self) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "path_not_allowed",
+            format!(
+                "a reload may name only a regular file inside this sidecar's snapshot directory \
+                 {} (neotrav serve --snapshot-dir; relative paths are taken from it), and `..` \
+                 or links may not lead out of it",
+                self.snapshot_dir.display()
+            ),
+        )
+    }
+
+    /// Attempt `attempt`: opens `path`, verifies it, and swaps it in, one swap at a time. With
+    /// `carry`, the ids invalidated on that snapshot from that position of its log on are
+    /// invalidated on the new one too (all of the current one's, if another swap came between).
+    /// With `only_if`, swaps only while that snapshot is still the one served.
+    async fn swap(
+        &self,
+        attempt: u64,
+        path: PathBuf,
+        carry: Option<(Arc<Loaded>, usize)>,
+        only_if: Option<&Arc<Loaded>>,
+    ) -> Result<Arc<Loaded>, ApiError> {
+        let mut last_swap = self.swapping.lock().await;
+        let p = path.clone();
+        let opened = tokio::task::spawn_blocking(move || open_snapshot(&p, true))
+            .await
+            .map_err(|_| internal("the reload worker failed"))?;
+        let engine = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                // The log may say more than the answer: it is local (and the path passed the
+                // snapshot directory's rule).
+                tracing::warn!(
+                    attempt,
+                    "reloading failed: {e}; still serving the previous snapshot"
+                );
+                return Err(self.failed(attempt, reload_failed(&path, &e)));
+            }
         };
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let old = self.current.load_full();
+        if *last_swap > attempt || only_if.is_some_and(|l| !Arc::ptr_eq(l, &old)) {
+            tracing::info!(attempt, "reload superseded by a newer one; not swapped in");
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "superseded",
+                "a reload or refresh that started after this one swapped its snapshot in first; \
+                 this one's file was verified but not swapped in",
+            ));
+        }
+        *last_swap = attempt;
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         // Holding the old dirty set's lock, no invalidation can land on the old snapshot
         // between reading its log and the swap (`invalidate` re-checks which one is current).
         let _guard = old.dirty.write().unwrap_or_else(|e| e.into_inner());
-        let carried = carry.map_or_else(Vec::new, |from| {
+        let carried = carry.map_or_else(Vec::new, |(before, from)| {
+            let from = if Arc::ptr_eq(&before, &old) { from } else { 0 };
             lock(&old.invalidated)
                 .get(from..)
                 .unwrap_or_default()
@@ -292,21 +447,37 @@ impl AppState {
         });
         let loaded = Arc::new(Loaded::new(engine, path, generation, carried));
         self.current.store(loaded.clone());
-        *lock(&self.reload_error) = None;
-        tracing::info!(generation, "snapshot swapped");
+        self.record(attempt, None);
+        tracing::info!(attempt, generation, "snapshot swapped");
         Ok(loaded)
     }
 
-    /// Records a failed reload or refresh: counted, logged, shown by `/readyz`.
-    fn failed(&self, message: String) -> ApiError {
+    /// Records a failed reload or refresh (counted; shown by `/readyz` and `GET /v1/snapshot`
+    /// unless a newer attempt has recorded its outcome) and gives back its answer.
+    fn failed(&self, attempt: u64, error: ApiError) -> ApiError {
         self.metrics.reload_failures.inc();
-        tracing::warn!("{message}; still serving the previous snapshot");
-        *lock(&self.reload_error) = Some(message.clone());
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reload_failed",
-            format!("{message}; the previous snapshot is still served"),
-        )
+        self.record(
+            attempt,
+            Some(Failure {
+                at: SystemTime::now(),
+                attempt,
+                error: error.body.error.clone(),
+            }),
+        );
+        error
+    }
+
+    /// Records attempt `attempt`'s outcome, unless a newer attempt recorded one already.
+    fn record(&self, attempt: u64, failure: Option<Failure>) {
+        let mut outcome = lock(&self.outcome);
+        if attempt > outcome.attempt {
+            *outcome = Outcome { attempt, failure };
+        }
+    }
+
+    /// The newest recorded failure, if the newest recorded outcome is one.
+    fn last_failure(&self) -> Option<Failure> {
+        lock(&self.outcome).failure.clone()
     }
 
     /// Waits for a turn to run a traversal: 503 `over_capacity` when `max_queued` requests
@@ -337,6 +508,109 @@ impl Loaded {
             generation,
         }
     }
+}
+
+/// Opens the snapshot at `path` (refusing anything but a regular file, without blocking) and,
+/// with `verify`, checks every section.
+fn open_snapshot(path: &std::path::Path, verify: bool) -> Result<Engine, neotrav_snapshot::Error> {
+    let snapshot = neotrav_snapshot::Snapshot::open(path)?;
+    if verify {
+        let started = std::time::Instant::now();
+        snapshot
+            .verify()
+            .map_err(|fault| neotrav_snapshot::Error::Invalid {
+                path: path.to_path_buf(),
+                fault,
+            })?;
+        tracing::info!(
+            path = %path.display(),
+            bytes = snapshot.file_len(),
+            ms = started.elapsed().as_millis() as u64,
+            "snapshot verified"
+        );
+    }
+    Ok(Engine::new(snapshot))
+}
+
+/// Where a reload's path leads.
+enum Allowed {
+    /// To this regular or other file inside the snapshot directory (canonical).
+    Yes(PathBuf),
+    /// To nothing (or nothing readable: the error's kind), inside the snapshot directory.
+    Missing(PathBuf, std::io::ErrorKind),
+    /// Out of the snapshot directory, or through a link that does not resolve.
+    No,
+}
+
+/// Resolves `requested` (relative: from `dir`, which is canonical) and says whether it stays
+/// inside `dir`. Whether a file exists outside `dir` never changes the answer: a path that
+/// does not resolve is `Missing` only if its deepest existing ancestor is inside `dir` and the
+/// first missing part is no link (a dangling link could point anywhere).
+fn allowed_path(dir: &std::path::Path, requested: &std::path::Path) -> Allowed {
+    let joined = dir.join(requested); // `requested` replaces `dir` when absolute
+    if let Ok(canonical) = joined.canonicalize() {
+        return if canonical.starts_with(dir) {
+            Allowed::Yes(canonical)
+        } else {
+            Allowed::No
+        };
+    }
+    // `ancestors` keeps `..` parts as they are, so each prefix is resolved as the OS would.
+    let mut below = joined.file_name().map(std::ffi::OsStr::to_os_string);
+    for ancestor in joined.ancestors().skip(1) {
+        if let Ok(canonical) = ancestor.canonicalize() {
+            let Some(name) = below else {
+                return Allowed::No;
+            };
+            if !canonical.starts_with(dir) {
+                return Allowed::No;
+            }
+            let first_missing = canonical.join(&name);
+            return match std::fs::symlink_metadata(&first_missing) {
+                Err(e) => Allowed::Missing(joined_from(&canonical, &joined, ancestor), e.kind()),
+                // It exists but does not resolve: a dangling link, or not searchable.
+                Ok(_) => Allowed::No,
+            };
+        }
+        below = ancestor.file_name().map(std::ffi::OsStr::to_os_string);
+    }
+    Allowed::No
+}
+
+/// `joined` with its prefix `ancestor` replaced by that prefix's canonical form: the missing
+/// path as it would be inside the snapshot directory, for messages.
+fn joined_from(
+    canonical: &std::path::Path,
+    joined: &std::path::Path,
+    ancestor: &std::path::Path,
+) -> PathBuf {
+    joined
+        .strip_prefix(ancestor)
+        .map_or_else(|_| joined.to_path_buf(), |rest| canonical.join(rest))
+}
+
+/// 422 `reload_failed` for a file that could not be served: the fault's class and section, no
+/// byte of the file.
+fn reload_failed(path: &std::path::Path, e: &neotrav_snapshot::Error) -> ApiError {
+    let mut err = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reload_failed",
+        format!(
+            "reloading {} failed: {}; the previous snapshot is still served",
+            path.display(),
+            e.redacted()
+        ),
+    );
+    let section = e.fault().and_then(neotrav_snapshot::Fault::section);
+    err.body.error.details = Some(serde_json::json!({
+        "fault": e.class(),
+        "section": section,
+    }));
+    err
+}
+
+fn internal(message: &str) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
 }
 
 /// Locks a mutex, whether or not a panicking thread poisoned it (the data is plain).
@@ -651,7 +925,7 @@ async fn invalidate(
     }
 }
 
-fn info(l: &Loaded) -> SnapshotInfo {
+fn info(state: &AppState, l: &Loaded) -> SnapshotInfo {
     let h = l.engine.snapshot().header();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -666,7 +940,19 @@ fn info(l: &Loaded) -> SnapshotInfo {
         age_seconds: now.saturating_sub(h.created_unix_ms) as f64 / 1e3,
         dirty: l.dirty.read().map_or(0, |d| d.len() as u64),
         generation: l.generation,
+        modified: false,
+        last_reload_failure: state
+            .last_failure()
+            .map(|f| neotrav_client::wire::ReloadFailure {
+                at: rfc3339(f.at),
+                attempt: f.attempt,
+                error: f.error,
+            }),
     }
+}
+
+fn rfc3339(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 /// The served snapshot: source, watermark, counts, age.
@@ -674,19 +960,24 @@ fn info(l: &Loaded) -> SnapshotInfo {
     responses((status = 200, description = "The served snapshot", body = SnapshotInfo), (status = 401, description = "A token is needed", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn snapshot(State(state): State<Arc<AppState>>) -> Json<SnapshotInfo> {
-    Json(info(&state.current.load()))
+    Json(info(&state, &state.current.load()))
 }
 
-/// Swaps in a snapshot file (default: the served one, re-read), or re-exports from Neo4j
-/// with `export: true`. A failure keeps the old snapshot serving.
-#[utoipa::path(post, path = "/v1/snapshot/reload", request_body(content = Option<ReloadRequest>, description = "Optional; an empty body re-reads the served file"),
-    responses((status = 200, description = "The new snapshot", body = SnapshotInfo), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 409, description = "Re-export asked of a sidecar without Neo4j", body = ErrorBody), (status = 422, description = "The reload failed; the old snapshot still serves", body = ErrorBody)),
+/// Swaps in a snapshot file (default: the served one, re-read), verified first, or re-exports
+/// from Neo4j with `export: true`. A failure keeps the old snapshot serving.
+///
+/// The body is read whatever its `Content-Type` (none, or JSON; another type is 415): empty
+/// re-reads the served file, anything else must be a JSON `ReloadRequest`. `path` must lead to
+/// a file inside the snapshot directory (`neotrav serve --snapshot-dir`).
+#[utoipa::path(post, path = "/v1/snapshot/reload", request_body(content = Option<ReloadRequest>, description = "Optional; an empty body re-reads the served file. Read as JSON with or without `Content-Type: application/json`"),
+    responses((status = 200, description = "The new snapshot, verified and swapped in", body = SnapshotInfo), (status = 400, description = "A body that is not a JSON `ReloadRequest`, or both `path` and `export`", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 403, description = "`path_not_allowed`: the path leads out of the snapshot directory (whether or not a file is there)", body = ErrorBody), (status = 409, description = "`no_export`: re-export asked of a sidecar without Neo4j; `superseded`: a reload or refresh that started later swapped first", body = ErrorBody), (status = 413, description = "The body is too large", body = ErrorBody), (status = 415, description = "A `Content-Type` other than JSON", body = ErrorBody), (status = 422, description = "`reload_failed`: the file cannot be served (not found, not a regular file, not a snapshot, wrong length, unsupported version, corrupt section: `details.fault`, `details.section`), or the re-export failed; the old snapshot still serves", body = ErrorBody), (status = 500, description = "The reload's worker failed", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn reload(
     State(state): State<Arc<AppState>>,
-    body: Option<Json<ReloadRequest>>,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<SnapshotInfo>, ApiError> {
-    let request = body.map(|Json(r)| r).unwrap_or_default();
+    let request = reload_request(&headers, body)?;
     if request.export {
         if request.path.is_some() {
             return Err(ApiError::new(
@@ -697,20 +988,63 @@ async fn reload(
             ));
         }
         let loaded = state.refresh().await?;
-        return Ok(Json(info(&loaded)));
+        return Ok(Json(info(&state, &loaded)));
     }
-    let path = request.path.map(PathBuf::from);
-    let state2 = state.clone();
-    let loaded = tokio::task::spawn_blocking(move || state2.reload(path))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the reload worker failed",
-            )
-        })??;
-    Ok(Json(info(&loaded)))
+    let loaded = state.reload(request.path.map(PathBuf::from)).await?;
+    Ok(Json(info(&state, &loaded)))
+}
+
+/// A reload's body: empty (or blank) is the default request; anything else must be a JSON
+/// `ReloadRequest`, sent as JSON or without a `Content-Type`.
+fn reload_request(
+    headers: &axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<ReloadRequest, ApiError> {
+    let body = body.map_err(|e| {
+        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, "bad_request", e.body_text())
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReloadRequest::default());
+    }
+    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
+        let json = kind
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "a reload's body is JSON (`Content-Type: application/json`, or none): \
+                 {\"path\": FILE} or {\"export\": true}; send no body to re-read the served \
+                 file",
+            ));
+        }
+    }
+    let bad = |why: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "the body is not a reload request ({{\"path\": FILE}} or {{\"export\": true}}): {why}"
+            ),
+        )
+    };
+    match serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))? {
+        object @ serde_json::Value::Object(_) => {
+            serde_json::from_value(object).map_err(|e| bad(e.to_string()))
+        }
+        _ => Err(bad("not a JSON object".into())),
+    }
 }
 
 /// Prometheus metrics (OpenMetrics text).
@@ -718,7 +1052,7 @@ async fn reload(
     responses((status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text")),
     security(("bearer" = [])))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let age = info(&state.current.load()).age_seconds;
+    let age = info(&state, &state.current.load()).age_seconds;
     state.metrics.snapshot_age.set(age);
     let mut out = String::new();
     match prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
@@ -773,13 +1107,24 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Whether a snapshot is served and the last reload or refresh succeeded (no token needed).
-#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "The last reload failed", body = ErrorBody)))]
+/// Whether a snapshot is served and the newest reload or refresh did not fail (no token needed). A failure says only that and when; `GET
+/// /v1/snapshot` (behind the token) has the detail.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "`reload_failed`: the newest reload or refresh failed (`details.failedAt`), the previous snapshot still serves", body = ErrorBody)))]
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    match lock(&state.reload_error).clone() {
+    match state.last_failure() {
         None => (StatusCode::OK, "ready\n").into_response(),
-        Some(e) => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "reload_failed", e).into_response()
+        Some(f) => {
+            let at = rfc3339(f.at);
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "reload_failed",
+                format!(
+                    "the last snapshot reload or refresh failed at {at}; the previous snapshot \
+                     is still served (GET /v1/snapshot, with the token, says why)"
+                ),
+            );
+            e.body.error.details = Some(serde_json::json!({ "failedAt": at }));
+            e.into_response()
         }
     }
 }
