@@ -30,7 +30,7 @@
 //!   `Authorization: Bearer <token>`, compared in constant time.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -74,6 +74,38 @@ pub struct Loaded {
     invalidated: Mutex<Vec<u64>>,
     /// 1 for the first snapshot served, then one more per swap.
     pub generation: u64,
+    /// The file as it was opened (from the descriptor that was mapped).
+    stamp: FileStamp,
+    /// Set by the watcher ([`AppState::watch`]) when the file changed in place: the mapping no
+    /// longer holds what was verified, and reading past a truncated end would be SIGBUS, so
+    /// requests get 503 `snapshot_modified` instead of reading it.
+    modified: AtomicBool,
+}
+
+/// What identifies a file's contents as opened: its device and inode, which a rename over
+/// the path changes, and its length and modification time, which a write in place changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: Option<SystemTime>,
+}
+
+impl FileStamp {
+    fn of(m: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: m.modified().ok(),
+        }
+    }
+
+    fn same_file(&self, other: &FileStamp) -> bool {
+        (self.dev, self.ino) == (other.dev, other.ino)
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -201,6 +233,9 @@ struct Failure {
     error: ErrorDetail,
 }
 
+/// How often `neotrav serve` looks at the served file for a write in place.
+pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The default cap on one response's size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// The default number of traversals that run at once.
@@ -229,7 +264,7 @@ impl AppState {
         token: Option<String>,
         verify: bool,
     ) -> Result<AppState, neotrav_snapshot::Error> {
-        let engine = open_snapshot(&path, verify)?;
+        let (engine, stamp) = open_snapshot(&path, verify)?;
         let io = |source| neotrav_snapshot::Error::Io {
             path: path.clone(),
             source,
@@ -239,7 +274,7 @@ impl AppState {
             .parent()
             .map_or_else(|| PathBuf::from("/"), std::path::Path::to_path_buf);
         Ok(AppState {
-            current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new())),
+            current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new(), stamp)),
             neo4j,
             token,
             snapshot_dir,
@@ -411,7 +446,7 @@ impl AppState {
         let opened = tokio::task::spawn_blocking(move || open_snapshot(&p, true))
             .await
             .map_err(|_| internal("the reload worker failed"))?;
-        let engine = match opened {
+        let (engine, stamp) = match opened {
             Ok(opened) => opened,
             Err(e) => {
                 // The log may say more than the answer: it is local (and the path passed the
@@ -445,11 +480,90 @@ impl AppState {
                 .unwrap_or_default()
                 .to_vec()
         });
-        let loaded = Arc::new(Loaded::new(engine, path, generation, carried));
+        let loaded = Arc::new(Loaded::new(engine, path, generation, carried, stamp));
         self.current.store(loaded.clone());
         self.record(attempt, None);
         tracing::info!(attempt, generation, "snapshot swapped");
         Ok(loaded)
+    }
+
+    /// Starts a task that looks at the served file every `every` (it ends when the state is
+    /// dropped). A file replaced by rename (another inode) is harmless: the old mapping keeps
+    /// serving until a reload, and that is logged. A file changed in place (same inode, another
+    /// length or modification time) may no longer hold what was verified, and reading a
+    /// truncated mapping is SIGBUS: from then on requests get 503 `snapshot_modified` (a flag
+    /// checked with one atomic load), `/readyz` too, and once the file has stayed the same for
+    /// two more looks it is reloaded (verified; a failure is recorded as any reload's, and the
+    /// next try waits for the file to change again).
+    pub fn watch(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let state = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The changed stamp last seen for a generation, and how many looks in a row since.
+            let mut changed: Option<(u64, FileStamp, u32)> = None;
+            // What was last logged for a generation, so each finding is logged once.
+            let mut logged: Option<(u64, Option<FileStamp>)> = None;
+            loop {
+                tick.tick().await;
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                let loaded = state.current.load_full();
+                let path = loaded.path.clone();
+                let seen = tokio::task::spawn_blocking(move || std::fs::metadata(path))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|m| FileStamp::of(&m));
+                let generation = loaded.generation;
+                let now = match seen {
+                    Some(now) if now.same_file(&loaded.stamp) => now,
+                    other => {
+                        // Gone, or replaced by rename: the mapping still holds the file that
+                        // was verified.
+                        if logged != Some((generation, other)) {
+                            logged = Some((generation, other));
+                            tracing::info!(
+                                path = %loaded.path.display(),
+                                "the served file was {}; the snapshot mapped at generation \
+                                 {generation} keeps serving until a reload",
+                                if other.is_some() { "replaced by rename" } else { "removed" },
+                            );
+                        }
+                        continue;
+                    }
+                };
+                if now == loaded.stamp {
+                    changed = None;
+                    continue;
+                }
+                if !loaded.modified.swap(true, Ordering::AcqRel) {
+                    tracing::error!(
+                        path = %loaded.path.display(),
+                        "the served snapshot file was changed in place (same inode, another \
+                         length or modification time): requests get 503 snapshot_modified \
+                         until a verified reload; replace snapshot files by rename"
+                    );
+                }
+                let looks = match changed {
+                    Some((g, stamp, looks)) if g == generation && stamp == now => looks + 1,
+                    _ => 0,
+                };
+                changed = Some((generation, now, looks));
+                if looks == 2 {
+                    let attempt = state.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+                    tracing::info!(attempt, "the changed file stayed the same; reloading it");
+                    match state
+                        .swap(attempt, loaded.path.clone(), None, Some(&loaded))
+                        .await
+                    {
+                        Ok(l) => tracing::info!(generation = l.generation, "reloaded"),
+                        Err(e) => tracing::warn!("reloading failed: {}", e.detail().message),
+                    }
+                }
+            }
+        })
     }
 
     /// Records a failed reload or refresh (counted; shown by `/readyz` and `GET /v1/snapshot`
@@ -497,7 +611,13 @@ impl AppState {
 }
 
 impl Loaded {
-    fn new(engine: Engine, path: PathBuf, generation: u64, invalidated: Vec<u64>) -> Loaded {
+    fn new(
+        engine: Engine,
+        path: PathBuf,
+        generation: u64,
+        invalidated: Vec<u64>,
+        stamp: FileStamp,
+    ) -> Loaded {
         let mut dirty = DirtySet::new();
         dirty.insert(invalidated.iter().copied());
         Loaded {
@@ -506,14 +626,32 @@ impl Loaded {
             dirty: RwLock::new(Arc::new(dirty)),
             invalidated: Mutex::new(invalidated),
             generation,
+            stamp,
+            modified: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the watcher found the file changed in place (one atomic load).
+    pub fn modified(&self) -> bool {
+        self.modified.load(Ordering::Acquire)
+    }
+
+    /// 503 `snapshot_modified` if the file changed in place: its mapping must not be read.
+    fn usable(&self) -> Result<(), ApiError> {
+        if self.modified() {
+            return Err(ApiError::snapshot_modified());
+        }
+        Ok(())
     }
 }
 
 /// Opens the snapshot at `path` (refusing anything but a regular file, without blocking) and,
-/// with `verify`, checks every section.
-fn open_snapshot(path: &std::path::Path, verify: bool) -> Result<Engine, neotrav_snapshot::Error> {
-    let snapshot = neotrav_snapshot::Snapshot::open(path)?;
+/// with `verify`, checks every section; gives the engine and the opened file's stamp.
+fn open_snapshot(
+    path: &std::path::Path,
+    verify: bool,
+) -> Result<(Engine, FileStamp), neotrav_snapshot::Error> {
+    let (snapshot, metadata) = neotrav_snapshot::Snapshot::open_with_metadata(path)?;
     if verify {
         let started = std::time::Instant::now();
         snapshot
@@ -529,7 +667,7 @@ fn open_snapshot(path: &std::path::Path, verify: bool) -> Result<Engine, neotrav
             "snapshot verified"
         );
     }
-    Ok(Engine::new(snapshot))
+    Ok((Engine::new(snapshot), FileStamp::of(&metadata)))
 }
 
 /// Where a reload's path leads.
@@ -653,6 +791,17 @@ impl ApiError {
         e
     }
 
+    fn snapshot_modified() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "snapshot_modified",
+            "the served snapshot file was changed in place, so its memory map can no longer be \
+             trusted and is not read; replace snapshot files by rename (as neotrav export and \
+             the builder do), then reload. The sidecar reloads the file by itself once it \
+             stays unchanged and verifies",
+        )
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status.as_u16()
@@ -732,6 +881,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let permit = state.turn().await?;
     let loaded = state.current.load_full();
+    loaded.usable()?; // flagged while this request waited for its turn
     let neo4j = state.neo4j.clone();
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
@@ -940,7 +1090,7 @@ fn info(state: &AppState, l: &Loaded) -> SnapshotInfo {
         age_seconds: now.saturating_sub(h.created_unix_ms) as f64 / 1e3,
         dirty: l.dirty.read().map_or(0, |d| d.len() as u64),
         generation: l.generation,
-        modified: false,
+        modified: l.modified(),
         last_reload_failure: state
             .last_failure()
             .map(|f| neotrav_client::wire::ReloadFailure {
@@ -1107,10 +1257,14 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Whether a snapshot is served and the newest reload or refresh did not fail (no token needed). A failure says only that and when; `GET
+/// Whether a snapshot is served, its file was not changed in place, and the newest reload or
+/// refresh did not fail (no token needed). A failure says only that and when; `GET
 /// /v1/snapshot` (behind the token) has the detail.
-#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "`reload_failed`: the newest reload or refresh failed (`details.failedAt`), the previous snapshot still serves", body = ErrorBody)))]
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready", body = String), (status = 503, description = "`reload_failed`: the newest reload or refresh failed (`details.failedAt`), the previous snapshot still serves; or `snapshot_modified`: the served file was changed in place and traversals get 503 until a reload", body = ErrorBody)))]
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if let Err(e) = state.current.load().usable() {
+        return e.into_response();
+    }
     match state.last_failure() {
         None => (StatusCode::OK, "ready\n").into_response(),
         Some(f) => {
@@ -1127,6 +1281,15 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             e.into_response()
         }
     }
+}
+
+/// 503 `snapshot_modified` for requests that would read the served mapping once its file was
+/// changed in place: one atomic load per request.
+async fn unmodified(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if let Err(e) = state.current.load().usable() {
+        return e.into_response();
+    }
+    next.run(req).await
 }
 
 async fn auth(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -1187,6 +1350,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/traverse", post(traverse))
         .route("/v1/neighbors", post(neighbors))
         .route("/v1/shortest-path", post(shortest_path))
+        // The routes above read the snapshot's memory map.
+        .route_layer(middleware::from_fn_with_state(state.clone(), unmodified))
         .route("/v1/invalidate", post(invalidate))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/snapshot/reload", post(reload))

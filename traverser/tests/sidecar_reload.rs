@@ -1,6 +1,6 @@
 //! Reloads no request can turn against the sidecar (issue 14): paths outside the snapshot
 //! directory, files that are not snapshots or are corrupt, FIFOs and devices, bodies without a
-//! content type, and stale failures. Every answer is in the one
+//! content type, stale failures, and a served file changed in place. Every answer is in the one
 //! error shape, holds no byte of the file, and the old snapshot keeps serving.
 
 mod small;
@@ -539,6 +539,127 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
         info["lastReloadFailure"]["error"]["details"]["fault"],
         "not_found"
     );
+}
+
+/// Writes `bytes` over the file at `path` in place (same inode), as a careless deploy would.
+fn overwrite_in_place(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+    f.set_len(bytes.len() as u64).unwrap();
+    f.sync_all().unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap()),
+        ino
+    );
+}
+
+/// Polls until `check` holds (every 5 ms, at most 10 s).
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "waited too long for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verified_reload() {
+    let l = layout();
+    let state = Arc::new(AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap());
+    let _watch = state.watch(Duration::from_millis(100));
+    let s = Server::new(state).await;
+    assert_eq!(s.count().await, (200, json!(9)));
+    let original = std::fs::read(&l.served).unwrap();
+
+    // Another valid snapshot of the same size, written over the served one: detected, 503,
+    // then reloaded by itself once it stays the same.
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later creation time and mtime
+    let other = l.dir.join("other.snap");
+    small::write(&other, 0);
+    let same_size = std::fs::read(&other).unwrap();
+    assert_eq!(same_size.len(), original.len());
+    assert_ne!(same_size, original);
+    overwrite_in_place(&l.served, &same_size);
+    until("503 snapshot_modified", || async {
+        let (status, body) = s.ready().await;
+        status == 503 && body["error"]["code"] == "snapshot_modified"
+    })
+    .await;
+    until("the automatic reload", || async {
+        s.ready().await.0 == 200
+    })
+    .await;
+    let info = s.info().await;
+    assert_eq!(info["generation"], 2);
+    assert!(info.get("modified").is_none(), "{info}");
+    assert_eq!(s.count().await, (200, json!(9)));
+
+    // A truncated copy: no request reads the mapping (no SIGBUS), the automatic reload fails
+    // (recorded), and the server keeps answering.
+    overwrite_in_place(&l.served, &original[..original.len() / 2]);
+    until("503 snapshot_modified", || async {
+        s.ready().await.1["error"]["code"] == "snapshot_modified"
+    })
+    .await;
+    let (status, body) = s.count().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "snapshot_modified");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rename"),
+        "{body}"
+    );
+    for route in ["/v1/neighbors", "/v1/shortest-path"] {
+        let r = s
+            .client
+            .post(format!("{}{route}", s.base))
+            .bearer_auth(TOKEN)
+            .json(&json!({"node": 0, "from": 3, "to": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 503, "{route}");
+    }
+    until("the failed automatic reload", || async {
+        s.info().await["lastReloadFailure"]["error"]["details"]["fault"] == "wrong_length"
+    })
+    .await;
+    let info = s.info().await;
+    assert_eq!(info["modified"], true, "{info}");
+    assert_eq!(info["generation"], 2);
+    assert_eq!(s.get("/healthz", false).await.0, 200);
+    // A manual reload of the truncated file fails too and changes nothing.
+    let (status, _, text) = s.reload_raw("", None).await;
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(s.count().await.0, 503);
+
+    // A valid rewrite (in place again): reloaded by itself, served again.
+    overwrite_in_place(&l.served, &same_size);
+    until("the recovery", || async { s.ready().await.0 == 200 }).await;
+    assert_eq!(s.count().await, (200, json!(9)));
+    let info = s.info().await;
+    assert_eq!(info["generation"], 3);
+    assert!(info.get("lastReloadFailure").is_none(), "{info}");
+
+    // Replaced by rename (a new inode): harmless; the old mapping serves until a reload.
+    let renamed = l.dir.join("renamed.snap.tmp");
+    small::write(&renamed, 5);
+    std::fs::rename(&renamed, &l.served).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(s.ready().await.0, 200);
+    assert_eq!(s.count().await, (200, json!(9)));
+    assert_eq!(s.info().await["generation"], 3);
+    let (status, body, text) = s.reload_raw("", None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body["generation"], 4);
+    assert_eq!(s.count().await, (200, json!(14)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

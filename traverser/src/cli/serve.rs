@@ -15,7 +15,11 @@ use crate::sidecar::{AppState, router, shutdown_signal};
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
     /// The snapshot file to serve. It is verified before serving (every checksum and invariant;
-    /// see --no-verify).
+    /// see --no-verify). Replace it by rename (as `neotrav export` and the builder do), never by
+    /// writing into it: a served file changed in place is detected within about a second,
+    /// traversals get 503 `snapshot_modified` until it is reloaded (by itself once it stays
+    /// unchanged and verifies), and a read of a truncated mapping before that kills the process
+    /// with SIGBUS.
     #[arg(long)]
     snapshot: PathBuf,
     /// The directory `POST /v1/snapshot/reload` may load files from (default: the served
@@ -100,6 +104,8 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
         state = state.with_export(args.neo4j.origin(), options);
     }
     let state = Arc::new(state);
+    // Notices a served file changed in place (see --snapshot).
+    state.watch(crate::sidecar::WATCH_EVERY);
     if let Some(every) = args.refresh_every {
         let state = state.clone();
         tokio::spawn(async move {
