@@ -559,7 +559,8 @@ impl AppState {
                         .await
                     {
                         Ok(l) => tracing::info!(generation = l.generation, "reloaded"),
-                        Err(e) => tracing::warn!("reloading failed: {}", e.detail().message),
+                        // `swap` logged a failure already, with its detail.
+                        Err(e) => tracing::debug!("no automatic reload: {}", e.detail().code),
                     }
                 }
             }
