@@ -719,3 +719,84 @@ fn neotrav_serve_refuses_a_corrupt_snapshot_and_a_bad_snapshot_dir() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--snapshot-dir"), "{stderr}");
 }
+
+#[test]
+fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
+    use utoipa::OpenApi;
+    let doc: Value = serde_json::to_value(neotrav_traverser::sidecar::ApiDoc::openapi()).unwrap();
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let mut s: Vec<String> = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        statuses("/v1/snapshot/reload", "post"),
+        [
+            "200", "400", "401", "403", "409", "413", "415", "422", "500"
+        ]
+    );
+    assert_eq!(statuses("/readyz", "get"), ["200", "503"]);
+    let info = &doc["components"]["schemas"]["SnapshotInfo"]["properties"];
+    assert!(info["lastReloadFailure"].is_object() && info["modified"].is_object());
+}
+
+#[test]
+fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let l = layout();
+    let original = std::fs::read(&l.served).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neotrav"))
+        .args([
+            "serve",
+            "--no-neo4j",
+            "--listen",
+            "127.0.0.1:0",
+            "--snapshot",
+        ])
+        .arg(&l.served)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ready = |url: &str| {
+        runtime.block_on(async {
+            let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap())
+        })
+    };
+    let wait_for = |what: &str, check: &dyn Fn((u16, String)) -> bool| {
+        let started = Instant::now();
+        while !check(ready(&url)) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "waited too long for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    assert_eq!(ready(&url).0, 200);
+    overwrite_in_place(&l.served, &original[..original.len() / 2]);
+    wait_for("snapshot_modified", &|(status, body)| {
+        status == 503 && body.contains("snapshot_modified")
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the server is alive");
+    std::thread::sleep(Duration::from_millis(1600)); // the automatic reload fails
+    assert!(ready(&url).1.contains("snapshot_modified"));
+    overwrite_in_place(&l.served, &original);
+    wait_for("the recovery", &|(status, _)| status == 200);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+}
