@@ -867,6 +867,27 @@ pub struct SnapshotInfo {
     pub dirty: u64,
     /// How many snapshots this process has served (1 for the first).
     pub generation: u64,
+    /// The served file was changed in place (not replaced by rename): traversals get 503
+    /// `snapshot_modified` until a reload swaps in a verified file (absent when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub modified: bool,
+    /// Why the newest reload or refresh failed, when it did (absent after a success): the
+    /// detail `/readyz` leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reload_failure: Option<ReloadFailure>,
+}
+
+/// A failed reload or refresh, as `GET /v1/snapshot` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadFailure {
+    /// When it failed (RFC 3339).
+    pub at: String,
+    /// The attempt's number: reloads and refreshes are numbered as they start.
+    pub attempt: u64,
+    /// The error it answered.
+    pub error: ErrorDetail,
 }
 
 /// `POST /v1/snapshot/reload`: load another file, or the same path again.

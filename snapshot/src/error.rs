@@ -188,6 +188,14 @@ pub enum Error {
         /// What is wrong.
         fault: Fault,
     },
+    /// The path names a directory, FIFO, device or socket, not a regular file.
+    #[error("{path}: not a regular file ({kind}); a snapshot is a regular file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is: "a directory", "a FIFO", "a character device", ...
+        kind: &'static str,
+    },
 }
 
 impl Error {
@@ -195,7 +203,107 @@ impl Error {
     pub fn fault(&self) -> Option<&Fault> {
         match self {
             Error::Invalid { fault, .. } => Some(fault),
-            Error::Io { .. } => None,
+            Error::Io { .. } | Error::NotAFile { .. } => None,
+        }
+    }
+
+    /// A stable name for the kind of failure, for machines: `not_found`, `permission_denied`,
+    /// `not_a_regular_file`, `unreadable` (another I/O error), or the fault's
+    /// [`Fault::class`].
+    pub fn class(&self) -> &'static str {
+        match self {
+            Error::Io { source, .. } => match source.kind() {
+                io::ErrorKind::NotFound => "not_found",
+                io::ErrorKind::PermissionDenied => "permission_denied",
+                _ => "unreadable",
+            },
+            Error::NotAFile { .. } => "not_a_regular_file",
+            Error::Invalid { fault, .. } => fault.class(),
+        }
+    }
+
+    /// What went wrong without the path and without any value read from the file (bytes,
+    /// checksums, lengths, names): what a server may tell a remote caller about a file it was
+    /// asked to open. The `Display` form is the detailed local one, for the CLI and logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Error::Io { source, .. } => match source.kind() {
+                io::ErrorKind::NotFound => "no such file".to_string(),
+                io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => "the file could not be read".to_string(),
+            },
+            Error::NotAFile { kind, .. } => {
+                format!("not a regular file ({kind}); a snapshot is a regular file")
+            }
+            Error::Invalid { fault, .. } => fault.redacted(),
+        }
+    }
+}
+
+impl Fault {
+    /// A stable name for the kind of fault, for machines: `not_a_snapshot` (too short, or not
+    /// the snapshot magic), `unsupported_version`, `wrong_length` (truncated or appended to),
+    /// `corrupt` (a checksum, bound or invariant broken; [`Fault::section`] names the section
+    /// where there is one).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Fault::TooShort { .. } | Fault::BadMagic { .. } => "not_a_snapshot",
+            Fault::TooNew { .. } | Fault::TooOld { .. } => "unsupported_version",
+            Fault::LengthMismatch { .. } => "wrong_length",
+            _ => "corrupt",
+        }
+    }
+
+    /// The section at fault, as `Kind[item]`, where there is one.
+    pub fn section(&self) -> Option<String> {
+        match self {
+            Fault::MissingSection { kind, item }
+            | Fault::DuplicateSection { kind, item }
+            | Fault::SectionOutOfBounds { kind, item, .. }
+            | Fault::SectionLength { kind, item, .. }
+            | Fault::SectionChecksum { kind, item, .. }
+            | Fault::SectionContent { kind, item, .. } => Some(format!("{kind:?}[{item}]")),
+            _ => None,
+        }
+    }
+
+    /// The fault without any value read from the file: no bytes, checksums, offsets, lengths
+    /// or names; the section and the kind of fault only. Format versions are kept: they are
+    /// read only after the preamble's checksum matched. See [`Error::redacted`].
+    pub fn redacted(&self) -> String {
+        let section = self.section().unwrap_or_default();
+        match self {
+            Fault::TooShort { .. } => {
+                "shorter than a snapshot's preamble: not a neotrav snapshot, or truncated".into()
+            }
+            Fault::BadMagic { .. } => {
+                "not a neotrav snapshot (it does not start with the snapshot magic)".into()
+            }
+            Fault::PreambleChecksum { .. } => "the preamble is corrupt (checksum mismatch)".into(),
+            Fault::TooNew { .. } | Fault::TooOld { .. } | Fault::Unaligned => self.to_string(),
+            Fault::LengthMismatch { .. } => "the file's length differs from the one it was \
+                                             written with: truncated or appended to"
+                .into(),
+            Fault::HeaderOutOfBounds { .. } => "the header lies outside the file".into(),
+            Fault::HeaderChecksum { .. } => "the header is corrupt (checksum mismatch)".into(),
+            Fault::HeaderDecode(_) => "the header does not decode".into(),
+            Fault::Inconsistent(_) => "the header or the layout is inconsistent".into(),
+            Fault::MissingSection { .. } => format!("section {section} is missing"),
+            Fault::DuplicateSection { .. } => {
+                format!("section {section} appears twice in the section table")
+            }
+            Fault::SectionOutOfBounds { .. } => {
+                format!("section {section} is out of bounds or misaligned")
+            }
+            Fault::SectionLength { .. } => {
+                format!("section {section}'s length disagrees with the header's counts")
+            }
+            Fault::SectionChecksum { .. } => {
+                format!("section {section} is corrupt (checksum mismatch)")
+            }
+            Fault::SectionContent { .. } => {
+                format!("section {section} is corrupt (a broken invariant)")
+            }
         }
     }
 }

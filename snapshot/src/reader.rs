@@ -57,23 +57,99 @@ struct ColumnLayout {
 }
 
 impl Snapshot<Mmap> {
-    /// Maps the file at `path` and checks it (see the module docs for what is checked).
+    /// Maps the file at `path` and checks it (see the module docs for what is checked). Anything
+    /// but a regular file (a directory, FIFO, device or socket) is [`Error::NotAFile`], refused
+    /// without blocking.
     pub fn open(path: impl AsRef<Path>) -> Result<Snapshot<Mmap>, Error> {
+        Snapshot::open_with_metadata(path).map(|(snapshot, _)| snapshot)
+    }
+
+    /// [`Snapshot::open`], also giving the metadata of the descriptor that was mapped (fstat, not
+    /// a second look at the path), so that a caller can later tell whether that very file was
+    /// changed in place (same device and inode, another length or modification time).
+    ///
+    /// A path that does not lead to a regular file is refused before it is opened (opening a
+    /// device can have effects); then the file is opened with `O_NONBLOCK` and checked again
+    /// through its descriptor before it is mapped, so that a FIFO or device put at the path
+    /// between the two cannot hang the open.
+    pub fn open_with_metadata(
+        path: impl AsRef<Path>,
+    ) -> Result<(Snapshot<Mmap>, std::fs::Metadata), Error> {
         let path = path.as_ref();
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
         };
-        let file = File::open(path).map_err(io)?;
+        let before = std::fs::metadata(path).map_err(io)?;
+        if !before.is_file() {
+            return Err(Error::NotAFile {
+                path: path.to_path_buf(),
+                kind: file_kind(&before),
+            });
+        }
+        let (file, metadata) = open_regular(path)?;
         // SAFETY: snapshots are immutable once written: the writer renames a finished file into
         // place and never writes to it again, so the mapped bytes do not change under us. A file
-        // truncated by someone else while mapped can still SIGBUS; that is outside the contract.
+        // truncated by someone else while mapped can still SIGBUS; that is outside the contract
+        // (the sidecar watches for it with the metadata returned here).
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        Snapshot::from_bytes(map).map_err(|fault| Error::Invalid {
+        let snapshot = Snapshot::from_bytes(map).map_err(|fault| Error::Invalid {
             path: path.to_path_buf(),
             fault,
-        })
+        })?;
+        Ok((snapshot, metadata))
     }
+}
+
+/// Opens `path` for reading without blocking and checks through the descriptor that it is a
+/// regular file.
+fn open_regular(path: &Path) -> Result<(File, std::fs::Metadata), Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer comes; a device may block too.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&metadata),
+        });
+    }
+    Ok((file, metadata))
+}
+
+/// What kind of file `metadata` describes, for [`Error::NotAFile`].
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    let t = metadata.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "another kind of file"
 }
 
 impl<D: AsRef<[u8]>> Snapshot<D> {
@@ -865,5 +941,31 @@ impl<D> std::fmt::Debug for Snapshot<D> {
             .field("nodes", &self.header.node_count)
             .field("relationships", &self.header.relationship_count)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A FIFO put at the path after the path was checked (here: never checked) is refused
+    /// through the descriptor, without waiting for a writer.
+    #[test]
+    fn a_fifo_past_the_path_check_does_not_hang_the_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("swapped-in");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(open_regular(&fifo).map(|_| ()).map_err(|e| e.to_string()));
+        });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening a FIFO hung");
+        assert!(result.unwrap_err().contains("a FIFO"));
     }
 }

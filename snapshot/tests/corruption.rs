@@ -294,3 +294,95 @@ fn resealed_mutations_never_panic() {
         "only {opened} of 2000 resealed mutations opened"
     );
 }
+
+#[test]
+fn directories_fifos_and_devices_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Snapshot::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotAFile {
+                kind: "a directory",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.class(), "not_a_regular_file");
+
+    // Opening a FIFO for reading without O_NONBLOCK waits for a writer forever.
+    let fifo = dir.path().join("fifo.snap");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(Snapshot::open(&path).map(|_| ()).map_err(|e| e.to_string()));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("opening a FIFO hung");
+    let message = result.unwrap_err();
+    assert!(message.contains("a FIFO"), "{message}");
+
+    if Path::new("/dev/zero").exists() {
+        let err = Snapshot::open("/dev/zero").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NotAFile {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn redacted_messages_hold_no_bytes_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.txt");
+    std::fs::write(&path, b"root:$6$abcdefgh:19000:0:99999:7:::\n".repeat(4)).unwrap();
+    let err = Snapshot::open(&path).unwrap_err();
+    assert_eq!(err.class(), "not_a_snapshot");
+    // The local message shows the bytes found (for `neotrav snapshot inspect`); the redacted
+    // one does not.
+    assert!(
+        err.to_string().contains("0x72") || err.to_string().contains("72"),
+        "{err}"
+    );
+    let redacted = err.redacted();
+    assert!(redacted.contains("not a neotrav snapshot"), "{redacted}");
+    assert!(
+        !redacted.contains("72") && !redacted.contains("root"),
+        "{redacted}"
+    );
+
+    // A flipped byte in a section: the section and the class, no checksums.
+    let good = sample();
+    let s = Snapshot::from_bytes(AlignedBytes::new(&good)).unwrap();
+    let section = *s.header().sections.iter().find(|e| e.len > 0).unwrap();
+    let mut bad = good.clone();
+    bad[section.offset as usize] ^= 0x40;
+    let fault = Snapshot::from_bytes(AlignedBytes::new(&bad))
+        .unwrap()
+        .verify()
+        .unwrap_err();
+    assert_eq!(fault.class(), "corrupt");
+    let named = format!("{:?}[{}]", section.kind, section.item);
+    assert_eq!(fault.section().as_deref(), Some(named.as_str()));
+    let redacted = fault.redacted();
+    assert!(redacted.contains(&named), "{redacted}");
+    assert!(!redacted.contains("0x"), "{redacted}");
+    assert!(fault.to_string().contains("0x"), "{fault}");
+
+    let truncated = Snapshot::from_bytes(AlignedBytes::new(&good[..good.len() - 8])).unwrap_err();
+    assert_eq!(truncated.class(), "wrong_length");
+    assert!(!truncated.redacted().contains(&good.len().to_string()));
+}

@@ -501,7 +501,13 @@ fn hostile_requests_get_clean_answers_and_the_server_stays_up_within_its_memory(
             json_ct,
             None,
         ),
-        // TEMP ("reload a system file", "/v1/snapshot/reload", j(json!({"path": "/etc/passwd"})), json_ct, None),
+        (
+            "reload a system file",
+            "/v1/snapshot/reload",
+            j(json!({"path": "/etc/passwd"})),
+            json_ct,
+            None,
+        ),
     ];
 
     let mut kinds = std::collections::BTreeMap::<&str, u32>::new();

@@ -273,10 +273,7 @@ async fn a_hot_swap_under_load_fails_no_request() {
 
     // The last reload loaded small.snap again (9 nodes); a failed reload keeps it and says so.
     let (status, body) = s
-        .post(
-            "/v1/snapshot/reload",
-            json!({"path": "/nonexistent/file.snap"}),
-        )
+        .post("/v1/snapshot/reload", json!({"path": "missing.snap"}))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "reload_failed");
