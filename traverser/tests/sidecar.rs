@@ -455,6 +455,27 @@ async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     let (_, body) = post("/v1/traverse", count("snapshot")).await;
     assert_eq!(body["count"], 1, "snapshot answers stay as of the export");
     assert_eq!(body["stats"]["cypherRoundTrips"], 0);
+
+    // A node neither has: the message says so, and does not suggest asking fresh.
+    let nowhere = 987_654_321u64;
+    for (consistency, says) in [
+        ("snapshot", "Ask with \"consistency\": \"fresh\""),
+        ("fresh", "is in neither the snapshot nor Neo4j"),
+    ] {
+        let (status, body) = post(
+            "/v1/neighbors",
+            json!({"node": nowhere, "consistency": consistency}),
+        )
+        .await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_node");
+        assert_eq!(body["error"]["details"]["id"], nowhere);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{consistency}: {message}");
+        if consistency == "fresh" {
+            assert!(!message.contains("Ask with"), "{message}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -352,11 +352,15 @@ impl<'a, S: MissSource> FreshGraph<'a, S> {
         self.source.label_ids(label)
     }
 
-    /// Reads `nodes` if they are misses, and fails naming the first that Neo4j does not have.
+    /// Reads `nodes` if they are misses, and fails naming the first that Neo4j does not have
+    /// ([`EngineError::NotInNeo4j`]).
     pub fn resolve_existing(&mut self, nodes: &[u32]) -> Result<(), EngineError> {
         self.resolve(&mut nodes.iter().copied())?;
         match nodes.iter().find(|&&n| !self.exists(n)) {
-            Some(&gone) => Err(EngineError::UnknownNode(self.node_id(gone))),
+            Some(&gone) => Err(EngineError::NotInNeo4j {
+                id: self.node_id(gone),
+                invalidated: gone < self.known,
+            }),
             None => Ok(()),
         }
     }

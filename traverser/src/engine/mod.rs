@@ -64,7 +64,8 @@ pub enum EngineError {
     /// The request is malformed (HTTP 400).
     #[error("bad request: {0}")]
     Request(#[from] RequestError),
-    /// A start (or end) node is not in the snapshot, or not in Neo4j (HTTP 404).
+    /// A snapshot request's start (or end) node is not in the snapshot (HTTP 404); a fresh
+    /// request's is [`EngineError::NotInNeo4j`].
     #[error(
         "node {0} is not in the snapshot{hint}",
         hint = ". Ask with \"consistency\": \"fresh\" to read nodes created since the export"
@@ -76,11 +77,28 @@ pub enum EngineError {
     /// Reading misses from Neo4j failed (HTTP 503).
     #[error("reading misses from Neo4j failed: {0}")]
     Neo4j(String),
+    /// A fresh request named a node that Neo4j does not have (HTTP 404): one the snapshot does
+    /// not know either, or one invalidated since the export and deleted since.
+    #[error("{}", not_in_neo4j_message(*.id, *.invalidated))]
+    NotInNeo4j {
+        /// Its Neo4j id.
+        id: u64,
+        /// Whether the snapshot holds it (invalidated since the export).
+        invalidated: bool,
+    },
     /// `consistency: fresh` without a Neo4j connection (HTTP 503).
     #[error(
         "\"consistency\": \"fresh\" needs a Neo4j connection, and this engine has none; ask with \"consistency\": \"snapshot\""
     )]
     NoNeo4j,
+}
+
+fn not_in_neo4j_message(id: u64, invalidated: bool) -> String {
+    if invalidated {
+        format!("node {id} was invalidated since the export and Neo4j no longer has it")
+    } else {
+        format!("node {id} is in neither the snapshot nor Neo4j")
+    }
 }
 
 fn budget_message(e: &Exceeded) -> String {

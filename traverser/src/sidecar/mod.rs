@@ -427,6 +427,11 @@ impl From<EngineError> for ApiError {
                     "reading misses from Neo4j failed; snapshot requests keep working",
                 )
             }
+            EngineError::NotInNeo4j { id, .. } => {
+                let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
+                err.body.error.details = Some(serde_json::json!({ "id": id }));
+                err
+            }
             EngineError::NoNeo4j => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "neo4j_unavailable",
