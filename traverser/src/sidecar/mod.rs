@@ -15,11 +15,14 @@
 //!   `max_in_flight` run at once and `max_queued` wait for a turn; past that a request gets 503
 //!   `over_capacity` with `Retry-After`, so an overloaded sidecar sheds load instead of queueing
 //!   without bound.
+//! - [`serve`] is the accept loop, with header, body, idle and write timeouts and a connection
+//!   cap ([`ServeOptions`]).
 //! - `GET /openapi.json`: the API's OpenAPI 3.1 document, generated from the wire types and the
 //!   handlers' annotations ([`ApiDoc`]).
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
-//!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
-//!   Neo4j is needed and unreachable or the sidecar is over capacity. No internal detail or credential is ever in a response.
+//!   request (naming the field), 404 for an unknown node, 408 for a request body slower than
+//!   the body timeout, 422 for an exceeded budget, 503 when Neo4j is needed and unreachable or
+//!   the sidecar is over capacity. No internal detail or credential is ever in a response.
 //! - **Large answers.** A JSON answer larger than the response cap (64 MiB unless set) is a 413
 //!   naming the ways out; with `Accept: application/x-ndjson`, a traversal's nodes or paths come
 //!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
@@ -60,6 +63,12 @@ use utoipa::OpenApi;
 
 use crate::engine::fresh::{DirtySet, Neo4jSource};
 use crate::engine::{Engine, EngineError};
+
+mod serve;
+pub use serve::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServeOptions, serve,
+};
 
 /// One loaded snapshot and the nodes invalidated since it was loaded.
 pub struct Loaded {
@@ -442,6 +451,9 @@ impl From<EngineError> for ApiError {
 }
 
 fn bad_json(e: JsonRejection) -> ApiError {
+    if serve::is_body_timeout(&e) {
+        return serve::late_body();
+    }
     ApiError::new(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             StatusCode::PAYLOAD_TOO_LARGE
@@ -592,7 +604,7 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -604,7 +616,7 @@ async fn traverse(
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The answer is over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -616,7 +628,7 @@ async fn neighbors(
 
 /// The shortest path (or all shortest paths) between two nodes.
 #[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
-    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "Over the response cap", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)),
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "Over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,
@@ -634,7 +646,7 @@ async fn shortest_path(
 
 /// Marks nodes changed in Neo4j since the export: fresh requests read them from Neo4j.
 #[utoipa::path(post, path = "/v1/invalidate", request_body = InvalidateRequest,
-    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody)),
+    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn invalidate(
     State(state): State<Arc<AppState>>,
