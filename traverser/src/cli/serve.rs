@@ -37,6 +37,17 @@ pub(super) struct ServeArgs {
     /// `Retry-After: 1`.
     #[arg(long, default_value_t = crate::sidecar::DEFAULT_MAX_QUEUED, value_name = "N")]
     max_queued: u64,
+    /// `"consistency": "fresh"` requests that run at once (default: a quarter of
+    /// --max-in-flight, at least 1). A fresh request takes one of these before a shared slot,
+    /// so requests stuck on a slow or frozen Neo4j hold at most this many shared slots.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_fresh_in_flight: Option<u32>,
+    /// The longest one Neo4j call of a fresh request may take (also bounded by the request's
+    /// `budget.deadlineMs`); past it the request gets 504 `neo4j_timeout` and its slots are
+    /// freed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "10s")]
+    neo4j_timeout: std::time::Duration,
     /// Connections open at once; past it new connections wait in the listen backlog (1,024)
     /// until one closes.
     #[arg(long, value_name = "N", default_value_t = sidecar::DEFAULT_MAX_CONNECTIONS as u32,
@@ -104,7 +115,12 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut state = AppState::new(args.snapshot.clone(), neo4j.clone(), token)
         .with_context(|| format!("cannot serve {}", args.snapshot.display()))?
         .with_max_response_bytes(args.max_response_bytes)
-        .with_capacity(args.max_in_flight as usize, args.max_queued);
+        .with_capacity(args.max_in_flight as usize, args.max_queued)
+        .with_fresh_capacity(args.max_fresh_in_flight.map_or_else(
+            || sidecar::default_fresh_in_flight(args.max_in_flight as usize),
+            |n| n as usize,
+        ))
+        .with_neo4j_timeout(args.neo4j_timeout);
     if neo4j.is_some() {
         let mut options = args.selection.options()?;
         if options.properties.is_empty() {

@@ -14,7 +14,9 @@
 //! - Traversals run on the blocking pool, so a slow request never stalls the reactor. At most
 //!   `max_in_flight` run at once and `max_queued` wait for a turn; past that a request gets 503
 //!   `over_capacity` with `Retry-After`, so an overloaded sidecar sheds load instead of queueing
-//!   without bound.
+//!   without bound. Fresh requests first take one of their own, fewer slots, and every Neo4j
+//!   call has a deadline ([`neo4j`]), so a slow or frozen Neo4j cannot take the snapshot
+//!   requests' turns.
 //! - [`serve`] is the accept loop, with header, body, idle and write timeouts and a connection
 //!   cap ([`ServeOptions`]).
 //! - `GET /openapi.json`: the API's OpenAPI 3.1 document, generated from the wire types and the
@@ -22,7 +24,8 @@
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
 //!   request (naming the field), 404 for an unknown node, 408 for a request body slower than
 //!   the body timeout, 422 for an exceeded budget, 503 when Neo4j is needed and unreachable or
-//!   the sidecar is over capacity. No internal detail or credential is ever in a response.
+//!   the sidecar is over capacity, 504 `neo4j_timeout` when Neo4j did not answer a fresh
+//!   request in time. No internal detail or credential is ever in a response.
 //! - **Large answers.** A JSON answer larger than the response cap (64 MiB unless set) is a 413
 //!   naming the ways out; with `Accept: application/x-ndjson`, a traversal's nodes or paths come
 //!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
@@ -35,7 +38,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use axum::extract::rejection::JsonRejection;
@@ -64,7 +67,9 @@ use utoipa::OpenApi;
 use crate::engine::fresh::{DirtySet, Neo4jSource};
 use crate::engine::{Engine, EngineError};
 
+pub mod neo4j;
 mod serve;
+pub use neo4j::{DEFAULT_NEO4J_TIMEOUT, default_fresh_in_flight};
 pub use serve::{
     DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServeOptions, serve,
@@ -180,6 +185,12 @@ pub struct AppState {
     /// Requests waiting for a permit, and how many may.
     queued: AtomicU64,
     max_queued: u64,
+    /// One permit per fresh request that may run at once, taken before a `capacity` one.
+    fresh_capacity: Arc<Semaphore>,
+    /// Fresh requests waiting for one (at most `max_queued`).
+    fresh_queued: AtomicU64,
+    /// The longest one Neo4j call may take.
+    neo4j_timeout: Duration,
     /// How to re-export the snapshot from Neo4j.
     export: Option<(Origin, ExportOptions)>,
     /// One refresh at a time.
@@ -213,15 +224,22 @@ impl AppState {
             capacity: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
             queued: AtomicU64::new(0),
             max_queued: DEFAULT_MAX_QUEUED,
+            fresh_capacity: Arc::new(Semaphore::new(default_fresh_in_flight(
+                DEFAULT_MAX_IN_FLIGHT,
+            ))),
+            fresh_queued: AtomicU64::new(0),
+            neo4j_timeout: DEFAULT_NEO4J_TIMEOUT,
             export: None,
             refreshing: tokio::sync::Mutex::new(()),
         })
     }
 
     /// Sets how many traversals run at once (`in_flight`) and how many requests may wait for
-    /// a turn (`queued`); a request past both gets 503 `over_capacity`.
+    /// a turn (`queued`); a request past both gets 503 `over_capacity`. Fresh requests get a
+    /// quarter of the slots unless [`AppState::with_fresh_capacity`] says otherwise.
     pub fn with_capacity(mut self, in_flight: usize, queued: u64) -> AppState {
         self.capacity = Arc::new(Semaphore::new(in_flight));
+        self.fresh_capacity = Arc::new(Semaphore::new(default_fresh_in_flight(in_flight)));
         self.max_queued = queued;
         self
     }
@@ -436,6 +454,10 @@ impl From<EngineError> for ApiError {
                     "reading misses from Neo4j failed; snapshot requests keep working",
                 )
             }
+            EngineError::Neo4jTimeout { .. } => {
+                tracing::warn!("{message}");
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "neo4j_timeout", message)
+            }
             EngineError::NotInNeo4j { id, .. } => {
                 let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
                 err.body.error.details = Some(serde_json::json!({ "id": id }));
@@ -469,10 +491,12 @@ fn bad_json(e: JsonRejection) -> ApiError {
 /// configured, and the dirty set.
 async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
+    fresh: Option<std::time::Instant>,
     f: impl FnOnce(&Loaded, &DirtySet, Option<&mut Neo4jSource>) -> Result<T, EngineError>
     + Send
     + 'static,
 ) -> Result<T, ApiError> {
+    let fresh = state.fresh_turn(fresh).await?;
     let permit = state.turn().await?;
     let loaded = state.current.load_full();
     let neo4j = state.neo4j.clone();
@@ -484,7 +508,7 @@ async fn blocking<T: Send + 'static>(
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let mut source = neo4j.map(|g| Neo4jSource::new(g, handle));
+        let mut source = neo4j.map(|g| fresh.source(g, handle));
         f(&loaded, &dirty, source.as_mut())
     })
     .await
@@ -504,7 +528,8 @@ async fn answer_traversal(
     req: TraverseRequest,
     ndjson: bool,
 ) -> Result<Response, ApiError> {
-    let response = blocking(state, move |l, dirty, source| match source {
+    let fresh = state.fresh_deadline(req.consistency, &req.budget);
+    let response = blocking(state, fresh, move |l, dirty, source| match source {
         Some(s) => l.engine.traverse_fresh(&req, dirty, s),
         None => l.engine.traverse(&req),
     })
@@ -604,7 +629,7 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -616,7 +641,7 @@ async fn traverse(
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The answer is over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -628,14 +653,15 @@ async fn neighbors(
 
 /// The shortest path (or all shortest paths) between two nodes.
 #[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
-    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "Over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody)),
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "Over the response cap, or the request body over 2 MiB", body = ErrorBody), (status = 422, description = "The budget was exceeded", body = ErrorBody), (status = 503, description = "Over capacity, or Neo4j unreachable for a fresh request", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,
     body: Result<Json<ShortestPathRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    let response = blocking(&state, move |l, dirty, source| match source {
+    let fresh = state.fresh_deadline(req.consistency, &req.budget);
+    let response = blocking(&state, fresh, move |l, dirty, source| match source {
         Some(s) => l.engine.shortest_path_fresh(&req, dirty, s),
         None => l.engine.shortest_path(&req),
     })
