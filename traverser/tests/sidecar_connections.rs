@@ -320,3 +320,60 @@ async fn many_idle_connections_do_not_keep_a_new_client_out() {
         assert!(closed.is_some());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_reads_nothing_of_an_answer_is_closed_after_the_write_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.snap");
+    // Root with a million children: about 16 MB of NDJSON, more than the socket buffers hold.
+    small::write(&path, 1_000_000);
+    let state = AppState::new(path, None, None).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = ServeOptions {
+        write_timeout: Duration::from_millis(500),
+        ..ServeOptions::default()
+    };
+    tokio::spawn(async move {
+        let app = router(Arc::new(state));
+        serve(listener, app, options, std::future::pending())
+            .await
+            .unwrap();
+    });
+    let body = r#"{"start": 0, "maxLevel": 1, "uniqueness": "NODE_GLOBAL"}"#;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/traverse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+                 Accept: application/x-ndjson\r\nConnection: close\r\nContent-Length: {}\r\n\r\n\
+                 {body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // Once the answer starts, read nothing for a while: the server's writes stall, and it
+    // gives up.
+    let mut got = vec![0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut got))
+        .await
+        .expect("the answer starts within 30 s")
+        .unwrap();
+    got.truncate(n);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server did not close the connection");
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    assert!(
+        !text.contains("\"stats\""),
+        "the whole answer ({} bytes) was sent to a client that read none of it",
+        got.len()
+    );
+}
