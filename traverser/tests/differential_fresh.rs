@@ -218,7 +218,8 @@ async fn fresh_answers_equal_apoc_on_the_live_graph() {
         .unwrap()
         .unwrap_err();
     assert!(
-        matches!(err, EngineError::UnknownNode(id) if id == gone),
+        matches!(err, EngineError::NotInNeo4j { id, .. } if id == gone),
         "{err}"
     );
+    assert!(!err.to_string().contains("Ask with"), "{err}");
 }

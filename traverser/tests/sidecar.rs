@@ -6,19 +6,26 @@ mod small;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use neotrav_traverser::sidecar::{AppState, router};
+use neotrav_traverser::sidecar::{AppState, ServeOptions, router};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cret-token";
 
-/// Serves `state` on a free loopback port; returns its base URL.
+/// Serves `state` on a free loopback port, through the sidecar's accept loop with its default
+/// bounds; returns its base URL.
 async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(state)))
-            .await
-            .unwrap();
+        let app = router(Arc::new(state));
+        neotrav_traverser::sidecar::serve(
+            listener,
+            app,
+            ServeOptions::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
     });
     base
 }
@@ -304,6 +311,12 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
             "--no-neo4j",
             "--listen",
             "127.0.0.1:0",
+            "--idle-timeout",
+            "30s",
+            "--header-timeout",
+            "20s",
+            "--max-connections",
+            "64",
             "--snapshot",
         ])
         .arg(&path)
@@ -368,12 +381,28 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // An idle connection and one with half a head do not hold the shutdown up.
+    let addr = url.trim_start_matches("http://");
+    let _idle = std::net::TcpStream::connect(addr).unwrap();
+    let mut half = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut half, b"GET /healthz HTTP/1.1\r\nHo").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
+    let killed = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            killed.elapsed() < std::time::Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert!(exit.success(), "{exit:?}");
     assert_eq!(lines.next().unwrap().unwrap(), "stopped");
 }
@@ -452,6 +481,27 @@ async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     let (_, body) = post("/v1/traverse", count("snapshot")).await;
     assert_eq!(body["count"], 1, "snapshot answers stay as of the export");
     assert_eq!(body["stats"]["cypherRoundTrips"], 0);
+
+    // A node neither has: the message says so, and does not suggest asking fresh.
+    let nowhere = 987_654_321u64;
+    for (consistency, says) in [
+        ("snapshot", "Ask with \"consistency\": \"fresh\""),
+        ("fresh", "is in neither the snapshot nor Neo4j"),
+    ] {
+        let (status, body) = post(
+            "/v1/neighbors",
+            json!({"node": nowhere, "consistency": consistency}),
+        )
+        .await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_node");
+        assert_eq!(body["error"]["details"]["id"], nowhere);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{consistency}: {message}");
+        if consistency == "fresh" {
+            assert!(!message.contains("Ask with"), "{message}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,8 @@
 //! bug. The first byte chooses the request kind.
 //!
 //! cargo +nightly fuzz run request_plan -- -runs=1000000 -max_total_time=600
-//! (from traverser/; the corpus under fuzz/corpus/request_plan seeds it with real requests)
+//! (from traverser/: `cargo +nightly fuzz run request_plan fuzz/corpus/request_plan fuzz/seeds/request_plan`;
+//! the seeds are real requests; new inputs go to the ignored corpus directory)
 
 #![no_main]
 

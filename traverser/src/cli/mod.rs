@@ -55,7 +55,7 @@ enum Command {
     /// Find the shortest path (or all shortest paths) between two nodes of a snapshot.
     Path(traverse::PathArgs),
     /// Serve traversal, neighbour and shortest-path requests over HTTP (JSON under /v1).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Send one traversal request to a running sidecar and print the answer.
     Query(traverse::QueryArgs),
     /// Benchmark neotrav side by side with Cypher, APOC and GDS on the bundled Neo4j, with
@@ -101,7 +101,7 @@ pub fn main() -> ExitCode {
             Command::Snapshot(cmd) => snapshot::run(cmd),
             Command::Traverse(args) => traverse::traverse(args).await,
             Command::Path(args) => traverse::path(args).await,
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Query(args) => traverse::query(args).await,
             Command::Bench(args) => bench::bench(args).await,
             Command::Demo(args) => bench::demo(args).await,

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::connection::Neo4jArgs;
 use super::export::Selection;
-use crate::sidecar::{AppState, router, shutdown_signal};
+use crate::sidecar::{self, AppState, ServeOptions, router, shutdown_signal};
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
@@ -73,6 +73,46 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes,
           default_value_t = crate::sidecar::DEFAULT_MAX_BODY_BYTES as u64)]
     max_body_bytes: u64,
+    /// `"consistency": "fresh"` requests that run at once (default: a quarter of
+    /// --max-in-flight, at least 1). A fresh request takes one of these before a shared slot,
+    /// so requests stuck on a slow or frozen Neo4j hold at most this many shared slots.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_fresh_in_flight: Option<u32>,
+    /// The longest one Neo4j call of a fresh request may take (also bounded by the request's
+    /// `budget.deadlineMs`); past it the request gets 504 `neo4j_timeout` and its slots are
+    /// freed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "10s")]
+    neo4j_timeout: std::time::Duration,
+    /// Connections open at once; past it new connections wait in the listen backlog (1,024)
+    /// until one closes.
+    #[arg(long, value_name = "N", default_value_t = sidecar::DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// How long a connection with no request in flight may send nothing (from its accept or
+    /// the end of its last response) before it is closed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "60s")]
+    idle_timeout: std::time::Duration,
+    /// How long a request's head (request line and headers) may take from its first byte;
+    /// past it the connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "10s")]
+    header_timeout: std::time::Duration,
+    /// How long a request's whole body may take to arrive after its head; past it the
+    /// request gets 408 `body_timeout` and the connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "30s")]
+    body_timeout: std::time::Duration,
+    /// How long a client may read nothing of a response before its connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "30s")]
+    write_timeout: std::time::Duration,
+    /// The longest a request to a route that runs no traversal or reload (health, metrics,
+    /// snapshot info, invalidation, OpenAPI) may take; past it, 503 `timed_out`.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "30s")]
+    request_timeout: std::time::Duration,
     /// Re-export the graph from Neo4j into the snapshot file this often (e.g. `10m`, `1h`) and
     /// swap it in without dropping a request. A failed refresh keeps the old snapshot serving
     /// and shows in /readyz and the metrics. `POST /v1/snapshot/reload` with
@@ -124,7 +164,12 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
             args.request_memory,
             args.max_request_memory,
         )
-        .with_max_body_bytes(usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX));
+        .with_max_body_bytes(usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX))
+        .with_fresh_capacity(args.max_fresh_in_flight.map_or_else(
+            || sidecar::default_fresh_in_flight(args.max_in_flight as usize),
+            |n| n as usize,
+        ))
+        .with_neo4j_timeout(args.neo4j_timeout);
     if neo4j.is_some() {
         let mut options = args.selection.options()?;
         if options.properties.is_empty() {
@@ -154,8 +199,16 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("serving {} on http://{addr}", args.snapshot.display());
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+    let options = ServeOptions {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+        write_timeout: args.write_timeout,
+        request_timeout: args.request_timeout,
+        max_connections: args.max_connections as usize,
+        max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
+    };
+    sidecar::serve(listener, router(state), options, shutdown_signal())
         .await
         .context("the server failed")?;
     println!("stopped");

@@ -140,12 +140,21 @@ pub trait MissSource {
     fn round_trips(&self) -> (u64, Duration);
 }
 
-/// Reads misses from Neo4j over Bolt, in read-only transactions.
+/// Reads misses from Neo4j over Bolt, in read-only transactions. Every call has a deadline
+/// ([`Neo4jSource::with_deadline`]); past it the call is given up (its future dropped, which
+/// returns the connection to neo4rs's pool: the pool's recycle check drains the answers still
+/// owed and sends `RESET` before handing it out again, and discards it when a read was cut
+/// mid-message or Neo4j does not answer within 5 s) and the request fails with
+/// [`EngineError::Neo4jTimeout`].
 pub struct Neo4jSource {
     graph: Neo4jGraph,
     runtime: tokio::runtime::Handle,
     trips: u64,
     time: Duration,
+    /// The longest one call may take.
+    timeout: Duration,
+    /// When the request must be done, if it has a deadline.
+    deadline: Option<Instant>,
 }
 
 const FETCH: &str = "UNWIND $ids AS i \
@@ -164,17 +173,45 @@ impl Neo4jSource {
             runtime,
             trips: 0,
             time: Duration::ZERO,
+            // No call outlives the longest request deadline unless told otherwise.
+            timeout: Duration::from_millis(super::plan::Limits::default().deadline_ms),
+            deadline: None,
         }
+    }
+
+    /// Gives each call at most `timeout` (unless set, the default ceiling of
+    /// `budget.deadlineMs`, 120 s), and no more than what is left until `deadline`.
+    pub fn with_deadline(mut self, timeout: Duration, deadline: Option<Instant>) -> Neo4jSource {
+        self.timeout = timeout;
+        self.deadline = deadline;
+        self
     }
 
     fn rows(&mut self, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, EngineError> {
         let started = Instant::now();
-        let result = self
-            .runtime
-            .block_on(neotrav_snapshot::cypher::rows(&self.graph, q, true));
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(started))
+            .filter(|&left| left < self.timeout);
+        let limit = left.unwrap_or(self.timeout);
+        let timed_out = EngineError::Neo4jTimeout {
+            ms: limit.as_millis() as u64,
+            deadline: left.is_some(),
+        };
+        if limit.is_zero() {
+            return Err(timed_out);
+        }
+        // The whole call, pool checkout included, is under the limit.
+        let result = self.runtime.block_on(tokio::time::timeout(
+            limit,
+            neotrav_snapshot::cypher::rows(&self.graph, q, true),
+        ));
         self.trips += 1;
         self.time += started.elapsed();
-        result.map_err(|e| EngineError::Neo4j(e.to_string()))
+        match result {
+            Err(_) => Err(timed_out),
+            Ok(rows) => rows.map_err(|e| EngineError::Neo4j(e.to_string())),
+        }
     }
 }
 
@@ -352,11 +389,15 @@ impl<'a, S: MissSource> FreshGraph<'a, S> {
         self.source.label_ids(label)
     }
 
-    /// Reads `nodes` if they are misses, and fails naming the first that Neo4j does not have.
+    /// Reads `nodes` if they are misses, and fails naming the first that Neo4j does not have
+    /// ([`EngineError::NotInNeo4j`]).
     pub fn resolve_existing(&mut self, nodes: &[u32]) -> Result<(), EngineError> {
         self.resolve(&mut nodes.iter().copied())?;
         match nodes.iter().find(|&&n| !self.exists(n)) {
-            Some(&gone) => Err(EngineError::UnknownNode(self.node_id(gone))),
+            Some(&gone) => Err(EngineError::NotInNeo4j {
+                id: self.node_id(gone),
+                invalidated: gone < self.known,
+            }),
             None => Ok(()),
         }
     }

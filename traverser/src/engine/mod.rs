@@ -67,7 +67,8 @@ pub enum EngineError {
     /// The request is malformed (HTTP 400).
     #[error("bad request: {0}")]
     Request(#[from] RequestError),
-    /// A start (or end) node is not in the snapshot, or not in Neo4j (HTTP 404).
+    /// A snapshot request's start (or end) node is not in the snapshot (HTTP 404); a fresh
+    /// request's is [`EngineError::NotInNeo4j`].
     #[error(
         "node {0} is not in the snapshot{hint}",
         hint = ". Ask with \"consistency\": \"fresh\" to read nodes created since the export"
@@ -79,11 +80,50 @@ pub enum EngineError {
     /// Reading misses from Neo4j failed (HTTP 503).
     #[error("reading misses from Neo4j failed: {0}")]
     Neo4j(String),
+    /// Neo4j did not answer a read of misses in time (HTTP 504): the call was given up and
+    /// its connection left for the pool to check (drain and reset) or discard.
+    #[error("{}", neo4j_timeout_message(*.ms, *.deadline))]
+    Neo4jTimeout {
+        /// How long the call was given.
+        ms: u64,
+        /// Whether the request's own deadline (`budget.deadlineMs`) ended it; otherwise the
+        /// server's cap on one Neo4j call did.
+        deadline: bool,
+    },
+    /// A fresh request named a node that Neo4j does not have (HTTP 404): one the snapshot does
+    /// not know either, or one invalidated since the export and deleted since.
+    #[error("{}", not_in_neo4j_message(*.id, *.invalidated))]
+    NotInNeo4j {
+        /// Its Neo4j id.
+        id: u64,
+        /// Whether the snapshot holds it (invalidated since the export).
+        invalidated: bool,
+    },
     /// `consistency: fresh` without a Neo4j connection (HTTP 503).
     #[error(
         "\"consistency\": \"fresh\" needs a Neo4j connection, and this engine has none; ask with \"consistency\": \"snapshot\""
     )]
     NoNeo4j,
+}
+
+fn neo4j_timeout_message(ms: u64, deadline: bool) -> String {
+    let by = if deadline {
+        "the rest of the request's deadline (budget.deadlineMs)"
+    } else {
+        "the sidecar's limit on one Neo4j call (neotrav serve --neo4j-timeout)"
+    };
+    format!(
+        "Neo4j did not answer a read of misses within {ms} ms, {by}; it may be overloaded or \
+         frozen. Snapshot requests (\"consistency\": \"snapshot\") do not need it"
+    )
+}
+
+fn not_in_neo4j_message(id: u64, invalidated: bool) -> String {
+    if invalidated {
+        format!("node {id} was invalidated since the export and Neo4j no longer has it")
+    } else {
+        format!("node {id} is in neither the snapshot nor Neo4j")
+    }
 }
 
 fn budget_message(e: &Exceeded) -> String {
@@ -132,6 +172,11 @@ impl<D: AsRef<[u8]>> Engine<D> {
     pub fn with_limits(mut self, limits: Limits) -> Engine<D> {
         self.limits = limits;
         self
+    }
+
+    /// The server's limits (defaults and ceilings of every budget).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The snapshot.

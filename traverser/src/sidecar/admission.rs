@@ -71,6 +71,11 @@ impl Admission {
         Admission::new(self.slots.available_permits(), memory, self.max_waiting)
     }
 
+    /// How many requests may wait at once.
+    pub fn max_waiting(&self) -> u64 {
+        self.max_waiting
+    }
+
     /// The memory pool's size, in bytes.
     pub fn memory_total(&self) -> u64 {
         self.memory_kib * 1024

@@ -37,12 +37,20 @@
 //! - Traversals run on the blocking pool, so a slow request never stalls the reactor. At most
 //!   `max_in_flight` run at once and `max_queued` wait for a turn; past that a request gets 503
 //!   `over_capacity` with `Retry-After`, so an overloaded sidecar sheds load instead of queueing
-//!   without bound.
+//!   without bound. Fresh requests first take one of their own, fewer slots, and every Neo4j
+//!   call has a deadline ([`neo4j`]), so a slow or frozen Neo4j cannot take the snapshot
+//!   requests' turns.
+//! - [`serve`] is the accept loop, with header, body, idle and write timeouts and a connection
+//!   cap ([`ServeOptions`]).
 //! - `GET /openapi.json`: the API's OpenAPI 3.1 document, generated from the wire types and the
 //!   handlers' annotations ([`ApiDoc`]).
 //! - **Errors** have one shape, `{"error": {"code", "message", "details"}}`: 400 for a bad
-//!   request (naming the field), 404 for an unknown node, 422 for an exceeded budget, 503 when
-//!   Neo4j is needed and unreachable or the sidecar is over capacity (reloads: above). No internal detail or credential is ever in a response.
+//!   request (naming the field), 404 for an unknown node, 408 for a request body slower than
+//!   the body timeout, 409 for a fresh request without Neo4j, 413/415 for a body too large or
+//!   not JSON, 422 for an exceeded budget (`details.budget` names it), 503 when Neo4j is needed
+//!   and unreachable or the sidecar is over capacity, 504 `neo4j_timeout` when Neo4j did not
+//!   answer a fresh request in time (reloads: above). No internal detail or credential is ever
+//!   in a response.
 //! - **Large answers.** A JSON answer larger than the response cap (64 MiB unless set) is a 413
 //!   naming the ways out; with `Accept: application/x-ndjson`, a traversal's nodes or paths come
 //!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
@@ -79,7 +87,7 @@ use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
 use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::OpenApi;
 
 use crate::engine::budget::{self, Budgets, Exceeded};
@@ -89,6 +97,13 @@ use crate::engine::{Engine, EngineError};
 
 mod admission;
 use admission::{Admission, Held, Refused};
+pub mod neo4j;
+mod serve;
+pub use neo4j::{DEFAULT_NEO4J_TIMEOUT, default_fresh_in_flight};
+pub use serve::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServeOptions, serve,
+};
 
 /// One loaded snapshot and the nodes invalidated since it was loaded.
 pub struct Loaded {
@@ -250,6 +265,12 @@ pub struct AppState {
     limits: Limits,
     /// The largest request body, in bytes.
     max_body_bytes: usize,
+    /// One permit per fresh request that may run at once, taken before a traversal slot.
+    fresh_capacity: Arc<Semaphore>,
+    /// Fresh requests waiting for one (at most `--max-queued`).
+    fresh_queued: AtomicU64,
+    /// The longest one Neo4j call may take.
+    neo4j_timeout: Duration,
     /// How to re-export the snapshot from Neo4j.
     export: Option<(Origin, ExportOptions)>,
     /// One refresh at a time.
@@ -284,8 +305,6 @@ pub fn default_max_in_flight() -> usize {
 }
 /// The default number of requests that may wait for a turn.
 pub const DEFAULT_MAX_QUEUED: u64 = 1024;
-/// The default cap on one request body.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 2 << 20;
 /// What `--max-memory` keeps for the server itself (connections, request bodies being read,
 /// scratch kept between requests) rather than for requests' budgets.
 pub const SERVER_OVERHEAD_BYTES: u64 = 64 << 20;
@@ -360,6 +379,11 @@ impl AppState {
             admission: Admission::new(default_max_in_flight(), pool, DEFAULT_MAX_QUEUED),
             limits,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            fresh_capacity: Arc::new(Semaphore::new(default_fresh_in_flight(
+                default_max_in_flight(),
+            ))),
+            fresh_queued: AtomicU64::new(0),
+            neo4j_timeout: DEFAULT_NEO4J_TIMEOUT,
             export: None,
             refreshing: tokio::sync::Mutex::new(()),
         })
@@ -385,9 +409,11 @@ impl AppState {
     }
 
     /// Sets how many traversals run at once (`in_flight`) and how many requests may wait for
-    /// a turn (`queued`); a request past both gets 503 `over_capacity`.
+    /// a turn (`queued`); a request past both gets 503 `over_capacity`. Fresh requests get a
+    /// quarter of the slots unless [`AppState::with_fresh_capacity`] says otherwise.
     pub fn with_capacity(mut self, in_flight: usize, queued: u64) -> AppState {
         self.admission = Admission::new(in_flight, self.admission.memory_total(), queued);
+        self.fresh_capacity = Arc::new(Semaphore::new(default_fresh_in_flight(in_flight)));
         self
     }
 
@@ -963,6 +989,15 @@ impl From<EngineError> for ApiError {
                     "reading misses from Neo4j failed; snapshot requests keep working",
                 )
             }
+            EngineError::Neo4jTimeout { .. } => {
+                tracing::warn!("{message}");
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "neo4j_timeout", message)
+            }
+            EngineError::NotInNeo4j { id, .. } => {
+                let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
+                err.body.error.details = Some(serde_json::json!({ "id": id }));
+                err
+            }
             // Not a fault of the server's: it was started without Neo4j.
             EngineError::NoNeo4j => ApiError::new(StatusCode::CONFLICT, "no_neo4j", message),
         }
@@ -970,6 +1005,9 @@ impl From<EngineError> for ApiError {
 }
 
 fn bad_json(e: JsonRejection) -> ApiError {
+    if serve::is_body_timeout(&e) {
+        return serve::late_body();
+    }
     let (status, code) = match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
@@ -1044,6 +1082,9 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>>
             .await
             .map_err(ApiError::refused)?;
         let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if serve::is_body_timeout(&e) {
+                return serve::late_body();
+            }
             let over = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if over {
@@ -1113,8 +1154,12 @@ fn worker_failed() -> ApiError {
 async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     budget: &Budget,
+    fresh: Option<std::time::Instant>,
     f: impl FnOnce(&Loaded, &DirtySet, Option<&mut Neo4jSource>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<(T, OwnedSemaphorePermit), ApiError> {
+    // A fresh request first takes one of its own slots (bounded by its deadline), so that
+    // requests stuck on Neo4j hold few of the shared ones.
+    let fresh = state.fresh_turn(fresh).await?;
     let limits = state.limits;
     let wait = Duration::from_millis(
         budget
@@ -1143,7 +1188,7 @@ async fn blocking<T: Send + 'static>(
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let mut source = neo4j.map(|g| Neo4jSource::new(g, handle));
+        let mut source = neo4j.map(|g| fresh.source(g, handle));
         f(&loaded, &dirty, source.as_mut())
     })
     .await
@@ -1168,7 +1213,8 @@ async fn answer_traversal(
 ) -> Result<Response, ApiError> {
     let budget = req.budget.clone();
     let (limits, cap) = (state.limits, state.max_response_bytes);
-    let (encoded, reserved) = blocking(state, &budget, move |l, dirty, source| {
+    let fresh = state.fresh_deadline(req.consistency, &req.budget);
+    let (encoded, reserved) = blocking(state, &budget, fresh, move |l, dirty, source| {
         let response = match source {
             Some(s) => l.engine.traverse_fresh(&req, dirty, s),
             None => l.engine.traverse(&req),
@@ -1349,7 +1395,7 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
 async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -1360,7 +1406,7 @@ async fn traverse(
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
 async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -1372,7 +1418,7 @@ async fn neighbors(
 
 /// The shortest path (or all shortest paths) between two nodes.
 #[utoipa::path(post, path = "/v1/shortest-path", request_body = ShortestPathRequest,
-    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody)),
+    responses((status = 200, description = "The paths", body = ShortestPathResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn shortest_path(
     State(state): State<Arc<AppState>>,
@@ -1381,7 +1427,8 @@ async fn shortest_path(
     let req = body.value;
     let budget = req.budget.clone();
     let (limits, cap) = (state.limits, state.max_response_bytes);
-    let ((json, stats), reserved) = blocking(&state, &budget, move |l, dirty, source| {
+    let fresh = state.fresh_deadline(req.consistency, &req.budget);
+    let ((json, stats), reserved) = blocking(&state, &budget, fresh, move |l, dirty, source| {
         let response = match source {
             Some(s) => l.engine.shortest_path_fresh(&req, dirty, s),
             None => l.engine.shortest_path(&req),
@@ -1397,7 +1444,7 @@ async fn shortest_path(
 
 /// Marks nodes changed in Neo4j since the export: fresh requests read them from Neo4j.
 #[utoipa::path(post, path = "/v1/invalidate", request_body = InvalidateRequest,
-    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 413, description = "The request body is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 503, description = "Over capacity", body = ErrorBody)),
+    responses((status = 200, description = "The number of dirty nodes", body = InvalidateResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 503, description = "Over capacity", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn invalidate(
     State(state): State<Arc<AppState>>,
