@@ -123,12 +123,22 @@ impl Admission {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(Refused::Busy);
         }
+        // Counted until the wait ends, also when this future is dropped (the client left).
+        let _waiting = Waiting(&self.waiting);
         let got = tokio::time::timeout(wait, pool.clone().acquire_many_owned(n)).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
         match got {
             Ok(Ok(p)) => Ok(p),
             _ => Err(Refused::Busy),
         }
+    }
+}
+
+/// One waiting request, counted off when dropped.
+struct Waiting<'a>(&'a AtomicU64);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -208,5 +218,26 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         drop(_slot);
         assert!(waiter.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_goes_away_frees_its_place_in_the_queue() {
+        let a = Arc::new(Admission::new(1, 1 << 20, 1));
+        let _slot = a.slot(Duration::ZERO).await.unwrap();
+        let gone = {
+            let a = a.clone();
+            tokio::spawn(async move { a.slot(Duration::from_secs(60)).await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        gone.abort();
+        let _ = gone.await;
+        // The place is free again: the next request waits (and times out) instead of being
+        // refused at once.
+        let started = std::time::Instant::now();
+        assert_eq!(
+            a.slot(Duration::from_millis(200)).await.unwrap_err(),
+            Refused::Busy
+        );
+        assert!(started.elapsed() >= Duration::from_millis(150));
     }
 }
