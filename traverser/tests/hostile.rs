@@ -8,12 +8,14 @@
 //! nodes are hubs: a traversal from one with every option at its default reaches most of the
 //! graph through exponentially many paths.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod served;
 
 /// What the server may hold in all.
 const MAX_MEMORY: u64 = 512 << 20;
@@ -22,17 +24,9 @@ const MAX_MEMORY: u64 = 512 << 20;
 const ADDRESS_SPACE: u64 = 3 << 30;
 
 struct Server {
-    child: Child,
-    url: String,
+    served: served::Served,
     snapshot_bytes: u64,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -52,39 +46,35 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         let snapshot_bytes = std::fs::metadata(&snap).unwrap().len();
-        let mut child = Command::new("prlimit")
-            .arg(format!("--as={ADDRESS_SPACE}"))
-            .arg(env!("CARGO_BIN_EXE_neotrav"))
-            .args(["serve", "--no-neo4j", "--listen", "127.0.0.1:0"])
-            .args(["--max-memory", &MAX_MEMORY.to_string()])
-            .args(["--max-in-flight", "16", "--max-queued", "256"])
-            .arg("--snapshot")
-            .arg(&snap)
-            .env("MALLOC_ARENA_MAX", "2")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let url = first.rsplit(' ').next().unwrap().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-        std::thread::spawn(move || lines.for_each(drop));
+        let served = served::spawn_with(
+            &["prlimit", &format!("--as={ADDRESS_SPACE}")],
+            &snap,
+            &[
+                "--max-memory",
+                &MAX_MEMORY.to_string(),
+                "--max-in-flight",
+                "16",
+                "--max-queued",
+                "256",
+            ],
+            &[("MALLOC_ARENA_MAX", "2")],
+        );
         Server {
-            child,
-            url,
+            served,
             snapshot_bytes,
             _dir: dir,
         }
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.served.child.try_wait().unwrap().is_none()
     }
 
     /// The server's peak resident memory, from `/proc`.
     fn peak_rss(&self) -> u64 {
         // `prlimit` execs the server, so the child's pid is the server's.
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.served.child.id())).unwrap();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -187,7 +177,7 @@ fn hostile_requests_get_clean_answers_and_the_server_stays_up_within_its_memory(
         .enable_all()
         .build()
         .unwrap();
-    let url = server.url.clone();
+    let url = server.served.url.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()

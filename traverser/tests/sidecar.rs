@@ -1,6 +1,7 @@
 //! The sidecar over HTTP, in-process on a free port: every endpoint, the error shape, the
 //! bearer token, and a hot swap under load with no failed request.
 
+mod served;
 mod small;
 
 use std::sync::Arc;
@@ -299,34 +300,23 @@ async fn a_hot_swap_under_load_fails_no_request() {
 
 #[test]
 fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.snap");
     small::write(&path, 0);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neotrav"))
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
+    let mut server = served::spawn(
+        &path,
+        &[
             "--idle-timeout",
             "30s",
             "--header-timeout",
             "20s",
             "--max-connections",
             "64",
-            "--snapshot",
-        ])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+        ],
+    );
+    let url = server.url.clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let body: Value = runtime.block_on(async {
         reqwest::Client::new()
@@ -388,13 +378,13 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
     std::io::Write::write_all(&mut half, b"GET /healthz HTTP/1.1\r\nHo").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(100));
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let killed = std::time::Instant::now();
     let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
+        if let Some(exit) = server.child.try_wait().unwrap() {
             break exit;
         }
         assert!(
@@ -404,42 +394,20 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert!(exit.success(), "{exit:?}");
-    assert_eq!(lines.next().unwrap().unwrap(), "stopped");
+    assert_eq!(server.lines.next().unwrap().unwrap(), "stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     use neo4rs::query;
     use neotrav_datasets::testkit::{self, rows};
-    use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
 
     let db = testkit::clean_graph().await;
-    rows(
-        &db.graph,
-        query(
-            "CREATE (r:Root)-[:CHILD_A]->(:A)-[:CHILD_A]->(:A), (r)-[:CHILD_B]->(:B {flag: true})",
-        ),
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("live.snap");
-    let origin = Origin {
-        address: db.server.uri.clone(),
-        database: String::new(),
-    };
-    let options = ExportOptions {
-        properties: vec![("B".into(), "flag".into())],
-        ..ExportOptions::default()
-    };
-    export::export(&db.graph, &origin, &options, &path, &NoProgress)
-        .await
-        .unwrap();
-    let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
-        .await
-        .unwrap()[0]
-        .get::<i64>("id")
-        .unwrap();
+    let served::Live {
+        dir: _dir,
+        path,
+        root,
+    } = served::live(&db, &[("B", "flag")]).await;
     // Written after the export.
     rows(
         &db.graph,

@@ -3,13 +3,13 @@
 //! runs again fresh requests succeed on the same driver. Its own test process, so its own
 //! test-kit Neo4j, which no other test sees frozen.
 
+mod served;
+
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use neo4rs::query;
-use neotrav_datasets::testkit::{self, rows};
-use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin};
+use neotrav_datasets::testkit;
 use neotrav_traverser::sidecar::{AppState, ServeOptions, router, serve};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -65,34 +65,11 @@ const NEO4J_TIMEOUT: Duration = Duration::from_millis(2500);
 async fn a_frozen_neo4j_fails_fresh_requests_at_their_deadline_and_snapshot_requests_keep_answering()
  {
     let db = testkit::clean_graph().await;
-    rows(
-        &db.graph,
-        query(
-            "CREATE (r:Root)-[:CHILD_A]->(:A)-[:CHILD_A]->(:A), (r)-[:CHILD_B]->(:B {flag: true})",
-        ),
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("live.snap");
-    let origin = Origin {
-        address: db.server.uri.clone(),
-        database: String::new(),
-    };
-    export::export(
-        &db.graph,
-        &origin,
-        &ExportOptions::default(),
-        &path,
-        &NoProgress,
-    )
-    .await
-    .unwrap();
-    let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
-        .await
-        .unwrap()[0]
-        .get::<i64>("id")
-        .unwrap();
+    let served::Live {
+        dir: _dir,
+        path,
+        root,
+    } = served::live(&db, &[]).await;
 
     // 8 shared slots, so 2 for fresh requests.
     let state = AppState::new(path, Some(db.server.graph()), None)

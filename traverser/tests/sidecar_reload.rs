@@ -5,6 +5,8 @@
 
 mod small;
 
+mod served;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -747,26 +749,12 @@ fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
 
 #[test]
 fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let l = layout();
     let original = std::fs::read(&l.served).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neotrav"))
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&l.served)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.rsplit(' ').next().unwrap().to_string();
+    let mut server = served::spawn(&l.served, &[]);
+    let url = server.url.clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ready = |url: &str| {
         runtime.block_on(async {
@@ -790,13 +778,16 @@ fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
     wait_for("snapshot_modified", &|(status, body)| {
         status == 503 && body.contains("snapshot_modified")
     });
-    assert!(child.try_wait().unwrap().is_none(), "the server is alive");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server is alive"
+    );
     std::thread::sleep(Duration::from_millis(1600)); // the automatic reload fails
     assert!(ready(&url).1.contains("snapshot_modified"));
     overwrite_in_place(&l.served, &original);
     wait_for("the recovery", &|(status, _)| status == 200);
     let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status();
-    assert!(child.wait().unwrap().success());
+    assert!(server.child.wait().unwrap().success());
 }
