@@ -60,7 +60,7 @@ pub(super) struct ServeArgs {
     /// request that would pass the total waits for memory, or gets 503 `over_capacity`.
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     max_memory: Option<u64>,
-    /// `budget.maxMemory` of a request that sets none (default: a sixteenth of what requests
+    /// `budget.maxMemory` of a request that sets none (default: a sixty-fourth of what requests
     /// share). Past its budget a request gets 422 `budget_exceeded` naming `maxMemory`, or a
     /// partial answer with `"onExceed": "partial"`.
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]

@@ -319,11 +319,11 @@ fn requests_pool(total: u64) -> u64 {
     total.saturating_sub(SERVER_OVERHEAD_BYTES).max(total / 2)
 }
 
-/// Budgets' limits for a pool of `pool` bytes: by default a request may hold a sixteenth of
+/// Budgets' limits for a pool of `pool` bytes: by default a request may hold a sixty-fourth of
 /// it and ask for at most a quarter.
 fn memory_limits(pool: u64, default: Option<u64>, ceiling: Option<u64>) -> Limits {
     let ceiling = ceiling.unwrap_or(pool / 4).clamp(1, pool.max(1));
-    let default = default.unwrap_or(pool / 16).clamp(1, ceiling);
+    let default = default.unwrap_or(pool / 64).clamp(1, ceiling);
     Limits {
         max_memory: ceiling,
         default_memory: default,
