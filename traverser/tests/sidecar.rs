@@ -7,28 +7,14 @@ mod small;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use neotrav_traverser::sidecar::{AppState, ServeOptions, router};
+use neotrav_traverser::sidecar::AppState;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cret-token";
 
-/// Serves `state` on a free loopback port, through the sidecar's accept loop with its default
-/// bounds; returns its base URL.
+/// Serves `state` on a free loopback port; returns its base URL.
 async fn serve(state: AppState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let app = router(Arc::new(state));
-        neotrav_traverser::sidecar::serve(
-            listener,
-            app,
-            ServeOptions::default(),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
-    base
+    served::in_process(state).await
 }
 
 /// POSTs `body` as JSON to `url`, without a token.

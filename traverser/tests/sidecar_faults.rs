@@ -6,11 +6,10 @@
 mod served;
 
 use std::process::{Child, Command};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use neotrav_datasets::testkit;
-use neotrav_traverser::sidecar::{AppState, ServeOptions, router, serve};
+use neotrav_traverser::sidecar::AppState;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -76,19 +75,7 @@ async fn a_frozen_neo4j_fails_fresh_requests_at_their_deadline_and_snapshot_requ
         .unwrap()
         .with_capacity(8, 1024)
         .with_neo4j_timeout(NEO4J_TIMEOUT);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let app = router(Arc::new(state));
-        serve(
-            listener,
-            app,
-            ServeOptions::default(),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
+    let base = served::in_process(state).await;
     let client = reqwest::Client::new();
     let post = |path: &'static str, body: Value| {
         let (client, base) = (client.clone(), base.clone());

@@ -87,6 +87,12 @@ impl Budgets {
         })
     }
 
+    /// The wall-clock limit of a request with `budget`, before it is validated (a malformed
+    /// budget, refused later naming its field, gets the server's deadline).
+    pub fn deadline_of(b: &Budget, limits: Limits) -> Duration {
+        Budgets::of(b, limits).map_or(Duration::from_millis(limits.deadline_ms), |b| b.deadline)
+    }
+
     /// The bytes a server reserves for a request with `budget` (its `maxMemory` as capped).
     pub fn memory_of(b: &Budget, limits: Limits) -> u64 {
         b.max_memory

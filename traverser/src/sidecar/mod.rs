@@ -1161,12 +1161,7 @@ async fn blocking<T: Send + 'static>(
     // requests stuck on Neo4j hold few of the shared ones.
     let fresh = state.fresh_turn(fresh).await?;
     let limits = state.limits;
-    let wait = Duration::from_millis(
-        budget
-            .deadline_ms
-            .unwrap_or(limits.deadline_ms)
-            .min(limits.deadline_ms),
-    );
+    let wait = Budgets::deadline_of(budget, limits);
     let reserved = state
         .admission
         .memory(Budgets::memory_of(budget, limits), wait)

@@ -84,9 +84,7 @@ impl AppState {
         let limits = self.current.load().engine.limits();
         // A malformed budget is refused by the engine, naming the field; until then it gets
         // the server's deadline.
-        let deadline = crate::engine::budget::Budgets::of(budget, limits)
-            .map_or(Duration::from_millis(limits.deadline_ms), |b| b.deadline);
-        Some(Instant::now() + deadline)
+        Some(Instant::now() + crate::engine::budget::Budgets::deadline_of(budget, limits))
     }
 
     /// Waits for a fresh slot until `deadline` (none: a snapshot request, which needs none):

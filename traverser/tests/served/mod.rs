@@ -66,6 +66,26 @@ pub fn spawn(snapshot: &Path, args: &[&str]) -> Served {
     spawn_with(&[], snapshot, args, &[])
 }
 
+/// Serves `state` on a free loopback port, through the sidecar's accept loop with its default
+/// bounds; returns its base URL.
+pub async fn in_process(state: neotrav_traverser::sidecar::AppState) -> String {
+    use neotrav_traverser::sidecar::{ServeOptions, router, serve};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = router(std::sync::Arc::new(state));
+        serve(
+            listener,
+            app,
+            ServeOptions::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    });
+    base
+}
+
 /// A live graph exported to a snapshot: `(:Root)-[:CHILD_A]->(:A)-[:CHILD_A]->(:A)` and
 /// `(:Root)-[:CHILD_B]->(:B {flag: true})`, with `properties` exported.
 pub struct Live {
