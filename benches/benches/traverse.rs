@@ -37,15 +37,15 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use neotrav_benches::synthetic::Rng;
-use neotrav_client::wire::{
-    Answer, ShortestPathRequest, ShortestPathResponse, TraverseRequest, TraverseResponse,
-};
 use neotrav_datasets::generate::Dataset;
 use neotrav_datasets::generate::discogs::Discogs;
 use neotrav_datasets::generate::tree::Tree;
-use neotrav_snapshot::export::NoProgress;
+use neotrav_snapshot::NoProgress;
 use neotrav_snapshot::{Direction, Snapshot, View};
 use neotrav_traverser::engine::Engine;
+use neotrav_wire::{
+    Answer, ShortestPathRequest, ShortestPathResponse, TraverseRequest, TraverseResponse,
+};
 use serde_json::json;
 
 /// The tree: nodes, fanout, seed (the `neotrav dataset` defaults but for the size).
@@ -445,7 +445,7 @@ fn distance(
 fn check_path(
     view: &View<'_>,
     wanted: &[bool; 256],
-    p: &neotrav_client::wire::Path,
+    p: &neotrav_wire::Path,
     from: u64,
     to: u64,
     len: u32,

@@ -9,7 +9,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), neotrav_client::ClientError> {
 //! use neotrav_client::Client;
-//! use neotrav_client::wire::{ReturnForm, TraverseRequest, Uniqueness};
+//! use neotrav_wire::{ReturnForm, TraverseRequest, Uniqueness};
 //!
 //! let client = Client::new("http://127.0.0.1:7475")?;
 //! let mut request = TraverseRequest::from_start(0u64);

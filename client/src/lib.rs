@@ -1,5 +1,5 @@
-//! The wire types of the neotrav sidecar's HTTP API ([`wire`]) and a typed async client for it
-//! ([`Client`]).
+//! A typed async client for the neotrav sidecar's HTTP API ([`Client`]), speaking the request
+//! language of `neotrav-wire` (re-exported as [`wire`]).
 //!
 //! The traversal engine (`neotrav-traverser`) takes these same types in-process, so a request
 //! means the same thing over HTTP, in a batch job and on the command line.
@@ -13,6 +13,7 @@
 mod client;
 #[cfg(feature = "cypher-fallback")]
 pub mod fallback;
-pub mod wire;
 
 pub use client::{Client, ClientBuilder, ClientError};
+/// The request language: every request and answer type ([`neotrav_wire`]).
+pub use neotrav_wire as wire;

@@ -11,8 +11,7 @@
 //! `NEOTRAV_FALLBACK_CASES` sets the number of traversal cases (default 400);
 //! `NEOTRAV_DIFF_SEED` the base seed.
 
-#[path = "../../traverser/tests/common/mod.rs"]
-mod common;
+use neotrav_testkit::differential as common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -20,14 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Rng, ShortestCase, env_u64, fixture, label_step, random_request, rel_step};
-use neotrav_client::fallback::{self, Fallback};
-use neotrav_client::wire::{
+use neotrav_client::fallback::Fallback;
+use neotrav_client::{Client, ClientError};
+use neotrav_neo4j::testkit;
+use neotrav_server::{AppState, router};
+use neotrav_wire::{
     Answer, AnsweredBy, NeighborsRequest, NodeSelector, ReturnForm, ShortestPathRequest,
     TraverseRequest, TraverseResponse, Uniqueness,
 };
-use neotrav_client::{Client, ClientError};
-use neotrav_datasets::testkit;
-use neotrav_traverser::sidecar::{AppState, router};
 
 /// A sidecar serving `snapshot` on `addr` (port 0: a free one) until `stop` is sent.
 struct Sidecar {
@@ -365,7 +364,7 @@ async fn fallback_neighbors_and_shortest_paths_equal_the_sidecars() {
         );
         assert_eq!(mine.stats.answered_by, AnsweredBy::CypherFallback);
         assert_eq!(mine.length, theirs.length, "{context}");
-        let set = |p: &[neotrav_client::wire::Path]| -> BTreeSet<PathKey> {
+        let set = |p: &[neotrav_wire::Path]| -> BTreeSet<PathKey> {
             p.iter()
                 .map(|p| (p.nodes.clone(), p.relationships.clone(), p.types.clone()))
                 .collect()
@@ -546,9 +545,10 @@ async fn the_fallback_refuses_what_it_cannot_express_and_cannot_write() {
     ));
 
     // Its queries run in read transactions: Neo4j refuses a write.
-    let write = fallback::read_rows(
+    let write = neotrav_neo4j::cypher::rows(
         &db.graph,
         neo4rs::query("CREATE (n:FallbackWrite) RETURN id(n) AS id"),
+        true,
     )
     .await;
     assert!(write.is_err(), "a write went through: {write:?}");

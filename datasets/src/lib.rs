@@ -1,19 +1,14 @@
-//! Datasets and the real Neo4j they are loaded into.
+//! Datasets: deterministic generators and their loaders.
 //!
-//! - [`bundled`]: the bundled Neo4j 5.26 Community server with APOC core and Open GDS, resolved
-//!   from Maven Central by the Maven project under `neo4j/`, started, stopped and inspected. The
-//!   `neotrav neo4j` subcommands are a thin layer over it.
-//! - [`testkit`]: what integration tests across the workspace use: one bundled Neo4j per test
-//!   process, started on first use on a free port and gone when the process ends, and a clean
-//!   graph for each test that needs one.
+//! - [`generate`]: the article's tree, a Discogs-shaped music graph and random graphs, the same
+//!   graph for the same seed on every machine;
+//! - [`load`] writes one into Neo4j (batched, parameterised Cypher through `neotrav-neo4j`);
+//! - [`to_snapshot`] writes one straight into a snapshot file, without Neo4j.
 //!
-//! - [`generate`]: deterministic generators of the article's tree, a Discogs-shaped music graph
-//!   and random graphs; [`load`] writes one into Neo4j, [`to_snapshot`] straight into a snapshot.
+//! The bundled Neo4j and the test kit live in `neotrav-neo4j`.
 
 #![forbid(unsafe_code)]
 
-pub mod bundled;
 pub mod generate;
 pub mod load;
-pub mod testkit;
 pub mod to_snapshot;

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use neo4rs::{BoltNull, BoltType, Graph, query};
-use neotrav_snapshot::cypher::{BadIdentifier, quote, rows};
-use neotrav_snapshot::export::Progress;
+use neotrav_neo4j::cypher::{BadIdentifier, quote, rows};
+use neotrav_snapshot::Progress;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use neotrav_snapshot::export::Progress;
+use neotrav_snapshot::Progress;
 use neotrav_snapshot::{BuildError, PropertyKind, SnapshotBuilder, Source, WriteSummary};
 
 use crate::generate::{Dataset, GraphSink, Kind, Node, Relationship, SinkError, Value};

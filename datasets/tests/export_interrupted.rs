@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use neotrav_datasets::generate::tree::Tree;
 use neotrav_datasets::load::{self, LoadOptions};
-use neotrav_datasets::testkit;
-use neotrav_snapshot::export::{self, ExportOptions, NoProgress, Origin, Progress};
+use neotrav_neo4j::export::{self, ExportOptions, Origin};
+use neotrav_neo4j::testkit;
+use neotrav_snapshot::{NoProgress, Progress};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 

@@ -13,8 +13,9 @@ use neotrav_datasets::generate::testing::Collect;
 use neotrav_datasets::generate::tree::Tree;
 use neotrav_datasets::generate::{Dataset, Kind};
 use neotrav_datasets::load::{self, LoadError, LoadOptions};
-use neotrav_datasets::testkit::{self, rows};
-use neotrav_snapshot::export::{self, ExportError, ExportOptions, NoProgress, Origin};
+use neotrav_neo4j::export::{self, ExportError, ExportOptions, Origin};
+use neotrav_neo4j::testkit::{self, rows};
+use neotrav_snapshot::NoProgress;
 use neotrav_snapshot::{Direction, PropertyKind, Snapshot};
 
 /// The scalar properties of the schema, as `--properties` would name them.
@@ -394,8 +395,8 @@ async fn export_refuses_what_it_cannot_hold_and_keeps_the_old_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_a_clear_error_that_does_not_show_it() {
     let server = testkit::neo4j();
-    let wrong = neotrav_datasets::bundled::Password::new("not-the-password-42");
-    let graph = neotrav_datasets::bundled::connect(&server.uri, &server.user, &wrong).unwrap();
+    let wrong = neotrav_neo4j::bundled::Password::new("not-the-password-42");
+    let graph = neotrav_neo4j::bundled::connect(&server.uri, &server.user, &wrong).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.snap");
     std::fs::write(&out, b"old").unwrap();

@@ -20,18 +20,16 @@
 compile_error!("neotrav snapshots are read in place and are little-endian");
 
 mod builder;
-#[cfg(feature = "export")]
-pub mod cypher;
 mod error;
-#[cfg(feature = "export")]
-pub mod export;
 pub mod format;
+mod progress;
 mod reader;
 mod summary;
 
 pub use builder::{SnapshotBuilder, Value, WriteSummary};
 pub use error::{BuildError, Error, Fault};
 pub use format::{Direction, Header, PropertyKind, Source, Watermark};
+pub use progress::{NoProgress, Progress};
 pub use reader::{AlignedBytes, Column, Edges, Snapshot, View};
 pub use summary::{ColumnSummary, Summary};
 

@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use neotrav_client::wire::TraverseRequest;
 use neotrav_traverser::engine::Engine;
+use neotrav_wire::TraverseRequest;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

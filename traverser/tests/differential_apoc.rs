@@ -18,12 +18,12 @@
 //! `NEOTRAV_DIFF_CASES` sets the number of traversal cases (default 1,200 across four graphs);
 //! `NEOTRAV_DIFF_SEED` the base seed. A failure prints the seed, the case and the request.
 
-mod common;
+use neotrav_testkit::differential as common;
 
 use std::collections::HashMap;
 
 use common::{Rng, ShortestCase, check_case, env_u64, fixture, ours, random_request};
-use neotrav_datasets::testkit;
+use neotrav_neo4j::testkit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traversals_equal_apoc_on_random_graphs() {

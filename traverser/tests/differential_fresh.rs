@@ -7,17 +7,18 @@
 //! on the live graph, while snapshot answers still describe the export; each request pays at
 //! most one Cypher round trip per expansion step.
 
-mod common;
+use neotrav_testkit::differential as common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{Rng, ShortestCase, check_case, env_u64, fixture, label, random_request};
 use neo4rs::{Graph, query};
-use neotrav_client::wire::{Consistency, NodeSelector, TraverseRequest};
-use neotrav_datasets::testkit::{self, rows};
+use neotrav_neo4j::miss::Neo4jSource;
+use neotrav_neo4j::testkit::{self, rows};
 use neotrav_traverser::engine::EngineError;
-use neotrav_traverser::engine::fresh::{DirtySet, Neo4jSource};
+use neotrav_traverser::engine::fresh::DirtySet;
+use neotrav_wire::{Consistency, NodeSelector, TraverseRequest};
 
 async fn ids(graph: &Graph, q: &str) -> Vec<u64> {
     rows(graph, query(q))

@@ -2,11 +2,11 @@
 //! (`expandByLabel`, `where`, group-by, budgets, key lookups) and every request error.
 //! The APOC semantics themselves are proven in `differential_apoc.rs`.
 
-mod small;
+use neotrav_testkit::small;
 
-use neotrav_client::wire::{Answer, Groups, OnExceed, ShortestPathRequest, TraverseRequest};
 use neotrav_snapshot::Snapshot;
 use neotrav_traverser::engine::{Engine, EngineError};
+use neotrav_wire::{Answer, Groups, OnExceed, ShortestPathRequest, TraverseRequest};
 use serde_json::json;
 
 fn engine() -> (Engine, tempfile::TempDir) {

@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use neotrav_client::wire::{ShortestPathRequest, TraverseRequest};
+use neotrav_wire::{ShortestPathRequest, TraverseRequest};
 use neotrav_snapshot::{PropertyKind, SnapshotBuilder, Value};
 use neotrav_traverser::engine::Engine;
 use neotrav_traverser::engine::plan::Limits;

@@ -24,14 +24,14 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use neotrav_client::wire::{
+use neotrav_wire::{
     Answer, Consistency, Path, ReturnForm, ShortestPathRequest, TraverseRequest, Uniqueness,
 };
 use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::engine::graph::TypeSet;
-use crate::engine::plan::{self, Plan};
+use crate::engine::plan::Plan;
 use crate::engine::shortest::Search;
 use crate::engine::{Engine, EngineError};
 
@@ -231,7 +231,8 @@ fn parse_id(s: &str) -> Result<u64, String> {
     if let Ok(id) = s.parse::<u64>() {
         return Ok(id);
     }
-    plan::element_id(s).ok_or_else(|| format!("`{s}` is not a Neo4j id (a whole number from 0)"))
+    neotrav_wire::element_id(s)
+        .ok_or_else(|| format!("`{s}` is not a Neo4j id (a whole number from 0)"))
 }
 
 fn parse_line(line: &str, pairs: bool) -> Result<Start, String> {

@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use neotrav_client::wire::{Answer, Budget, BudgetName, OnExceed, Path};
+use neotrav_wire::{Answer, Budget, BudgetName, OnExceed, Path};
 
 use super::RequestError;
 use super::plan::Limits;

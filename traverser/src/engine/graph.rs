@@ -8,8 +8,8 @@
 
 use std::cmp::Ordering;
 
-use neotrav_client::wire::Scalar;
 use neotrav_snapshot::{Column, Direction, View};
+use neotrav_wire::Scalar;
 
 /// The most relationship-type codes a request can name (snapshot types plus names only Neo4j
 /// knows).

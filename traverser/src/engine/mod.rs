@@ -13,12 +13,12 @@ use std::fmt;
 use std::time::Instant;
 
 use hashbrown::HashMap;
-use neotrav_client::wire::{
+use neotrav_snapshot::{Column, Snapshot};
+use neotrav_wire::{
     Answer, Consistency, Groups, NodeSelector, OnExceed, Path, ReturnForm, Scalar,
     ShortestPathRequest, ShortestPathResponse, Stats, TraverseRequest, TraverseResponse,
     Uniqueness, Watermark,
 };
-use neotrav_snapshot::{Column, Snapshot};
 
 pub mod budget;
 pub mod filter;
@@ -79,7 +79,7 @@ pub enum EngineError {
     Budget(Exceeded),
     /// Reading misses from Neo4j failed (HTTP 503).
     #[error("reading misses from Neo4j failed: {0}")]
-    Neo4j(String),
+    Neo4j(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Neo4j did not answer a read of misses in time (HTTP 504): the call was given up and
     /// its connection left for the pool to check (drain and reset) or discard.
     #[error("{}", neo4j_timeout_message(*.ms, *.deadline))]

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::{HashMap, HashSet};
-use neotrav_client::wire::{
+use neotrav_snapshot::{Header, Snapshot};
+use neotrav_wire::{
     NodeSelector, OneOrMany, Op, Predicate, ReturnForm, Scalar, TraverseRequest, Uniqueness,
 };
-use neotrav_snapshot::{Header, Snapshot};
 
 use super::RequestError;
 use super::budget::Budgets;
@@ -326,30 +326,10 @@ fn level(field: &str, v: i64) -> Result<Option<u32>, RequestError> {
     }
 }
 
-/// Resolves `start` or a node list to Neo4j ids, where no lookup is needed.
+/// The node id a selector names directly, or `None` when it needs a lookup; a malformed
+/// element id is a 400 naming `field`.
 pub fn direct_id(field: &str, s: &NodeSelector) -> Result<Option<u64>, RequestError> {
-    match s {
-        NodeSelector::Id(id) => Ok(Some(*id)),
-        NodeSelector::ElementId(e) => element_id(e).map(Some).ok_or_else(|| {
-            bad(
-                field,
-                format!("`{e}` is not a Neo4j 5 element id (`4:<database uuid>:<id>`)"),
-            )
-        }),
-        NodeSelector::Key { .. } | NodeSelector::Label { .. } => Ok(None),
-    }
-}
-
-/// The node id inside a Neo4j 5 element id: `4:<uuid>:<id>`.
-pub fn element_id(e: &str) -> Option<u64> {
-    let mut parts = e.split(':');
-    let (Some(kind), Some(_db), Some(id), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    (kind == "4").then_some(())?;
-    id.parse().ok()
+    s.direct_id().map_err(|e| bad(field, e.to_string()))
 }
 
 impl Plan {

@@ -8,8 +8,8 @@
 //! one node at distance `d_from` from the first node, so the paths are enumerated through those.
 
 use hashbrown::HashMap;
-use neotrav_client::wire::{OnExceed, ShortestPathRequest};
 use neotrav_snapshot::Direction;
+use neotrav_wire::{OnExceed, ShortestPathRequest};
 
 use super::budget::{Budgets, Clock, Exceeded, Meter};
 use super::graph::{Edge, Graph, TypeSet};

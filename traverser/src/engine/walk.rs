@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use hashbrown::HashSet;
-use neotrav_client::wire::{OnExceed, ReturnForm, Uniqueness};
 use neotrav_snapshot::Direction;
+use neotrav_wire::{OnExceed, ReturnForm, Uniqueness};
 
 pub use super::budget::Exceeded;
 use super::budget::{Clock, Grow, Meter};

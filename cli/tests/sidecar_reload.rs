@@ -1,0 +1,792 @@
+//! Reloads no request can turn against the sidecar (issue 14): paths outside the snapshot
+//! directory, files that are not snapshots or are corrupt, FIFOs and devices, bodies without a
+//! content type, stale failures, and a served file changed in place. Every answer is in the one
+//! error shape, holds no byte of the file, and the old snapshot keeps serving.
+
+use neotrav_testkit::small;
+
+use neotrav_testkit::served;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use neotrav_server::{AppState, router};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "reload-token";
+
+/// The first bytes of the "secret" files: no answer may hold them.
+const SECRET: &[u8] = b"root:$6$SECRETSALT$hash:19000:0:99999:7:::\n";
+
+async fn serve(state: Arc<AppState>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    base
+}
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn new(state: Arc<AppState>) -> Server {
+        Server {
+            base: serve(state).await,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// POSTs a raw body to the reload endpoint, with an optional content type.
+    async fn reload_raw(&self, body: &str, content_type: Option<&str>) -> (u16, Value, String) {
+        let mut r = self
+            .client
+            .post(format!("{}/v1/snapshot/reload", self.base))
+            .bearer_auth(TOKEN)
+            .body(body.to_string());
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        let r = r.send().await.expect("the reload answers");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        )
+    }
+
+    async fn reload(&self, path: &str) -> (u16, Value, String) {
+        self.reload_raw(
+            &json!({ "path": path }).to_string(),
+            Some("application/json"),
+        )
+        .await
+    }
+
+    async fn get(&self, path: &str, token: bool) -> (u16, String) {
+        let mut r = self.client.get(format!("{}{path}", self.base));
+        if token {
+            r = r.bearer_auth(TOKEN);
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn ready(&self) -> (u16, Value) {
+        let (status, text) = self.get("/readyz", false).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn info(&self) -> Value {
+        let (status, text) = self.get("/v1/snapshot", true).await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The node count reached from node 0: 9 for `small` and 14 for `small` with 5 extra.
+    async fn count(&self) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}/v1/traverse", self.base))
+            .bearer_auth(TOKEN)
+            .json(&json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        (
+            status,
+            if status == 200 {
+                body["count"].clone()
+            } else {
+                body
+            },
+        )
+    }
+}
+
+/// The error shape: `{"error": {"code", "message", ...}}` and nothing else at the top.
+fn assert_error_shape(body: &Value, code: &str, text: &str) {
+    assert_eq!(body["error"]["code"], code, "{text}");
+    assert!(body["error"]["message"].is_string(), "{text}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{text}");
+}
+
+/// No byte of the secret files, in any form the old messages used.
+fn assert_no_secret(text: &str) {
+    for needle in ["root:", "SECRET", "72, 6f, 6f, 74", "0x726f6f74", "[72"] {
+        assert!(!text.contains(needle), "{needle:?} leaked in {text}");
+    }
+}
+
+/// The byte range of the last non-empty section in the section table of the snapshot at
+/// `path` (the last one verify hashes).
+fn last_section(path: &Path) -> (std::ops::Range<usize>, String) {
+    let s = neotrav_snapshot::Snapshot::open(path).unwrap();
+    let e = s.header().sections.iter().rfind(|e| e.len > 0).unwrap();
+    (
+        e.offset as usize..(e.offset + e.len) as usize,
+        format!("{:?}[{}]", e.kind, e.item),
+    )
+}
+
+/// A copy of `good` at `to` with one byte flipped in its last section: it opens, and only
+/// verify (the section checksum) finds it. Gives the section's name.
+fn flipped_copy(good: &Path, to: &Path) -> String {
+    let (range, name) = last_section(good);
+    let mut bytes = std::fs::read(good).unwrap();
+    bytes[range.start + range.len() / 2] ^= 0x10;
+    std::fs::write(to, bytes).unwrap();
+    assert!(
+        neotrav_snapshot::Snapshot::open(to).is_ok(),
+        "the flipped copy still opens: only verify catches it"
+    );
+    name
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+struct Layout {
+    _root: tempfile::TempDir,
+    /// The snapshot directory.
+    dir: PathBuf,
+    /// A directory beside it, outside.
+    outside: PathBuf,
+    served: PathBuf,
+}
+
+fn layout() -> Layout {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("snapshots");
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let served = dir.join("small.snap");
+    small::write(&served, 0);
+    small::write(&dir.join("next.snap"), 5);
+    small::write(&outside.join("valid.snap"), 5);
+    std::fs::write(outside.join("shadow"), SECRET.repeat(8)).unwrap();
+    Layout {
+        dir,
+        outside,
+        served,
+        _root: root,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_reload_path_is_refused_in_the_error_shape_and_the_old_snapshot_keeps_serving() {
+    let l = layout();
+    let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
+    assert_eq!(
+        state.snapshot_dir(),
+        l.dir.canonicalize().unwrap(),
+        "the default snapshot directory is the served file's"
+    );
+    let s = Server::new(Arc::new(state)).await;
+    let dir = &l.dir;
+
+    // Files inside the snapshot directory that are not snapshots, or not whole ones.
+    std::fs::write(dir.join("empty.snap"), b"").unwrap();
+    std::fs::write(dir.join("secret.snap"), SECRET.repeat(8)).unwrap();
+    let good = std::fs::read(dir.join("next.snap")).unwrap();
+    std::fs::write(dir.join("truncated.snap"), &good[..good.len() / 2]).unwrap();
+    let section = flipped_copy(&dir.join("next.snap"), &dir.join("flipped.snap"));
+    mkfifo(&dir.join("fifo.snap"));
+    std::os::unix::fs::symlink(l.outside.join("shadow"), dir.join("link-out")).unwrap();
+    std::os::unix::fs::symlink(l.outside.join("valid.snap"), dir.join("link-out.snap")).unwrap();
+    std::os::unix::fs::symlink(l.outside.join("nothing"), dir.join("dangling-out")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero")).unwrap();
+    std::os::unix::fs::symlink(dir.join("next.snap"), dir.join("sub/link-in.snap")).unwrap();
+
+    let outside = |name: &str| l.outside.join(name).to_str().unwrap().to_string();
+    let refused_outside: Vec<String> = vec![
+        "/etc/shadow".into(),
+        "/etc/passwd".into(),
+        "/proc/self/environ".into(),
+        "/dev/zero".into(),
+        "/nonexistent/file.snap".into(),
+        outside("shadow"),
+        outside("valid.snap"), // a valid snapshot, but outside
+        outside("nothing"),
+        "../outside/shadow".into(),
+        "../outside/valid.snap".into(),
+        "../outside/nothing".into(),
+        "sub/../../outside/shadow".into(),
+        "./../outside/nothing/deeper".into(),
+        "link-out".into(),
+        "link-out.snap".into(),
+        "dangling-out".into(),
+        "zero".into(),
+        "/".into(),
+        "..".into(),
+    ];
+    let mut messages = std::collections::BTreeSet::new();
+    for path in &refused_outside {
+        let (status, body, text) = s.reload(path).await;
+        assert_eq!(status, 403, "{path}: {text}");
+        assert_error_shape(&body, "path_not_allowed", &text);
+        assert_no_secret(&text);
+        let message = body["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains("--snapshot-dir"), "{message}");
+        messages.insert(message);
+        // Not an attempt: readiness is untouched, the old snapshot serves.
+        assert_eq!(s.ready().await.0, 200, "{path}");
+        assert_eq!(s.count().await, (200, json!(9)), "{path}");
+    }
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message whether or not the file outside exists: {messages:?}"
+    );
+
+    // Inside the directory, but not servable: 422 with the fault's class, no file bytes.
+    let flipped_abs = dir.join("flipped.snap").to_str().unwrap().to_string();
+    let failing: [(&str, &str, Option<&str>); 11] = [
+        ("missing.snap", "not_found", None),
+        ("sub/missing.snap", "not_found", None),
+        ("nodir/missing.snap", "not_found", None),
+        ("sub", "not_a_regular_file", None),
+        (".", "not_a_regular_file", None),
+        ("fifo.snap", "not_a_regular_file", None),
+        ("empty.snap", "not_a_snapshot", None),
+        ("secret.snap", "not_a_snapshot", None),
+        ("truncated.snap", "wrong_length", None),
+        ("flipped.snap", "corrupt", Some(section.as_str())),
+        (flipped_abs.as_str(), "corrupt", Some(section.as_str())),
+    ];
+    let mut failures = 0;
+    for (path, fault, section) in failing {
+        let started = Instant::now();
+        let (status, body, text) = s.reload(path).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(status, 422, "{path}: {text}");
+        assert_error_shape(&body, "reload_failed", &text);
+        assert_eq!(body["error"]["details"]["fault"], fault, "{path}: {text}");
+        if let Some(section) = section {
+            assert_eq!(body["error"]["details"]["section"], section, "{text}");
+            assert!(text.contains(section), "{text}");
+        }
+        assert_no_secret(&text);
+        assert!(!text.contains("0x"), "no checksums or bytes: {text}");
+        failures += 1;
+
+        // The old snapshot serves; /readyz says that the last reload failed and when, and
+        // nothing more; the detail is behind the token.
+        assert_eq!(s.count().await, (200, json!(9)), "{path}");
+        let (status, ready) = s.ready().await;
+        assert_eq!(status, 503, "{path}");
+        assert_eq!(ready["error"]["code"], "reload_failed");
+        assert!(ready["error"]["details"]["failedAt"].is_string(), "{ready}");
+        let shown = ready.to_string();
+        if path.len() > 4 {
+            assert!(!shown.contains(path), "{shown}");
+        }
+        assert!(!shown.contains(fault), "{shown}");
+        let info = s.info().await;
+        assert_eq!(
+            info["lastReloadFailure"]["error"]["details"]["fault"],
+            fault
+        );
+        assert_eq!(info["generation"], 1);
+    }
+
+    // A valid file, by relative path, by absolute path, and through a link inside: 200, and
+    // /readyz is ready again.
+    for (i, path) in [
+        "next.snap".to_string(),
+        dir.join("small.snap").to_str().unwrap().to_string(),
+        "sub/link-in.snap".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, body, text) = s.reload(path).await;
+        assert_eq!(status, 200, "{path}: {text}");
+        assert_eq!(body["generation"], i as u64 + 2);
+        assert!(body.get("lastReloadFailure").is_none(), "{text}");
+        assert_eq!(s.ready().await.0, 200);
+    }
+    assert_eq!(s.count().await, (200, json!(14)));
+    let (_, metrics) = s.get("/metrics", true).await;
+    assert!(
+        metrics.contains(&format!("neotrav_reload_failures_total {failures}")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_inside_the_snapshot_directory_are_refused_before_they_are_opened() {
+    let l = layout();
+    let state = AppState::new(l.served.clone(), None, Some(TOKEN.into()))
+        .unwrap()
+        .with_snapshot_dir(Path::new("/dev"))
+        .unwrap();
+    let s = Server::new(Arc::new(state)).await;
+    for path in ["zero", "/dev/null", "/dev/urandom", "random"] {
+        let started = Instant::now();
+        let (status, body, text) = s.reload(path).await;
+        assert!(started.elapsed() < Duration::from_secs(5), "{path}");
+        assert_eq!(status, 422, "{path}: {text}");
+        assert_error_shape(&body, "reload_failed", &text);
+        assert_eq!(body["error"]["details"]["fault"], "not_a_regular_file");
+        assert!(text.contains("a character device"), "{text}");
+        assert_eq!(s.count().await, (200, json!(9)));
+    }
+    // The served file is outside /dev now: re-reading it (no path) is still allowed.
+    let (status, _, text) = s.reload_raw("", None).await;
+    assert_eq!(status, 200, "{text}");
+    // A path to it is not.
+    let (status, _, text) = s.reload(l.served.to_str().unwrap()).await;
+    assert_eq!(status, 403, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_bodies_are_read_as_json_whatever_the_content_type() {
+    let l = layout();
+    let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
+    let s = Server::new(Arc::new(state)).await;
+
+    // JSON without a content type loads the file it names (it used to re-read the old one).
+    let (status, body, text) = s.reload_raw(r#"{"path": "next.snap"}"#, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body["generation"], 2);
+    assert_eq!(body["nodes"], 14);
+    assert_eq!(s.count().await, (200, json!(14)));
+    let (status, body, text) = s
+        .reload_raw(
+            r#"{"path": "small.snap"}"#,
+            Some("application/json; charset=utf-8"),
+        )
+        .await;
+    assert_eq!((status, body["nodes"].clone()), (200, json!(9)), "{text}");
+
+    // An empty body, or `{}`, re-reads the served file, with any content type or none.
+    for (body, content_type) in [
+        ("", None),
+        ("", Some("application/json")),
+        ("  \n", Some("text/plain")),
+        ("{}", None),
+        ("{}", Some("application/json")),
+    ] {
+        let before = s.info().await["generation"].as_u64().unwrap();
+        let (status, answer, text) = s.reload_raw(body, content_type).await;
+        assert_eq!(status, 200, "{body:?} {content_type:?}: {text}");
+        assert_eq!(answer["generation"], before + 1);
+        assert_eq!(answer["nodes"], 9);
+    }
+
+    // Anything else is an error, in the one shape.
+    for (body, content_type, status, code) in [
+        (
+            r#"{"path": "next.snap"}"#,
+            Some("text/plain"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "path=next.snap",
+            Some("application/x-www-form-urlencoded"),
+            415,
+            "unsupported_media_type",
+        ),
+        ("{not json", None, 400, "bad_request"),
+        ("{not json", Some("application/json"), 400, "bad_request"),
+        (r#"{"pth": "next.snap"}"#, None, 400, "bad_request"),
+        (r#"{"path": 7}"#, None, 400, "bad_request"),
+        (r#"["next.snap"]"#, None, 400, "bad_request"),
+        (
+            r#"{"path": "next.snap", "export": true}"#,
+            None,
+            400,
+            "bad_request",
+        ),
+        (r#"{"export": true}"#, None, 409, "no_export"),
+    ] {
+        let (got, answer, text) = s.reload_raw(body, content_type).await;
+        assert_eq!(got, status, "{body:?} {content_type:?}: {text}");
+        assert_error_shape(&answer, code, &text);
+        assert_eq!(s.count().await, (200, json!(9)));
+        assert_eq!(
+            s.ready().await.0,
+            200,
+            "a refused request is not a failed reload"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_reload_answers_at_once_and_cannot_fail_late_over_a_newer_success() {
+    let l = layout();
+    let fifo = l.dir.join("fifo.snap");
+    mkfifo(&fifo);
+    let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
+    let s = Arc::new(Server::new(Arc::new(state)).await);
+
+    // The FIFO reload used to hang in open(); fire it without waiting, as the tester did.
+    let pending = {
+        let s = s.clone();
+        tokio::spawn(async move { s.reload("fifo.snap").await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, _, text) = s.reload("next.snap").await;
+    assert_eq!(status, 200, "{text}");
+    // A writer comes to the FIFO: the old hung open would now return and fail late.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Non-blocking: with no reader left this fails (ENXIO), which is the point.
+        if let Ok(mut w) = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(0o4000) // O_NONBLOCK
+            .open(&fifo)
+        {
+            let _ = w.write_all(&SECRET.repeat(8));
+        }
+    });
+    writer.join().unwrap();
+    let (status, body, text) = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .expect("the FIFO reload answered")
+        .unwrap();
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(body["error"]["details"]["fault"], "not_a_regular_file");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        s.ready().await.0,
+        200,
+        "the newer reload succeeded; an older failure must not turn /readyz to 503"
+    );
+    assert_eq!(s.count().await, (200, json!(14)));
+}
+
+/// A snapshot big enough that verifying it takes a while in a debug build.
+fn big_snapshot(path: &Path) {
+    let tree = neotrav_datasets::generate::tree::Tree::new(400_000, 4, 7).unwrap();
+    neotrav_datasets::to_snapshot::write(&tree, path, &neotrav_snapshot::NoProgress).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
+    let l = layout();
+    big_snapshot(&l.dir.join("big.snap"));
+    let section = flipped_copy(&l.dir.join("big.snap"), &l.dir.join("big-bad.snap"));
+    let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
+    let s = Arc::new(Server::new(Arc::new(state)).await);
+
+    let timed = |path: &'static str| {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = s.reload(path).await;
+            (answer, started.elapsed(), Instant::now())
+        })
+    };
+
+    // An older slow failure (the corrupt big file: verify hashes every other section before
+    // the flipped one) and a newer fast success: the success is the newest outcome.
+    let slow = timed("big-bad.snap");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let fast = timed("next.snap");
+    let ((status, body, text), slow_took, slow_done) = slow.await.unwrap();
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(body["error"]["details"]["section"], section.as_str());
+    let ((status, _, text), _, fast_done) = fast.await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        slow_took > Duration::from_millis(100),
+        "verifying the big file took only {slow_took:?}: too quick to test the ordering"
+    );
+    // One swap at a time: the newer reload waited for the older one.
+    assert!(fast_done >= slow_done, "the newer reload finished first");
+    assert_eq!(s.ready().await.0, 200, "the newest reload succeeded");
+    assert!(s.info().await.get("lastReloadFailure").is_none());
+    assert_eq!(s.count().await, (200, json!(14)));
+
+    // An older slow success and a newer fast failure: the failure is the newest outcome, and
+    // the older file is served (no newer one swapped before it).
+    let slow = timed("big.snap");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let fast = timed("missing.snap");
+    let ((status, body, text), _, _) = slow.await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body["nodes"], 400_000);
+    let ((status, _, text), _, _) = fast.await.unwrap();
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(s.ready().await.0, 503, "the newest reload failed");
+    let info = s.info().await;
+    assert_eq!(info["nodes"], 400_000);
+    assert_eq!(
+        info["lastReloadFailure"]["error"]["details"]["fault"],
+        "not_found"
+    );
+}
+
+/// Writes `bytes` over the file at `path` in place (same inode), as a careless deploy would.
+fn overwrite_in_place(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+    f.set_len(bytes.len() as u64).unwrap();
+    f.sync_all().unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap()),
+        ino
+    );
+}
+
+/// Polls until `check` holds (every 5 ms, at most 10 s).
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "waited too long for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verified_reload() {
+    let l = layout();
+    let state = Arc::new(AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap());
+    let _watch = state.watch(Duration::from_millis(100));
+    let s = Server::new(state).await;
+    assert_eq!(s.count().await, (200, json!(9)));
+    let original = std::fs::read(&l.served).unwrap();
+
+    // Another valid snapshot of the same size, written over the served one: detected, 503,
+    // then reloaded by itself once it stays the same.
+    tokio::time::sleep(Duration::from_millis(20)).await; // a later creation time and mtime
+    let other = l.dir.join("other.snap");
+    small::write(&other, 0);
+    let same_size = std::fs::read(&other).unwrap();
+    assert_eq!(same_size.len(), original.len());
+    assert_ne!(same_size, original);
+    overwrite_in_place(&l.served, &same_size);
+    until("503 snapshot_modified", || async {
+        let (status, body) = s.ready().await;
+        status == 503 && body["error"]["code"] == "snapshot_modified"
+    })
+    .await;
+    until("the automatic reload", || async {
+        s.ready().await.0 == 200
+    })
+    .await;
+    let info = s.info().await;
+    assert_eq!(info["generation"], 2);
+    assert!(info.get("modified").is_none(), "{info}");
+    assert_eq!(s.count().await, (200, json!(9)));
+
+    // A truncated copy: no request reads the mapping (no SIGBUS), the automatic reload fails
+    // (recorded), and the server keeps answering.
+    overwrite_in_place(&l.served, &original[..original.len() / 2]);
+    until("503 snapshot_modified", || async {
+        s.ready().await.1["error"]["code"] == "snapshot_modified"
+    })
+    .await;
+    let (status, body) = s.count().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "snapshot_modified");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rename"),
+        "{body}"
+    );
+    for route in ["/v1/neighbors", "/v1/shortest-path"] {
+        let r = s
+            .client
+            .post(format!("{}{route}", s.base))
+            .bearer_auth(TOKEN)
+            .json(&json!({"node": 0, "from": 3, "to": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 503, "{route}");
+    }
+    until("the failed automatic reload", || async {
+        s.info().await["lastReloadFailure"]["error"]["details"]["fault"] == "wrong_length"
+    })
+    .await;
+    let info = s.info().await;
+    assert_eq!(info["modified"], true, "{info}");
+    assert_eq!(info["generation"], 2);
+    assert_eq!(s.get("/healthz", false).await.0, 200);
+    // A manual reload of the truncated file fails too and changes nothing.
+    let (status, _, text) = s.reload_raw("", None).await;
+    assert_eq!(status, 422, "{text}");
+    assert_eq!(s.count().await.0, 503);
+
+    // A valid rewrite (in place again): reloaded by itself, served again.
+    overwrite_in_place(&l.served, &same_size);
+    until("the recovery", || async { s.ready().await.0 == 200 }).await;
+    assert_eq!(s.count().await, (200, json!(9)));
+    let info = s.info().await;
+    assert_eq!(info["generation"], 3);
+    assert!(info.get("lastReloadFailure").is_none(), "{info}");
+
+    // Replaced by rename (a new inode): harmless; the old mapping serves until a reload.
+    let renamed = l.dir.join("renamed.snap.tmp");
+    small::write(&renamed, 5);
+    std::fs::rename(&renamed, &l.served).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(s.ready().await.0, 200);
+    assert_eq!(s.count().await, (200, json!(9)));
+    assert_eq!(s.info().await["generation"], 3);
+    let (status, body, text) = s.reload_raw("", None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body["generation"], 4);
+    assert_eq!(s.count().await, (200, json!(14)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_open_verifies_unless_told_not_to() {
+    let l = layout();
+    let bad = l.dir.join("bad.snap");
+    let section = flipped_copy(&l.served, &bad);
+    let err = AppState::new(bad.clone(), None, None)
+        .err()
+        .expect("a corrupt snapshot is not served");
+    assert_eq!(err.class(), "corrupt");
+    assert!(err.to_string().contains(&section), "{err}");
+    assert!(AppState::open(bad, None, None, false).is_ok());
+    mkfifo(&l.dir.join("fifo.snap"));
+    let err = AppState::new(l.dir.join("fifo.snap"), None, None)
+        .err()
+        .expect("a FIFO is not served");
+    assert_eq!(err.class(), "not_a_regular_file");
+}
+
+#[test]
+fn neotrav_serve_refuses_a_corrupt_snapshot_and_a_bad_snapshot_dir() {
+    let l = layout();
+    let bad = l.dir.join("bad.snap");
+    let section = flipped_copy(&l.served, &bad);
+    let out = neotrav_testkit::neotrav()
+        .args([
+            "serve",
+            "--no-neo4j",
+            "--listen",
+            "127.0.0.1:0",
+            "--snapshot",
+        ])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&section) && stderr.contains("corrupt"),
+        "{stderr}"
+    );
+    let out = neotrav_testkit::neotrav()
+        .args([
+            "serve",
+            "--no-neo4j",
+            "--listen",
+            "127.0.0.1:0",
+            "--snapshot",
+        ])
+        .arg(&l.served)
+        .arg("--snapshot-dir")
+        .arg(l.dir.join("no-such-dir"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--snapshot-dir"), "{stderr}");
+}
+
+#[test]
+fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
+    use utoipa::OpenApi;
+    let doc: Value = serde_json::to_value(neotrav_server::ApiDoc::openapi()).unwrap();
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let mut s: Vec<String> = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        statuses("/v1/snapshot/reload", "post"),
+        [
+            "200", "400", "401", "403", "409", "413", "415", "422", "500"
+        ]
+    );
+    assert_eq!(statuses("/readyz", "get"), ["200", "503"]);
+    let info = &doc["components"]["schemas"]["SnapshotInfo"]["properties"];
+    assert!(info["lastReloadFailure"].is_object() && info["modified"].is_object());
+}
+
+#[test]
+fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
+    use std::process::Command;
+
+    let l = layout();
+    let original = std::fs::read(&l.served).unwrap();
+    let mut server = served::spawn(&l.served, &[]);
+    let url = server.url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ready = |url: &str| {
+        runtime.block_on(async {
+            let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap())
+        })
+    };
+    let wait_for = |what: &str, check: &dyn Fn((u16, String)) -> bool| {
+        let started = Instant::now();
+        while !check(ready(&url)) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "waited too long for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    assert_eq!(ready(&url).0, 200);
+    overwrite_in_place(&l.served, &original[..original.len() / 2]);
+    wait_for("snapshot_modified", &|(status, body)| {
+        status == 503 && body.contains("snapshot_modified")
+    });
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server is alive"
+    );
+    std::thread::sleep(Duration::from_millis(1600)); // the automatic reload fails
+    assert!(ready(&url).1.contains("snapshot_modified"));
+    overwrite_in_place(&l.served, &original);
+    wait_for("the recovery", &|(status, _)| status == 200);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    assert!(server.child.wait().unwrap().success());
+}

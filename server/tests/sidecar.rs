@@ -1,0 +1,979 @@
+//! The sidecar over HTTP, in-process on a free port: every endpoint, the error shape, the
+//! bearer token, and a hot swap under load with no failed request.
+
+use neotrav_testkit::served;
+use neotrav_testkit::small;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use neotrav_server::AppState;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "s3cret-token";
+
+/// Serves `state` on a free loopback port; returns its base URL.
+async fn serve(state: AppState) -> String {
+    served::in_process(state).await
+}
+
+/// POSTs `body` as JSON to `url`, without a token.
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: impl serde::Serialize,
+) -> reqwest::Response {
+    client.post(url).json(&body).send().await.unwrap()
+}
+
+struct Server {
+    base: String,
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let state = AppState::new(path, None, Some(TOKEN.to_string())).unwrap();
+    let base = serve(state).await;
+    Server {
+        base,
+        dir,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Server {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_answer_and_errors_have_one_shape() {
+    let s = start().await;
+    assert_eq!(s.get("/healthz").await.0, 200);
+    assert_eq!(s.get("/readyz").await.0, 200);
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL",
+                   "where": [{"label": "B", "key": "flag", "op": "=", "value": true}], "return": "count"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["stats"]["nodesVisited"], 9);
+
+    let (status, body) = s
+        .post(
+            "/v1/neighbors",
+            json!({"node": 0, "relationshipFilter": "CHILD_A>|CHILD_B>"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["nodes"], json!([1, 2]));
+
+    let (status, body) = s
+        .post("/v1/shortest-path", json!({"from": 3, "to": 5}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["length"], 4);
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "relationshipFilter": "<A>"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert_eq!(body["error"]["details"]["field"], "relationshipFilter");
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "SOMETIMES"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SOMETIMES"),
+        "{body}"
+    );
+
+    let (status, body) = s.post("/v1/traverse", json!({"start": 424242})).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "unknown_node");
+
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "budget": {"maxVisited": 2}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "budget_exceeded");
+
+    let (status, body) = s
+        .post("/v1/traverse", json!({"start": 0, "consistency": "fresh"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "no_neo4j");
+
+    let r = s
+        .client
+        .post(format!("{}/v1/traverse", s.base))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+
+    let (status, body) = s.post("/v1/invalidate", json!({"ids": [1, 2, 2]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["dirty"], 2);
+    let (status, info) = s.get("/v1/snapshot").await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["nodes"], 9);
+    assert_eq!(info["dirty"], 2);
+    assert_eq!(info["generation"], 1);
+
+    let (status, _) = s.get("/v1/nothing-here").await;
+    assert_eq!(status, 404);
+
+    let (status, metrics) = s.get("/metrics").await;
+    assert_eq!(status, 200);
+    for expect in [
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="200"} 1"#,
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="400"} 3"#,
+        r#"neotrav_http_requests_total{endpoint="/v1/traverse",status="404"} 1"#,
+        r#"neotrav_http_request_duration_seconds_count{endpoint="/v1/neighbors"} 1"#,
+        "neotrav_snapshot_age_seconds",
+        "neotrav_misses_total 0",
+    ] {
+        assert!(metrics.contains(expect), "{expect} not in\n{metrics}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_guards_everything_but_health() {
+    let s = start().await;
+    for (token, expect) in [(None, 401), (Some("wrong"), 401), (Some(TOKEN), 200)] {
+        let mut r = s.client.get(format!("{}/v1/snapshot", s.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), expect);
+        if expect == 401 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "unauthorized");
+            assert!(!body.to_string().contains(TOKEN));
+        }
+    }
+    let r = s
+        .client
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_swap_under_load_fails_no_request() {
+    let s = Arc::new(start().await);
+    let next = s.dir.path().join("next.snap");
+    small::write(&next, 5);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (s, stop, ok, failed) = (s.clone(), stop.clone(), ok.clone(), failed.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let (status, body) = s
+                    .post(
+                        "/v1/traverse",
+                        json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+                    )
+                    .await;
+                // Either snapshot's answer, never an error.
+                if status == 200 && (body["count"] == 9 || body["count"] == 14) {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let paths = [
+        next.to_str().unwrap().to_string(),
+        s.dir
+            .path()
+            .join("small.snap")
+            .to_str()
+            .unwrap()
+            .to_string(),
+    ];
+    for i in 0..20 {
+        let (status, info) = s
+            .post("/v1/snapshot/reload", json!({"path": paths[i % 2]}))
+            .await;
+        assert_eq!(status, 200, "{info}");
+        assert_eq!(info["generation"], i as u64 + 2);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for l in load {
+        l.await.unwrap();
+    }
+    assert_eq!(failed.load(Ordering::Relaxed), 0);
+    assert!(
+        ok.load(Ordering::Relaxed) > 20,
+        "too little load to mean anything"
+    );
+
+    // The last reload loaded small.snap again (9 nodes); a failed reload keeps it and says so.
+    let (status, body) = s
+        .post("/v1/snapshot/reload", json!({"path": "missing.snap"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "reload_failed");
+    assert_eq!(s.get("/readyz").await.0, 503);
+    let (status, body) = s
+        .post(
+            "/v1/traverse",
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+        )
+        .await;
+    assert_eq!((status, body["count"].clone()), (200, json!(9)));
+    let (status, _) = s.post("/v1/snapshot/reload", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(s.get("/readyz").await.0, 200);
+}
+
+#[test]
+fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
+    use std::process::Command;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let mut server = served::spawn(
+        &path,
+        &[
+            "--idle-timeout",
+            "30s",
+            "--header-timeout",
+            "20s",
+            "--max-connections",
+            "64",
+        ],
+    );
+    let url = server.url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let body: Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/neighbors"))
+            .json(&json!({"node": 0}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(body["nodes"], json!([1, 2]));
+
+    // `neotrav query` and `neotrav path --url` talk to it.
+    let spec = dir.path().join("count.json");
+    std::fs::write(
+        &spec,
+        r#"{"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}"#,
+    )
+    .unwrap();
+    let out = neotrav_testkit::neotrav()
+        .args(["query", "--url", &url, "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count: 9"));
+    let out = neotrav_testkit::neotrav()
+        .args(["path", "--url", &url, "--from", "3", "--to", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["length"], 4);
+    let out = neotrav_testkit::neotrav()
+        .args(["path", "--url", &url, "--from", "3", "--to", "424242"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown_node"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An idle connection and one with half a head do not hold the shutdown up.
+    let addr = url.trim_start_matches("http://");
+    let _idle = std::net::TcpStream::connect(addr).unwrap();
+    let mut half = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut half, b"GET /healthz HTTP/1.1\r\nHo").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let killed = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            killed.elapsed() < std::time::Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(server.lines.next().unwrap().unwrap(), "stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
+    use neo4rs::query;
+    use neotrav_neo4j::testkit::{self, rows};
+
+    let db = testkit::clean_graph().await;
+    let served::Live {
+        dir: _dir,
+        path,
+        root,
+    } = served::live(&db, &[("B", "flag")]).await;
+    // Written after the export.
+    rows(
+        &db.graph,
+        query("MATCH (r:Root) CREATE (r)-[:CHILD_B]->(:B {flag: true})"),
+    )
+    .await
+    .unwrap();
+
+    let state = AppState::new(path, Some(db.server.graph()), None).unwrap();
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    let post = |path: &'static str, body: Value| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r = post_json(&client, &format!("{base}{path}"), &body).await;
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let count = |consistency: &'static str| {
+        json!({"start": {"label": "Root"}, "uniqueness": "NODE_GLOBAL", "consistency": consistency,
+               "where": [{"label": "B", "key": "flag", "op": "=", "value": true}], "return": "count"})
+    };
+    let (status, body) = post("/v1/traverse", count("fresh")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["count"], 1,
+        "Root is not invalidated yet: its new relationship is not seen"
+    );
+    let (status, _) = post("/v1/invalidate", json!({"ids": [root]})).await;
+    assert_eq!(status, 200);
+    let (status, body) = post("/v1/traverse", count("fresh")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 2, "{body}");
+    assert!(body["stats"]["misses"].as_u64().unwrap() >= 2, "{body}");
+    assert!(
+        body["stats"]["cypherRoundTrips"].as_u64().unwrap() >= 1,
+        "{body}"
+    );
+    let (_, body) = post("/v1/traverse", count("snapshot")).await;
+    assert_eq!(body["count"], 1, "snapshot answers stay as of the export");
+    assert_eq!(body["stats"]["cypherRoundTrips"], 0);
+
+    // A node neither has: the message says so, and does not suggest asking fresh.
+    let nowhere = 987_654_321u64;
+    for (consistency, says) in [
+        ("snapshot", "Ask with \"consistency\": \"fresh\""),
+        ("fresh", "is in neither the snapshot nor Neo4j"),
+    ] {
+        let (status, body) = post(
+            "/v1/neighbors",
+            json!({"node": nowhere, "consistency": consistency}),
+        )
+        .await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_node");
+        assert_eq!(body["error"]["details"]["id"], nowhere);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{consistency}: {message}");
+        if consistency == "fresh" {
+            assert!(!message.contains("Ask with"), "{message}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_working() {
+    use neotrav_neo4j::bundled::{self, Password};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    // Nothing listens on the port.
+    let port = neotrav_neo4j::testkit::free_port().unwrap();
+    let password = Password::new("not-the-real-one");
+    let graph = bundled::connect(&format!("bolt://127.0.0.1:{port}"), "neo4j", &password).unwrap();
+    let state = AppState::new(path, Some(graph), None).unwrap();
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    // A fresh request with no miss needs no Neo4j; node 0 invalidated is a miss.
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/neighbors"),
+        &json!({"node": 0, "consistency": "fresh"}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/invalidate"),
+        &json!({"ids": [0]}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    for (consistency, expect) in [("fresh", 503), ("snapshot", 200)] {
+        let r = post_json(
+            &client,
+            &format!("{base}/v1/neighbors"),
+            &json!({"node": 0, "consistency": consistency}),
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), expect);
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("not-the-real-one"), "{body}");
+        if expect == 503 {
+            assert!(body.contains("neo4j_unavailable"), "{body}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_calls_every_endpoint() {
+    use neotrav_client::{Client, ClientError};
+    use neotrav_wire::{NeighborsRequest, ReturnForm, ShortestPathRequest, TraverseRequest};
+
+    let s = start().await;
+    let client = Client::builder(&s.base).token(TOKEN).build().unwrap();
+    let mut r = TraverseRequest::from_start(0u64);
+    r.return_form = ReturnForm::Count;
+    r.uniqueness = neotrav_wire::Uniqueness::NodeGlobal;
+    let response = client.traverse(&r).await.unwrap();
+    assert_eq!(response.answer, neotrav_wire::Answer::Count(9));
+    let n: NeighborsRequest = serde_json::from_value(json!({"node": 0})).unwrap();
+    assert_eq!(
+        client.neighbors(&n).await.unwrap().answer,
+        neotrav_wire::Answer::Nodes(vec![1, 2])
+    );
+    let sp: ShortestPathRequest = serde_json::from_value(json!({"from": 3, "to": 5})).unwrap();
+    assert_eq!(client.shortest_path(&sp).await.unwrap().length, Some(4));
+    assert_eq!(client.invalidate(&[4, 5]).await.unwrap().dirty, 2);
+    assert_eq!(client.snapshot().await.unwrap().dirty, 2);
+    assert_eq!(client.reload(None).await.unwrap().generation, 2);
+    assert!(client.ready().await.unwrap());
+
+    let err = client
+        .traverse(&TraverseRequest::from_start(777u64))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Api { status: 404, code, .. } if code == "unknown_node"),
+        "{err}"
+    );
+    let anonymous = Client::new(&s.base).unwrap();
+    let err = anonymous.snapshot().await.unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 401, .. }), "{err}");
+
+    let port = neotrav_neo4j::testkit::free_port().unwrap();
+    let nobody = Client::builder(&format!("http://127.0.0.1:{port}"))
+        .retries(1)
+        .build()
+        .unwrap();
+    let err = nobody.snapshot().await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Unreachable { .. }) && err.is_transient(),
+        "{err}"
+    );
+    assert!(matches!(
+        Client::new("ftp://x"),
+        Err(ClientError::BadUrl(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_answers_get_413_or_come_as_ndjson_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 200);
+    let state = AppState::new(path, None, None)
+        .unwrap()
+        .with_max_response_bytes(800);
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    let all = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "nodes"});
+    let r = post_json(&client, &format!("{base}/v1/traverse"), &all).await;
+    assert_eq!(r.status().as_u16(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "response_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("x-ndjson")
+    );
+
+    // Small answers are unaffected.
+    let small = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"});
+    let r = post_json(&client, &format!("{base}/v1/traverse"), &small).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["count"], 209);
+
+    // As NDJSON, under the cap: one node per line, then the stats.
+    let some = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "maxLevel": 1, "limit": 30});
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .header("accept", "application/x-ndjson")
+        .json(&some)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let text = r.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 31);
+    assert_eq!(lines[0]["node"], 0);
+    assert!(lines[30]["stats"]["nodesVisited"].as_u64().unwrap() >= 30);
+    // Past the cap, the stream ends with an error line.
+    let r = client
+        .post(format!("{base}/v1/traverse"))
+        .header("accept", "application/x-ndjson")
+        .json(&all)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap_or_default();
+    let last = text.lines().last().unwrap_or("");
+    assert!(last.contains("response_too_large"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_json_is_generated_from_the_wire_types() {
+    use neotrav_wire::{Budget, TraverseRequest};
+
+    let s = start().await;
+    // No token needed: the document holds no data.
+    let r = reqwest::get(format!("{}/openapi.json", s.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for route in [
+        "/v1/traverse",
+        "/v1/neighbors",
+        "/v1/shortest-path",
+        "/v1/invalidate",
+        "/v1/snapshot",
+        "/v1/snapshot/reload",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][route].is_object(), "{route} missing");
+    }
+    // Every route the router answers is documented, and nothing else.
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 10);
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "TraverseRequest",
+        "ShortestPathRequest",
+        "NeighborsRequest",
+        "TraverseResponse",
+        "ErrorBody",
+        "SnapshotInfo",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name} missing");
+    }
+    // The schema's property names are the serde names: every key a full request serializes
+    // to is a documented property.
+    let mut request = TraverseRequest::from_start(0u64);
+    request.relationship_filter = Some("A>".into());
+    request.label_filter = Some("+B".into());
+    request.budget = Budget {
+        max_visited: Some(10),
+        ..Budget::default()
+    };
+    let props = schemas["TraverseRequest"]["properties"]
+        .as_object()
+        .unwrap();
+    for key in serde_json::to_value(&request)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        assert!(props.contains_key(key), "`{key}` is not in the schema");
+    }
+    for key in [
+        "where",
+        "return",
+        "expandByLabel",
+        "relationshipFilter",
+        "budget",
+    ] {
+        assert!(props.contains_key(key), "`{key}` is not in the schema");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_capacity_requests_get_503_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    // No traversal may run and one request may wait: the first waits, the second is shed.
+    let state = AppState::new(path, None, None).unwrap().with_capacity(0, 1);
+    let base = serve(state).await;
+    let client = reqwest::Client::new();
+    let waiting = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .post(format!("{base}/v1/neighbors"))
+                .json(&json!({"node": 0}))
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/traverse"),
+        &json!({"start": 0, "return": "count"}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "over_capacity", "{body}");
+    assert!(
+        !waiting.is_finished(),
+        "the queued request waits for a turn"
+    );
+    // Everything that runs no traversal still answers.
+    for route in ["/healthz", "/readyz", "/v1/snapshot", "/openapi.json"] {
+        let r = client.get(format!("{base}{route}")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{route}");
+    }
+    waiting.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
+    use neotrav_neo4j::bundled::{self, Password};
+    use neotrav_neo4j::export::{ExportOptions, Origin};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    let before = std::fs::read(&path).unwrap();
+    // Without Neo4j there is nothing to re-export from.
+    let base = serve(AppState::new(path.clone(), None, None).unwrap()).await;
+    let client = reqwest::Client::new();
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "no_export"
+    );
+
+    // Neo4j unreachable: the refresh fails, the old snapshot serves, the file is untouched.
+    let port = neotrav_neo4j::testkit::free_port().unwrap();
+    let graph = bundled::connect(
+        &format!("bolt://127.0.0.1:{port}"),
+        "neo4j",
+        &Password::new("refresh-secret"),
+    )
+    .unwrap();
+    let origin = Origin {
+        address: format!("bolt://127.0.0.1:{port}"),
+        database: String::new(),
+    };
+    let state = AppState::new(path.clone(), Some(graph), None)
+        .unwrap()
+        .with_export(origin, ExportOptions::default());
+    let base = serve(state).await;
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("reload_failed"), "{body}");
+    assert!(!body.contains("refresh-secret"), "{body}");
+    let r = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/neighbors"),
+        &json!({"node": 0}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("neotrav_reload_failures_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // Both at once is a bad request.
+    let r = post_json(
+        &client,
+        &format!("{base}/v1/snapshot/reload"),
+        &json!({"export": true, "path": "/x.snap"}),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 400);
+}
+
+/// A TCP proxy in front of Neo4j that can be cut and restored: Neo4j going down and coming
+/// back, as the sidecar sees it.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Proxy {
+    async fn start(target: std::net::SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused, in effect
+                }
+                let cut = cut2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, up, cut }
+    }
+
+    fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_going_down_and_coming_back_and_a_refresh_through_it() {
+    use neo4rs::query;
+    use neotrav_neo4j::bundled;
+    use neotrav_neo4j::export::{self, ExportOptions, Origin};
+    use neotrav_neo4j::testkit::{self, rows};
+    use neotrav_snapshot::NoProgress;
+
+    let db = testkit::clean_graph().await;
+    rows(
+        &db.graph,
+        query("CREATE (r:Root {name: 'r'})-[:CHILD_A]->(:A)-[:CHILD_A]->(:A)"),
+    )
+    .await
+    .unwrap();
+    let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
+        .await
+        .unwrap()[0]
+        .get::<i64>("id")
+        .unwrap() as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.snap");
+    let target: std::net::SocketAddr = db.server.uri.trim_start_matches("bolt://").parse().unwrap();
+    let proxy = Proxy::start(target).await;
+    let proxied = format!("bolt://127.0.0.1:{}", proxy.port);
+    let origin = Origin {
+        address: proxied.clone(),
+        database: String::new(),
+    };
+    export::export(
+        &db.graph,
+        &origin,
+        &ExportOptions::default(),
+        &path,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    let graph = bundled::connect(&proxied, &db.server.user, &db.server.password).unwrap();
+    let state = AppState::new(path, Some(graph), None)
+        .unwrap()
+        .with_export(origin, ExportOptions::default());
+    let base = serve(state).await;
+    let client = neotrav_client::Client::builder(&base)
+        .retries(0)
+        .build()
+        .unwrap();
+    let fresh_count = || {
+        let mut r = neotrav_wire::TraverseRequest::from_start(root);
+        r.uniqueness = neotrav_wire::Uniqueness::NodeGlobal;
+        r.return_form = neotrav_wire::ReturnForm::Count;
+        r.consistency = neotrav_wire::Consistency::Fresh;
+        r
+    };
+    client.invalidate(&[root]).await.unwrap();
+    let answer = client.traverse(&fresh_count()).await.unwrap();
+    assert_eq!(answer.answer, neotrav_wire::Answer::Count(3));
+
+    proxy.down();
+    match client.traverse(&fresh_count()).await {
+        Err(neotrav_client::ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (503, "neo4j_unavailable"));
+        }
+        other => panic!("expected 503 with Neo4j down, got {other:?}"),
+    }
+    let mut snapshot_only = fresh_count();
+    snapshot_only.consistency = neotrav_wire::Consistency::Snapshot;
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_wire::Answer::Count(3),
+        "snapshot requests keep working with Neo4j down"
+    );
+    assert!(client.refresh().await.is_err(), "no export with Neo4j down");
+    assert!(!client.ready().await.unwrap());
+
+    proxy.up();
+    // The driver may hand out one connection that died with the cut before it reconnects.
+    let mut back = None;
+    for _ in 0..5 {
+        if let Ok(r) = client.traverse(&fresh_count()).await {
+            back = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        back.expect("fresh requests work again once Neo4j is back")
+            .answer,
+        neotrav_wire::Answer::Count(3)
+    );
+
+    // A refresh sees a write made after the first export, swaps it in, and the ids
+    // invalidated before it started are in the new snapshot, so no longer dirty.
+    rows(
+        &db.graph,
+        query("MATCH (r:Root) CREATE (r)-[:CHILD_B]->(:B)"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_wire::Answer::Count(3)
+    );
+    let info = client.refresh().await.unwrap();
+    assert_eq!(info.generation, 2);
+    assert_eq!(info.nodes, 4);
+    assert_eq!(info.dirty, 0);
+    assert!(
+        client.ready().await.unwrap(),
+        "a good refresh clears /readyz"
+    );
+    assert_eq!(
+        client.traverse(&snapshot_only).await.unwrap().answer,
+        neotrav_wire::Answer::Count(4)
+    );
+}
