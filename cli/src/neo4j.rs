@@ -48,7 +48,12 @@ impl Location {
         let bundle = Bundle::locate(self.project.as_deref())?;
         let home = match &self.home {
             Some(home) => home.clone(),
-            None => bundle.project().join("home"),
+            // The Maven project is neo4j/maven/; the home sits beside it.
+            None => bundle
+                .project()
+                .parent()
+                .unwrap_or(bundle.project())
+                .join("home"),
         };
         Ok((bundle, home))
     }

@@ -10,7 +10,7 @@ pub enum BundleError {
     /// The Maven project is not where it was looked for.
     #[error(
         "the bundled Neo4j Maven project was not found at {path} (no pom.xml there); \
-         set {env} to the neo4j/ folder of a neotrav checkout",
+         set {env} to the neo4j/maven/ folder of a neotrav checkout",
         env = super::PROJECT_ENV
     )]
     ProjectNotFound {

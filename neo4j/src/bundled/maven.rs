@@ -28,15 +28,13 @@ const STAMP: &str = "neotrav-build.stamp";
 
 impl Bundle {
     /// Finds the Maven project: `explicit` if given, else the `NEOTRAV_NEO4J_PROJECT` environment
-    /// variable, else the `neo4j/` folder of the checkout this crate was built from.
+    /// variable, else the `neo4j/maven/` folder of the checkout this crate was built from.
     pub fn locate(explicit: Option<&Path>) -> Result<Bundle, BundleError> {
         let project = match explicit {
             Some(path) => path.to_path_buf(),
             None => match std::env::var_os(super::PROJECT_ENV) {
                 Some(path) if !path.is_empty() => PathBuf::from(path),
-                _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("..")
-                    .join("neo4j"),
+                _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("maven"),
             },
         };
         let project = project.canonicalize().unwrap_or(project);
@@ -252,7 +250,7 @@ mod tests {
 
     #[test]
     fn the_checkout_has_the_project() {
-        let bundle = Bundle::locate(None).expect("neo4j/pom.xml next to the sources");
+        let bundle = Bundle::locate(None).expect("neo4j/maven/pom.xml next to the sources");
         assert!(bundle.project().join("pom.xml").is_file());
     }
 }

@@ -1,7 +1,7 @@
 //! The bundled Neo4j: a real Neo4j 5.26 Community server with APOC core and Open GDS, run as a
 //! background JVM on loopback.
 //!
-//! - [`Bundle`] is the Maven project under `neo4j/` that resolves the pinned artifacts from Maven
+//! - [`Bundle`] is the Maven project in `neo4j/maven/` that resolves the pinned artifacts from Maven
 //!   Central. [`Bundle::ensure_built`] runs Maven only when the project changed since the last
 //!   build (the first build downloads; later ones touch neither Maven nor the network) and returns
 //!   the [`Artifacts`]: the launcher, the server classpath and the plugins folder.
@@ -44,6 +44,6 @@ pub const DEFAULT_USER: &str = "neo4j";
 /// eight characters.
 pub const DEV_PASSWORD: &str = "neotrav-dev";
 
-/// The environment variable that overrides where the Maven project is (the `neo4j/` folder of a
+/// The environment variable that overrides where the Maven project is (the `neo4j/maven/` folder of a
 /// neotrav checkout). By default it is found next to the sources this crate was built from.
 pub const PROJECT_ENV: &str = "NEOTRAV_NEO4J_PROJECT";
