@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -28,8 +28,10 @@ use crate::format::{
     Watermark,
 };
 
+mod spill;
 mod writer;
 
+use spill::{RECORD_LEN, Spill, spill_error};
 use writer::SectionWriter;
 
 /// A property value of a node.
@@ -79,54 +81,6 @@ struct PendingColumn {
     labels: Vec<u32>,
     /// The values added so far, on disk; created with the first value.
     spill: Option<Spill>,
-}
-
-/// A column's values, spilled in insertion order: `records` holds (node id, word) pairs of two
-/// little-endian `u64`s, the word being the `i64`, the `f64` bits, 0 or 1, or for strings the
-/// byte length of the value, whose bytes follow the previous value's in `strings`.
-#[derive(Debug)]
-struct Spill {
-    records: BufWriter<File>,
-    strings: Option<BufWriter<File>>,
-}
-
-/// Size of a spill record: node id and word.
-const RECORD_LEN: usize = 16;
-
-impl Spill {
-    fn create(kind: PropertyKind) -> io::Result<Spill> {
-        let file = || -> io::Result<BufWriter<File>> {
-            Ok(BufWriter::with_capacity(1 << 18, tempfile::tempfile()?))
-        };
-        Ok(Spill {
-            records: file()?,
-            strings: if kind == PropertyKind::String {
-                Some(file()?)
-            } else {
-                None
-            },
-        })
-    }
-
-    fn push(&mut self, id: u64, value: &Value) -> io::Result<()> {
-        let word = match value {
-            Value::Int(v) => *v as u64,
-            Value::Float(v) => v.to_bits(),
-            Value::Bool(v) => u64::from(*v),
-            Value::String(s) => {
-                let strings = self
-                    .strings
-                    .as_mut()
-                    .ok_or_else(|| io::Error::other("a string value in a non-string column"))?;
-                strings.write_all(s.as_bytes())?;
-                s.len() as u64
-            }
-        };
-        let mut record = [0u8; RECORD_LEN];
-        record[..8].copy_from_slice(&id.to_le_bytes());
-        record[8..].copy_from_slice(&word.to_le_bytes());
-        self.records.write_all(&record)
-    }
 }
 
 /// A node as collected: its labels are `label_arena[label_start..label_start + label_len]`.
@@ -544,21 +498,6 @@ fn index_in(layout: IdLayout, ids: &[u64], n: usize, id: u64) -> Option<u32> {
             .filter(|&i| i < n as u64)
             .map(|i| i as u32),
         _ => ids.binary_search(&id).ok().map(|i| i as u32),
-    }
-}
-
-/// What a failure to spill property values becomes: an I/O error naming the temporary folder.
-fn spill_error(e: io::Error) -> BuildError {
-    let dir = std::env::temp_dir();
-    BuildError::Io {
-        source: io::Error::new(
-            e.kind(),
-            format!(
-                "spilling property values to a temporary file in {}: {e}",
-                dir.display()
-            ),
-        ),
-        path: dir,
     }
 }
 
