@@ -3,7 +3,7 @@
 //! codes, relationship indices, id order, string offsets and UTF-8).
 
 use super::Snapshot;
-use super::cast;
+use super::view::cast;
 use crate::error::Fault;
 use crate::format::{self, Direction, IdLayout, PREAMBLE_LEN, PropertyKind, SectionKind};
 
