@@ -9,25 +9,32 @@
 //! are written and freed. Sections are streamed to the temporary snapshot file as they are made,
 //! never all held at once. At Discogs scale (34M nodes, 134M relationships) that stays under
 //! 6 GiB with or without properties; graphs several times larger would need an on-disk sort.
+//!
+//! This module is the build itself: what the builder collects and how [`SnapshotBuilder::write`]
+//! turns it into sections. `spill` keeps the property values on disk, `encode` lays ids,
+//! adjacency and columns out as sections, and `writer` writes the file atomically.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-
 use std::time::{SystemTime, UNIX_EPOCH};
-use tempfile::NamedTempFile;
 
 use fastbloom::BloomFilter;
-use memmap2::Mmap;
 use roaring::RoaringBitmap;
 
 use crate::error::BuildError;
 use crate::format::{
-    self, BLOOM_SEED, ColumnSpec, Direction, FORMAT_VERSION, Header, IdLayout, PREAMBLE_LEN,
-    Preamble, PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind, Source, Watermark,
+    BLOOM_SEED, ColumnSpec, Direction, Header, IdLayout, PropertyKind, SectionKind, Source,
+    Watermark,
 };
+
+mod encode;
+mod spill;
+mod writer;
+
+use encode::{id_layout, index_in, write_adjacency, write_column};
+use spill::{Spill, spill_error};
+use writer::SectionWriter;
 
 /// A property value of a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,54 +83,6 @@ struct PendingColumn {
     labels: Vec<u32>,
     /// The values added so far, on disk; created with the first value.
     spill: Option<Spill>,
-}
-
-/// A column's values, spilled in insertion order: `records` holds (node id, word) pairs of two
-/// little-endian `u64`s, the word being the `i64`, the `f64` bits, 0 or 1, or for strings the
-/// byte length of the value, whose bytes follow the previous value's in `strings`.
-#[derive(Debug)]
-struct Spill {
-    records: BufWriter<File>,
-    strings: Option<BufWriter<File>>,
-}
-
-/// Size of a spill record: node id and word.
-const RECORD_LEN: usize = 16;
-
-impl Spill {
-    fn create(kind: PropertyKind) -> io::Result<Spill> {
-        let file = || -> io::Result<BufWriter<File>> {
-            Ok(BufWriter::with_capacity(1 << 18, tempfile::tempfile()?))
-        };
-        Ok(Spill {
-            records: file()?,
-            strings: if kind == PropertyKind::String {
-                Some(file()?)
-            } else {
-                None
-            },
-        })
-    }
-
-    fn push(&mut self, id: u64, value: &Value) -> io::Result<()> {
-        let word = match value {
-            Value::Int(v) => *v as u64,
-            Value::Float(v) => v.to_bits(),
-            Value::Bool(v) => u64::from(*v),
-            Value::String(s) => {
-                let strings = self
-                    .strings
-                    .as_mut()
-                    .ok_or_else(|| io::Error::other("a string value in a non-string column"))?;
-                strings.write_all(s.as_bytes())?;
-                s.len() as u64
-            }
-        };
-        let mut record = [0u8; RECORD_LEN];
-        record[..8].copy_from_slice(&id.to_le_bytes());
-        record[8..].copy_from_slice(&word.to_le_bytes());
-        self.records.write_all(&record)
-    }
 }
 
 /// A node as collected: its labels are `label_arena[label_start..label_start + label_len]`.
@@ -505,163 +464,6 @@ impl SnapshotBuilder {
 fn range(start: u32, len: u32) -> Range<usize> {
     start as usize..start as usize + len as usize
 }
-
-/// Offsets, neighbours and types of one direction, from relationships sorted by `node`.
-fn write_adjacency(
-    out: &mut SectionWriter,
-    dir: Direction,
-    rels: &[PendingRel],
-    n: usize,
-    node: impl Fn(&PendingRel) -> u64,
-    neighbor: impl Fn(&PendingRel) -> u64,
-) -> io::Result<()> {
-    let item = dir as u32;
-    let mut offsets = vec![0u32; n + 1];
-    for r in rels {
-        offsets[node(r) as usize + 1] += 1;
-    }
-    for i in 1..offsets.len() {
-        offsets[i] += offsets[i - 1];
-    }
-    out.section(SectionKind::Offsets, item, &offsets)?;
-    drop(offsets);
-    out.section_iter(
-        SectionKind::Neighbors,
-        item,
-        rels.iter().map(|r| neighbor(r) as u32),
-    )?;
-    out.section_iter(SectionKind::EdgeTypes, item, rels.iter().map(|r| r.kind))
-}
-
-/// The dense index of node `id`, given the sorted ids (unused, and may be empty, when dense).
-fn index_in(layout: IdLayout, ids: &[u64], n: usize, id: u64) -> Option<u32> {
-    match layout {
-        IdLayout::Dense { base } => id
-            .checked_sub(base)
-            .filter(|&i| i < n as u64)
-            .map(|i| i as u32),
-        _ => ids.binary_search(&id).ok().map(|i| i as u32),
-    }
-}
-
-/// What a failure to spill property values becomes: an I/O error naming the temporary folder.
-fn spill_error(e: io::Error) -> BuildError {
-    let dir = std::env::temp_dir();
-    BuildError::Io {
-        source: io::Error::new(
-            e.kind(),
-            format!(
-                "spilling property values to a temporary file in {}: {e}",
-                dir.display()
-            ),
-        ),
-        path: dir,
-    }
-}
-
-/// Reads a column back from its spill files and writes its sections. A node given the same key
-/// twice keeps the last value.
-fn write_column(
-    out: &mut SectionWriter,
-    c: u32,
-    kind: PropertyKind,
-    spill: Option<Spill>,
-    n: usize,
-    index_of: &dyn Fn(u64) -> Option<u32>,
-) -> io::Result<()> {
-    let mut present = vec![0u64; n.div_ceil(64)];
-    let (records, strings) = match spill {
-        Some(spill) => {
-            let rewind = |w: BufWriter<File>| -> io::Result<File> {
-                let mut file = w.into_inner().map_err(|e| e.into_error())?;
-                file.seek(SeekFrom::Start(0))?;
-                Ok(file)
-            };
-            (
-                Some(rewind(spill.records)?),
-                spill.strings.map(rewind).transpose()?,
-            )
-        }
-        None => (None, None),
-    };
-    // Calls `each(index, word, position)` for every record in insertion order, `position` being
-    // the value's offset in the string spill.
-    let mut for_each = |each: &mut dyn FnMut(usize, u64, u64)| -> io::Result<()> {
-        let Some(records) = &records else {
-            return Ok(());
-        };
-        let mut reader = BufReader::with_capacity(1 << 20, records);
-        let mut record = [0u8; RECORD_LEN];
-        let mut position = 0u64;
-        loop {
-            match reader.read_exact(&mut record) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-                Err(e) => return Err(e),
-            }
-            let id = format::u64_at(&record, 0);
-            let word = format::u64_at(&record, 8);
-            // A value of a node that was not added (its add_node failed on a spill write) is
-            // skipped.
-            if let Some(index) = index_of(id) {
-                let index = index as usize;
-                present[index / 64] |= 1 << (index % 64);
-                each(index, word, position);
-            }
-            if kind == PropertyKind::String {
-                position += word;
-            }
-        }
-    };
-    match kind {
-        PropertyKind::Int | PropertyKind::Float => {
-            let mut words = vec![0u64; n];
-            for_each(&mut |index, word, _| words[index] = word)?;
-            out.section(SectionKind::ColumnValues, c, &words)?;
-        }
-        PropertyKind::Bool => {
-            let mut bits = vec![0u64; n.div_ceil(64)];
-            for_each(&mut |index, word, _| {
-                let bit = 1 << (index % 64);
-                if word == 1 {
-                    bits[index / 64] |= bit;
-                } else {
-                    bits[index / 64] &= !bit;
-                }
-            })?;
-            out.section(SectionKind::ColumnValues, c, &bits)?;
-        }
-        PropertyKind::String => {
-            // Where each node's value is in the spill: (position, length).
-            let mut at = vec![(0u64, 0u64); n];
-            for_each(&mut |index, len, position| at[index] = (position, len))?;
-            let mut offset = 0u64;
-            out.section_iter(
-                SectionKind::ColumnStringOffsets,
-                c,
-                std::iter::once(0).chain(at.iter().map(|&(_, len)| {
-                    offset += len;
-                    offset
-                })),
-            )?;
-            let map = match &strings {
-                // SAFETY: the spill is an unnamed temporary file of this process that nothing
-                // writes to any more.
-                Some(file) if file.metadata()?.len() > 0 => Some(unsafe { Mmap::map(file)? }),
-                _ => None,
-            };
-            let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
-            let mut parts = at.iter().map(|&(position, len)| {
-                bytes
-                    .get(position as usize..(position + len) as usize)
-                    .ok_or_else(|| io::Error::other("a string value is outside its spill file"))
-            });
-            out.section_parts(SectionKind::ColumnStringBytes, c, &mut parts)?;
-        }
-    }
-    out.section(SectionKind::ColumnPresent, c, &present)
-}
-
 /// What [`SnapshotBuilder::write`] wrote.
 #[derive(Debug, Clone)]
 pub struct WriteSummary {
@@ -673,197 +475,4 @@ pub struct WriteSummary {
     pub nodes: u64,
     /// Relationships written.
     pub relationships: u64,
-}
-
-/// The id layout of sorted node ids: dense when they are consecutive, 32-bit offsets when they
-/// span less than 2^32, full otherwise.
-fn id_layout(sorted: &[u64], allow_dense: bool) -> IdLayout {
-    let (Some(&first), Some(&last)) = (sorted.first(), sorted.last()) else {
-        return IdLayout::Dense { base: 0 };
-    };
-    if allow_dense && last - first + 1 == sorted.len() as u64 {
-        IdLayout::Dense { base: first }
-    } else if last - first <= u64::from(u32::MAX) {
-        IdLayout::Offset32 { base: first }
-    } else {
-        IdLayout::Full64
-    }
-}
-
-/// Appends sections to a temporary file next to the target, hashing them on the way, then
-/// writes the header and the preamble and renames the file into place.
-struct SectionWriter {
-    out: BufWriter<NamedTempFile>,
-    at: u64,
-    entries: Vec<SectionEntry>,
-    dir: PathBuf,
-    target: PathBuf,
-}
-
-impl SectionWriter {
-    fn create(path: &Path) -> io::Result<SectionWriter> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| io::Error::other("the path has no file name"))?;
-        let mut prefix = std::ffi::OsString::from(".");
-        prefix.push(name);
-        prefix.push(".");
-        let tmp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".tmp")
-            .tempfile_in(&dir)?;
-        let mut out = BufWriter::with_capacity(1 << 20, tmp);
-        // The preamble is written last: until then the file cannot open as a snapshot.
-        out.write_all(&[0u8; PREAMBLE_LEN])?;
-        Ok(SectionWriter {
-            out,
-            at: PREAMBLE_LEN as u64,
-            entries: Vec::new(),
-            dir,
-            target: path.to_path_buf(),
-        })
-    }
-
-    fn pad(&mut self) -> io::Result<()> {
-        let pad = self.at.next_multiple_of(SECTION_ALIGN as u64) - self.at;
-        self.out.write_all(&[0u8; SECTION_ALIGN][..pad as usize])?;
-        self.at += pad;
-        Ok(())
-    }
-
-    fn section<T: bytemuck::Pod>(
-        &mut self,
-        kind: SectionKind,
-        item: u32,
-        values: &[T],
-    ) -> io::Result<()> {
-        let bytes: &[u8] = bytemuck::cast_slice(values);
-        self.pad()?;
-        self.out.write_all(bytes)?;
-        self.entries.push(SectionEntry {
-            kind,
-            item,
-            offset: self.at,
-            len: bytes.len() as u64,
-            hash: format::hash(bytes),
-        });
-        self.at += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// A section made on the fly, in chunks, without materialising it.
-    fn section_iter<T: bytemuck::Pod>(
-        &mut self,
-        kind: SectionKind,
-        item: u32,
-        values: impl Iterator<Item = T>,
-    ) -> io::Result<()> {
-        self.pad()?;
-        let offset = self.at;
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut chunk: Vec<T> = Vec::with_capacity(1 << 16);
-        let mut flush =
-            |chunk: &mut Vec<T>, out: &mut BufWriter<NamedTempFile>| -> io::Result<u64> {
-                let bytes: &[u8] = bytemuck::cast_slice(chunk);
-                hasher.update(bytes);
-                out.write_all(bytes)?;
-                let len = bytes.len() as u64;
-                chunk.clear();
-                Ok(len)
-            };
-        let mut len = 0;
-        for value in values {
-            chunk.push(value);
-            if chunk.len() == chunk.capacity() {
-                len += flush(&mut chunk, &mut self.out)?;
-            }
-        }
-        len += flush(&mut chunk, &mut self.out)?;
-        self.entries.push(SectionEntry {
-            kind,
-            item,
-            offset,
-            len,
-            hash: hasher.digest(),
-        });
-        self.at += len;
-        Ok(())
-    }
-
-    /// A section made of byte slices, copied through one buffer.
-    fn section_parts(
-        &mut self,
-        kind: SectionKind,
-        item: u32,
-        parts: &mut dyn Iterator<Item = io::Result<&[u8]>>,
-    ) -> io::Result<()> {
-        self.pad()?;
-        let offset = self.at;
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut chunk: Vec<u8> = Vec::with_capacity(1 << 16);
-        let mut len = 0u64;
-        for part in parts {
-            let part = part?;
-            if chunk.len() + part.len() > chunk.capacity() {
-                hasher.update(&chunk);
-                self.out.write_all(&chunk)?;
-                chunk.clear();
-            }
-            if part.len() > chunk.capacity() {
-                hasher.update(part);
-                self.out.write_all(part)?;
-            } else {
-                chunk.extend_from_slice(part);
-            }
-            len += part.len() as u64;
-        }
-        hasher.update(&chunk);
-        self.out.write_all(&chunk)?;
-        self.entries.push(SectionEntry {
-            kind,
-            item,
-            offset,
-            len,
-            hash: hasher.digest(),
-        });
-        self.at += len;
-        Ok(())
-    }
-
-    fn finish(mut self, mut header: Header, path: &Path) -> io::Result<WriteSummary> {
-        self.pad()?;
-        header.sections = std::mem::take(&mut self.entries);
-        let header_bytes = bincode::encode_to_vec(&header, format::bincode_config())
-            .map_err(|e| io::Error::other(format!("encoding the header: {e}")))?;
-        self.out.write_all(&header_bytes)?;
-        let file_len = self.at + header_bytes.len() as u64;
-        let preamble = Preamble {
-            version: FORMAT_VERSION,
-            min_reader: FORMAT_VERSION,
-            header_offset: self.at,
-            header_len: header_bytes.len() as u64,
-            header_hash: format::hash(&header_bytes),
-            file_len,
-        };
-        let mut tmp = self.out.into_inner().map_err(|e| e.into_error())?;
-        tmp.as_file_mut().seek(SeekFrom::Start(0))?;
-        tmp.as_file_mut().write_all(&preamble.encode())?;
-        // tempfile creates 0600 files; a snapshot is meant to be mapped by other processes too.
-        tmp.as_file()
-            .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        // Make the rename itself durable.
-        File::open(&self.dir)?.sync_all()?;
-        Ok(WriteSummary {
-            path: path.to_path_buf(),
-            bytes: file_len,
-            nodes: header.node_count,
-            relationships: header.relationship_count,
-        })
-    }
 }

@@ -1,0 +1,169 @@
+//! How the builder lays its data out in sections: the id layout of sorted ids and the index of
+//! an id under it, a direction's adjacency (offsets, neighbours, edge types), and a property
+//! column read back from its spill (values, string offsets and bytes, presence bits).
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
+
+use memmap2::Mmap;
+
+use super::PendingRel;
+use super::spill::{RECORD_LEN, Spill};
+use super::writer::SectionWriter;
+use crate::format::{self, Direction, IdLayout, PropertyKind, SectionKind};
+
+/// The id layout of sorted node ids: dense when they are consecutive, 32-bit offsets when they
+/// span less than 2^32, full otherwise.
+pub(super) fn id_layout(sorted: &[u64], allow_dense: bool) -> IdLayout {
+    let (Some(&first), Some(&last)) = (sorted.first(), sorted.last()) else {
+        return IdLayout::Dense { base: 0 };
+    };
+    if allow_dense && last - first + 1 == sorted.len() as u64 {
+        IdLayout::Dense { base: first }
+    } else if last - first <= u64::from(u32::MAX) {
+        IdLayout::Offset32 { base: first }
+    } else {
+        IdLayout::Full64
+    }
+}
+
+/// The dense index of node `id`, given the sorted ids (unused, and may be empty, when dense).
+pub(super) fn index_in(layout: IdLayout, ids: &[u64], n: usize, id: u64) -> Option<u32> {
+    match layout {
+        IdLayout::Dense { base } => id
+            .checked_sub(base)
+            .filter(|&i| i < n as u64)
+            .map(|i| i as u32),
+        _ => ids.binary_search(&id).ok().map(|i| i as u32),
+    }
+}
+
+/// Offsets, neighbours and types of one direction, from relationships sorted by `node`.
+pub(super) fn write_adjacency(
+    out: &mut SectionWriter,
+    dir: Direction,
+    rels: &[PendingRel],
+    n: usize,
+    node: impl Fn(&PendingRel) -> u64,
+    neighbor: impl Fn(&PendingRel) -> u64,
+) -> io::Result<()> {
+    let item = dir as u32;
+    let mut offsets = vec![0u32; n + 1];
+    for r in rels {
+        offsets[node(r) as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    out.section(SectionKind::Offsets, item, &offsets)?;
+    drop(offsets);
+    out.section_iter(
+        SectionKind::Neighbors,
+        item,
+        rels.iter().map(|r| neighbor(r) as u32),
+    )?;
+    out.section_iter(SectionKind::EdgeTypes, item, rels.iter().map(|r| r.kind))
+}
+
+/// Reads a column back from its spill files and writes its sections. A node given the same key
+/// twice keeps the last value.
+pub(super) fn write_column(
+    out: &mut SectionWriter,
+    c: u32,
+    kind: PropertyKind,
+    spill: Option<Spill>,
+    n: usize,
+    index_of: &dyn Fn(u64) -> Option<u32>,
+) -> io::Result<()> {
+    let mut present = vec![0u64; n.div_ceil(64)];
+    let (records, strings) = match spill {
+        Some(spill) => {
+            let rewind = |w: BufWriter<File>| -> io::Result<File> {
+                let mut file = w.into_inner().map_err(|e| e.into_error())?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(file)
+            };
+            (
+                Some(rewind(spill.records)?),
+                spill.strings.map(rewind).transpose()?,
+            )
+        }
+        None => (None, None),
+    };
+    // Calls `each(index, word, position)` for every record in insertion order, `position` being
+    // the value's offset in the string spill.
+    let mut for_each = |each: &mut dyn FnMut(usize, u64, u64)| -> io::Result<()> {
+        let Some(records) = &records else {
+            return Ok(());
+        };
+        let mut reader = BufReader::with_capacity(1 << 20, records);
+        let mut record = [0u8; RECORD_LEN];
+        let mut position = 0u64;
+        loop {
+            match reader.read_exact(&mut record) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            let id = format::u64_at(&record, 0);
+            let word = format::u64_at(&record, 8);
+            // A value of a node that was not added (its add_node failed on a spill write) is
+            // skipped.
+            if let Some(index) = index_of(id) {
+                let index = index as usize;
+                present[index / 64] |= 1 << (index % 64);
+                each(index, word, position);
+            }
+            if kind == PropertyKind::String {
+                position += word;
+            }
+        }
+    };
+    match kind {
+        PropertyKind::Int | PropertyKind::Float => {
+            let mut words = vec![0u64; n];
+            for_each(&mut |index, word, _| words[index] = word)?;
+            out.section(SectionKind::ColumnValues, c, &words)?;
+        }
+        PropertyKind::Bool => {
+            let mut bits = vec![0u64; n.div_ceil(64)];
+            for_each(&mut |index, word, _| {
+                let bit = 1 << (index % 64);
+                if word == 1 {
+                    bits[index / 64] |= bit;
+                } else {
+                    bits[index / 64] &= !bit;
+                }
+            })?;
+            out.section(SectionKind::ColumnValues, c, &bits)?;
+        }
+        PropertyKind::String => {
+            // Where each node's value is in the spill: (position, length).
+            let mut at = vec![(0u64, 0u64); n];
+            for_each(&mut |index, len, position| at[index] = (position, len))?;
+            let mut offset = 0u64;
+            out.section_iter(
+                SectionKind::ColumnStringOffsets,
+                c,
+                std::iter::once(0).chain(at.iter().map(|&(_, len)| {
+                    offset += len;
+                    offset
+                })),
+            )?;
+            let map = match &strings {
+                // SAFETY: the spill is an unnamed temporary file of this process that nothing
+                // writes to any more.
+                Some(file) if file.metadata()?.len() > 0 => Some(unsafe { Mmap::map(file)? }),
+                _ => None,
+            };
+            let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
+            let mut parts = at.iter().map(|&(position, len)| {
+                bytes
+                    .get(position as usize..(position + len) as usize)
+                    .ok_or_else(|| io::Error::other("a string value is outside its spill file"))
+            });
+            out.section_parts(SectionKind::ColumnStringBytes, c, &mut parts)?;
+        }
+    }
+    out.section(SectionKind::ColumnPresent, c, &present)
+}
