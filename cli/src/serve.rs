@@ -189,7 +189,7 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
                 tick.tick().await;
                 match state.refresh().await {
                     Ok(l) => tracing::info!(generation = l.generation, "refreshed"),
-                    Err(e) => tracing::warn!("refresh failed: {}", e.detail().message),
+                    Err(e) => tracing::warn!("refresh failed: {e}"),
                 }
             }
         });

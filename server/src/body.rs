@@ -1,0 +1,106 @@
+//! Request bodies, read only once the memory for them is reserved from the server's pool.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::admission::{self};
+use crate::serve;
+
+use crate::encode::worker_failed;
+use crate::error::ApiError;
+use crate::error::bad_json;
+use crate::error::body_too_large;
+use crate::state::AppState;
+
+/// How long a request body may wait for memory to be read into.
+pub(crate) const BODY_WAIT: Duration = Duration::from_secs(10);
+
+/// A JSON request body, read only once the memory for it is reserved from the server's pool
+/// (its text and what it may parse into, [`admission::body_reservation`]); the reservation is
+/// held until the response is sent. Every rejection is in the error shape.
+pub(crate) struct Admitted<T> {
+    pub(crate) value: T,
+    pub(crate) reserved: OwnedSemaphorePermit,
+}
+
+impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>> for Admitted<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let limit = state.max_body_bytes;
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(body_too_large(limit));
+        }
+        let size = declared.unwrap_or(limit as u64);
+        let reserved = state
+            .admission
+            .memory(admission::body_reservation(size), BODY_WAIT)
+            .await
+            .map_err(ApiError::refused)?;
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if serve::is_body_timeout(&e) {
+                return serve::late_body();
+            }
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                body_too_large(limit)
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the request body could not be read to its end",
+                )
+            }
+        })?;
+        if !is_json(&parts.headers) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON, with `Content-Type: application/json`",
+            ));
+        }
+        // A large body is parsed on the blocking pool, so that it never stalls the reactor.
+        let parsed = if bytes.len() <= SMALL_BODY {
+            Json::<T>::from_bytes(&bytes)
+        } else {
+            tokio::task::spawn_blocking(move || Json::<T>::from_bytes(&bytes))
+                .await
+                .map_err(|_| worker_failed())?
+        };
+        let Json(value) = parsed.map_err(bad_json)?;
+        Ok(Admitted { value, reserved })
+    }
+}
+
+/// Bodies up to this size are parsed where they are read.
+pub(crate) const SMALL_BODY: usize = 64 << 10;
+
+/// Whether a request says its body is JSON (`application/json`, or `application/*+json`).
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
