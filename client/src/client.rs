@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 #[cfg(feature = "cypher-fallback")]
 use crate::fallback::Fallback;
 use crate::wire::{
-    ErrorBody, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
+    ErrorBody, ErrorCode, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
     ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
 };
 
@@ -56,8 +56,8 @@ pub enum ClientError {
     Api {
         /// The HTTP status.
         status: u16,
-        /// The error code (`bad_request`, `unknown_node`, ...).
-        code: String,
+        /// The error code ([`ErrorCode::Unknown`] when the answer had no error body).
+        code: ErrorCode,
         /// The message.
         message: String,
     },
@@ -347,7 +347,7 @@ impl Client {
                 },
                 Err(_) => ClientError::Api {
                     status: status.as_u16(),
-                    code: "http".into(),
+                    code: ErrorCode::Unknown,
                     message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
                 },
             });

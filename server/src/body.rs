@@ -1,5 +1,6 @@
 //! Request bodies, read only once the memory for them is reserved from the server's pool.
 
+use neotrav_wire::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,7 +60,7 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>>
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     "the request body could not be read to its end",
                 )
             }
@@ -67,7 +68,7 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>>
         if !is_json(&parts.headers) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON, with `Content-Type: application/json`",
             ));
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use neotrav_wire::{Budget, BudgetName, TraverseRequest, TraverseResponse};
+use neotrav_wire::{Budget, BudgetName, ErrorCode, TraverseRequest, TraverseResponse};
 
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -21,7 +21,7 @@ use crate::state::Loaded;
 pub(crate) fn worker_failed() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        ErrorCode::Internal,
         "the request's worker failed",
     )
 }
@@ -119,7 +119,7 @@ pub(crate) async fn answer_traversal(
 pub(crate) fn too_large(cap: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "response_too_large",
+        ErrorCode::ResponseTooLarge,
         format!(
             "the answer is larger than this sidecar's {cap} byte cap: narrow the request, set `limit`, ask for `count` or `groupBy`, or for NDJSON lines with `Accept: application/x-ndjson`"
         ),
@@ -173,7 +173,7 @@ pub(crate) fn encode_json<T: serde::Serialize>(
     }
     Err(ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "budget_exceeded",
+        ErrorCode::BudgetExceeded,
         format!(
             "the answer's JSON does not fit in what is left of the request's memory budget \
              ({room} bytes, budget.maxMemory): ask for NDJSON lines with `Accept: \

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use neotrav_wire::{BudgetName, ErrorBody, ErrorDetail};
+use neotrav_wire::{BudgetName, ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::admission::Refused;
 use crate::reload::ReloadError;
@@ -15,7 +15,11 @@ use neotrav_traverser::engine::EngineError;
 use neotrav_traverser::engine::budget::Exceeded;
 
 pub(crate) fn internal(message: &str) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        message,
+    )
 }
 
 /// An error response: `{"error": {"code", "message", "details"}}`.
@@ -28,12 +32,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             body: ErrorBody {
                 error: ErrorDetail {
-                    code: code.to_string(),
+                    code,
                     message: message.into(),
                     details: None,
                 },
@@ -45,7 +49,7 @@ impl ApiError {
     pub(crate) fn over_capacity() -> ApiError {
         let mut e = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "over_capacity",
+            ErrorCode::OverCapacity,
             "the sidecar is over capacity (every traversal slot busy and the queue full); retry \
              after a moment, or raise --max-in-flight / --max-queued",
         );
@@ -56,7 +60,7 @@ impl ApiError {
     pub(crate) fn snapshot_modified() -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "snapshot_modified",
+            ErrorCode::SnapshotModified,
             "the served snapshot file was changed in place, so its memory map can no longer be \
              trusted and is not read; replace snapshot files by rename (as neotrav export and \
              the builder do), then reload. The sidecar reloads the file by itself once it \
@@ -92,12 +96,13 @@ impl From<EngineError> for ApiError {
         let message = e.to_string();
         match e {
             EngineError::Request(r) => {
-                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message);
+                let mut err =
+                    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message);
                 err.body.error.details = Some(serde_json::json!({ "field": r.field }));
                 err
             }
             EngineError::UnknownNode(id) => {
-                let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
+                let mut err = ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownNode, message);
                 err.body.error.details = Some(serde_json::json!({ "id": id }));
                 err
             }
@@ -110,28 +115,38 @@ impl From<EngineError> for ApiError {
                         serde_json::json!({ "budget": b.name(), "limit": ms as u64 })
                     }
                 };
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "budget_exceeded", message)
-                    .with_details(details)
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::BudgetExceeded,
+                    message,
+                )
+                .with_details(details)
             }
             EngineError::Neo4j(detail) => {
                 tracing::warn!("reading misses from Neo4j failed: {detail}");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "neo4j_unavailable",
+                    ErrorCode::Neo4jUnavailable,
                     "reading misses from Neo4j failed; snapshot requests keep working",
                 )
             }
             EngineError::Neo4jTimeout { .. } => {
                 tracing::warn!("{message}");
-                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "neo4j_timeout", message)
+                ApiError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    ErrorCode::Neo4jTimeout,
+                    message,
+                )
             }
             EngineError::NotInNeo4j { id, .. } => {
-                let mut err = ApiError::new(StatusCode::NOT_FOUND, "unknown_node", message);
+                let mut err = ApiError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownNode, message);
                 err.body.error.details = Some(serde_json::json!({ "id": id }));
                 err
             }
             // Not a fault of the server's: it was started without Neo4j.
-            EngineError::NoNeo4j => ApiError::new(StatusCode::CONFLICT, "no_neo4j", message),
+            EngineError::NoNeo4j => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::NoNeo4j, message)
+            }
         }
     }
 }
@@ -141,11 +156,12 @@ pub(crate) fn bad_json(e: JsonRejection) -> ApiError {
         return serve::late_body();
     }
     let (status, code) = match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-        }
-        _ => (StatusCode::BAD_REQUEST, "bad_request"),
+        StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BodyTooLarge),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+        ),
+        _ => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
     };
     ApiError::new(status, code, e.body_text())
 }
@@ -153,7 +169,7 @@ pub(crate) fn bad_json(e: JsonRejection) -> ApiError {
 pub(crate) fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
+        ErrorCode::BodyTooLarge,
         format!(
             "the request body is larger than this sidecar's {limit} byte cap (--max-body-bytes): \
              send fewer start nodes per request"
@@ -167,7 +183,7 @@ impl ApiError {
             Refused::Busy => ApiError::over_capacity(),
             Refused::TooLarge { asked, total } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "budget_exceeded",
+                ErrorCode::BudgetExceeded,
                 format!(
                     "the request asks for {asked} bytes of memory, more than this sidecar's \
                      {total} in all (--max-memory): lower budget.maxMemory"
@@ -187,15 +203,17 @@ impl From<&ReloadError> for ApiError {
     fn from(e: &ReloadError) -> ApiError {
         let message = e.to_string();
         match e {
-            ReloadError::NoExport => ApiError::new(StatusCode::CONFLICT, "no_export", message),
+            ReloadError::NoExport => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::NoExport, message)
+            }
             ReloadError::PathNotAllowed { .. } => {
-                ApiError::new(StatusCode::FORBIDDEN, "path_not_allowed", message)
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::PathNotAllowed, message)
             }
             ReloadError::Snapshot { path, source } => {
                 // The snapshot error's own message may quote the file; the redacted one does not.
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "reload_failed",
+                    ErrorCode::ReloadFailed,
                     format!(
                         "reloading {} failed: {}; the previous snapshot is still served",
                         path.display(),
@@ -207,10 +225,14 @@ impl From<&ReloadError> for ApiError {
                     "section": source.fault().and_then(neotrav_snapshot::Fault::section),
                 }))
             }
-            ReloadError::Export { .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reload_failed", message)
+            ReloadError::Export { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ReloadFailed,
+                message,
+            ),
+            ReloadError::Superseded => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Superseded, message)
             }
-            ReloadError::Superseded => ApiError::new(StatusCode::CONFLICT, "superseded", message),
             ReloadError::Worker => internal("the reload worker failed"),
         }
     }

@@ -60,6 +60,7 @@
 //! - **Security.** Loopback by default; with a token, every route but the health checks needs
 //!   `Authorization: Bearer <token>`, compared in constant time.
 
+use neotrav_wire::ErrorCode;
 use std::sync::Arc;
 
 use axum::Router;
@@ -119,7 +120,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "no such endpoint",
+            )
         })
         .with_state(state)
 }

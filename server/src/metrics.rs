@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use neotrav_wire::ErrorBody;
+use neotrav_wire::ErrorCode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -132,7 +133,7 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             .into_response(),
         Err(_) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "encoding the metrics failed",
         )
         .into_response(),

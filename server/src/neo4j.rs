@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use neotrav_wire::{Budget, Consistency};
+use neotrav_wire::{Budget, Consistency, ErrorCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{ApiError, AppState};
@@ -125,7 +125,7 @@ impl AppState {
             Ok(Err(_)) => Err(ApiError::over_capacity()),
             Err(_) => Err(ApiError::new(
                 StatusCode::GATEWAY_TIMEOUT,
-                "neo4j_timeout",
+                ErrorCode::Neo4jTimeout,
                 format!(
                     "the request's deadline (budget.deadlineMs) passed after {} ms waiting for \
                      one of the fresh-request slots (neotrav serve --max-fresh-in-flight), all \

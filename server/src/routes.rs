@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use neotrav_wire::{
-    ErrorBody, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
+    ErrorBody, ErrorCode, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
     ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
 };
 use subtle::ConstantTimeEq;
@@ -159,7 +159,7 @@ pub(crate) async fn reload(
         if request.path.is_some() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 "give either `path` (load that file) or `export: true` (re-export from Neo4j), \
                  not both",
             ));
@@ -183,7 +183,7 @@ pub(crate) fn reload_request(
         } else {
             StatusCode::BAD_REQUEST
         };
-        ApiError::new(status, "bad_request", e.body_text())
+        ApiError::new(status, ErrorCode::BadRequest, e.body_text())
     })?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ReloadRequest::default());
@@ -200,7 +200,7 @@ pub(crate) fn reload_request(
         if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "a reload's body is JSON (`Content-Type: application/json`, or none): \
                  {\"path\": FILE} or {\"export\": true}; send no body to re-read the served \
                  file",
@@ -210,7 +210,7 @@ pub(crate) fn reload_request(
     let bad = |why: String| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!(
                 "the body is not a reload request ({{\"path\": FILE}} or {{\"export\": true}}): {why}"
             ),
@@ -244,7 +244,7 @@ pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             let at = rfc3339(f.at);
             let mut e = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "reload_failed",
+                ErrorCode::ReloadFailed,
                 format!(
                     "the last snapshot reload or refresh failed at {at}; the previous snapshot \
                      is still served (GET /v1/snapshot, with the token, says why)"
@@ -280,7 +280,7 @@ pub(crate) async fn auth(State(state): State<Arc<AppState>>, req: Request, next:
         if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "this sidecar needs `Authorization: Bearer <token>`",
             )
             .into_response();

@@ -24,6 +24,7 @@
 //! request in flight are closed (idle ones, new ones that sent nothing, half-sent heads), and
 //! the requests in flight finish (hyper-util's graceful shutdown) before [`serve`] returns.
 
+use neotrav_wire::ErrorCode;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -399,7 +400,7 @@ impl std::error::Error for BodyTimedOut {}
 pub(super) fn late_body() -> ApiError {
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "body_timeout",
+        ErrorCode::BodyTimeout,
         "the request body did not arrive within the sidecar's body timeout \
          (neotrav serve --body-timeout)",
     )
@@ -491,7 +492,7 @@ async fn backstop(State(options): State<Arc<ServeOptions>>, req: Request, next: 
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "timed_out",
+            ErrorCode::TimedOut,
             format!(
                 "the sidecar did not answer within {} ms (neotrav serve --request-timeout)",
                 options.request_timeout.as_millis()

@@ -532,7 +532,14 @@ async fn the_typed_client_calls_every_endpoint() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Api { status: 404, code, .. } if code == "unknown_node"),
+        matches!(
+            &err,
+            ClientError::Api {
+                status: 404,
+                code: neotrav_wire::ErrorCode::UnknownNode,
+                ..
+            }
+        ),
         "{err}"
     );
     let anonymous = Client::new(&s.base).unwrap();
