@@ -22,15 +22,18 @@
 //! HOME/neotrav.lock         locked while a start or stop runs, so two never collide
 //! ```
 
+mod config;
 mod error;
+mod home;
 mod maven;
 mod server;
 
+pub use config::{MemorySize, ServerConfig};
 pub use error::BundleError;
+pub use home::ServerState;
 pub use maven::{Artifacts, Bundle};
 pub use server::{
-    MemorySize, Password, RunningServer, ServerConfig, ServerState, Status, StopReport, Versions,
-    connect, start, status, stop,
+    Password, RunningServer, Status, StopReport, Versions, connect, start, status, stop,
 };
 
 /// The Bolt port Neo4j uses by default, and so does `neotrav neo4j start`.

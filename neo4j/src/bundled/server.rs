@@ -1,201 +1,40 @@
-use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom};
+//! Running one bundled server: start (and wait for Bolt), stop, status and versions.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use neo4rs::Graph;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::connect::Connection;
 pub use crate::connect::Password;
 
 use super::maven::{self, Artifacts, last_lines};
-use super::{BundleError, DEFAULT_BOLT_PORT, DEFAULT_USER};
+use super::{BundleError, DEFAULT_USER};
+
+use crate::bundled::config::ServerConfig;
+use crate::bundled::config::jvm_options;
+use crate::bundled::config::write_conf;
+use crate::bundled::home::STATE_FILE;
+use crate::bundled::home::ServerState;
+use crate::bundled::home::absolute;
+use crate::bundled::home::is_our_server;
+use crate::bundled::home::lock_home;
+use crate::bundled::home::log_tail;
+use crate::bundled::home::read_state;
+use crate::bundled::home::remove_state;
+use crate::bundled::home::wait_until_gone;
+use crate::bundled::home::write_state;
 
 /// The Java class every bundled server runs; also how a process is recognised as ours.
-const LAUNCHER: &str = "dev.neotrav.neo4j.Launcher";
-const STATE_FILE: &str = "neotrav-server.json";
-const LOCK_FILE: &str = "neotrav.lock";
-
-/// A memory size as Neo4j and the JVM write it: a number with an optional `k`, `m` or `g`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemorySize {
-    bytes: u64,
-}
-
-impl MemorySize {
-    /// `n` mebibytes.
-    pub const fn mib(n: u64) -> MemorySize {
-        MemorySize { bytes: n << 20 }
-    }
-
-    /// `n` gibibytes.
-    pub const fn gib(n: u64) -> MemorySize {
-        MemorySize { bytes: n << 30 }
-    }
-
-    /// The size in bytes.
-    pub fn bytes(self) -> u64 {
-        self.bytes
-    }
-
-    /// The form the JVM's `-Xmx` and neo4j.conf accept: whole mebibytes, e.g. `4096m`.
-    fn conf_value(self) -> String {
-        format!("{}m", self.bytes.div_ceil(1 << 20))
-    }
-}
-
-impl FromStr for MemorySize {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const EXPECTED: &str =
-            "expected a whole number with an optional unit k, m or g, as in 512m or 4g";
-        let t = s.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (digits, unit) = t.split_at(split);
-        let shift = match unit.to_ascii_lowercase().as_str() {
-            "" => 0,
-            "k" => 10,
-            "m" => 20,
-            "g" => 30,
-            _ => return Err(EXPECTED.to_string()),
-        };
-        let n: u64 = digits.parse().map_err(|_| EXPECTED.to_string())?;
-        let bytes = n
-            .checked_mul(1 << shift)
-            .ok_or("too large to be a memory size")?;
-        Ok(MemorySize { bytes })
-    }
-}
-
-impl fmt::Display for MemorySize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.bytes;
-        if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
-            write!(f, "{}g", b >> 30)
-        } else if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
-            write!(f, "{}m", b >> 20)
-        } else {
-            write!(f, "{b}")
-        }
-    }
-}
-
-/// How to run one bundled server.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The server's home directory: configuration, data, logs and pid file.
-    pub home: PathBuf,
-    /// The Bolt port on 127.0.0.1.
-    pub bolt_port: u16,
-    /// JVM heap, initial and maximum alike.
-    pub heap: MemorySize,
-    /// Neo4j's page cache, which holds the store files.
-    pub pagecache: MemorySize,
-    /// The password of user `neo4j`. It takes effect when the home's database is first created;
-    /// later starts check that it still matches.
-    pub password: Password,
-    /// How long to wait for Bolt to answer a query.
-    pub startup_timeout: Duration,
-    /// Neo4j ends any transaction running longer than this (`db.transaction.timeout`); none
-    /// by default. The benchmark bounds pathological Cypher with it.
-    pub transaction_timeout: Option<Duration>,
-    /// Halt the JVM as soon as this process exits (the test kit's choice: no JVM outlives a test
-    /// run). `neotrav neo4j start` leaves it off: that server keeps running after the CLI returns.
-    pub tie_to_this_process: bool,
-}
-
-impl ServerConfig {
-    /// A configuration with neotrav's defaults: port 7687, 4 GiB heap, 4 GiB page cache, the
-    /// password from `NEO4J_PASSWORD`, two minutes to start.
-    pub fn new(home: impl Into<PathBuf>) -> ServerConfig {
-        ServerConfig {
-            home: home.into(),
-            bolt_port: DEFAULT_BOLT_PORT,
-            heap: MemorySize::gib(4),
-            pagecache: MemorySize::gib(4),
-            password: Password::from_env(),
-            startup_timeout: Duration::from_secs(120),
-            transaction_timeout: None,
-            tie_to_this_process: false,
-        }
-    }
-
-    /// The Bolt URI the server answers on.
-    pub fn bolt_uri(&self) -> String {
-        format!("bolt://127.0.0.1:{}", self.bolt_port)
-    }
-
-    fn validate(&self) -> Result<(), BundleError> {
-        if self.bolt_port == 0 {
-            return Err(BundleError::InvalidConfig {
-                what: "Bolt port",
-                value: "0".into(),
-                why: "choose a port between 1 and 65535".into(),
-            });
-        }
-        if self.heap < MemorySize::mib(256) {
-            return Err(BundleError::InvalidConfig {
-                what: "heap size",
-                value: self.heap.to_string(),
-                why: "Neo4j with APOC and GDS needs at least 256m".into(),
-            });
-        }
-        if self.pagecache < MemorySize::mib(8) {
-            return Err(BundleError::InvalidConfig {
-                what: "page cache size",
-                value: self.pagecache.to_string(),
-                why: "use at least 8m".into(),
-            });
-        }
-        if self.password.expose().chars().count() < 8 {
-            return Err(BundleError::InvalidConfig {
-                what: "password",
-                value: "(hidden)".into(),
-                why: "Neo4j requires at least 8 characters; set NEO4J_PASSWORD to a longer one"
-                    .into(),
-            });
-        }
-        Ok(())
-    }
-}
-
-impl PartialOrd for MemorySize {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for MemorySize {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.bytes.cmp(&other.bytes)
-    }
-}
-
-/// The pid file's contents: what a running server is.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ServerState {
-    /// The JVM's process id.
-    pub pid: u32,
-    /// The Bolt port.
-    pub bolt_port: u16,
-    /// The Bolt URI.
-    pub bolt_uri: String,
-    /// The heap it runs with, as given.
-    pub heap: String,
-    /// The page cache it runs with, as given.
-    pub pagecache: String,
-    /// Seconds since the Unix epoch when it was started.
-    pub started_at: u64,
-}
+pub(super) const LAUNCHER: &str = "dev.neotrav.neo4j.Launcher";
 
 /// A server that [`start`] started and that answered on Bolt.
 #[derive(Debug)]
@@ -541,68 +380,6 @@ async fn versions(uri: &str, password: &Password, home: &Path) -> Result<Version
     })
 }
 
-fn jvm_options(config: &ServerConfig) -> Vec<String> {
-    let heap = config.heap.conf_value();
-    let mut options = vec![
-        format!("-Xms{heap}"),
-        format!("-Xmx{heap}"),
-        // The options of Neo4j's own launcher that matter off a terminal.
-        "-XX:+UseG1GC".into(),
-        "-XX:-OmitStackTraceInFastThrow".into(),
-        "-XX:+UnlockExperimentalVMOptions".into(),
-        "-XX:+TrustFinalNonStaticFields".into(),
-        "-XX:+DisableExplicitGC".into(),
-        "-Djdk.nio.maxCachedBufferSize=1024".into(),
-        "-Dio.netty.tryReflectionSetAccessible=true".into(),
-        "-Dlog4j2.disable.jmx=true".into(),
-        "--add-opens=java.base/java.nio=ALL-UNNAMED".into(),
-        "--add-opens=java.base/java.io=ALL-UNNAMED".into(),
-        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED".into(),
-        "--enable-native-access=ALL-UNNAMED".into(),
-    ];
-    if config.tie_to_this_process {
-        options.push(format!("-Dneotrav.parent.pid={}", std::process::id()));
-    }
-    options
-}
-
-fn write_conf(
-    home: &Path,
-    artifacts: &Artifacts,
-    config: &ServerConfig,
-) -> Result<(), BundleError> {
-    let port = config.bolt_port;
-    let conf = format!(
-        "# Generated by neotrav at every start of this server; edits here are overwritten.\n\
-         server.directories.plugins={plugins}\n\
-         server.default_listen_address=127.0.0.1\n\
-         server.default_advertised_address=127.0.0.1\n\
-         server.bolt.enabled=true\n\
-         server.bolt.listen_address=127.0.0.1:{port}\n\
-         server.bolt.advertised_address=127.0.0.1:{port}\n\
-         server.http.enabled=false\n\
-         server.https.enabled=false\n\
-         server.memory.heap.initial_size={heap}\n\
-         server.memory.heap.max_size={heap}\n\
-         server.memory.pagecache.size={pagecache}\n\
-         dbms.security.auth_enabled=true\n\
-         dbms.security.procedures.unrestricted=apoc.*,gds.*\n\
-         dbms.security.procedures.allowlist=apoc.*,gds.*\n\
-         dbms.usage_report.enabled=false\n\
-         db.tx_log.rotation.retention_policy=1 files\n\
-         db.transaction.timeout={timeout}ms\n",
-        plugins = artifacts.plugins.display(),
-        heap = config.heap.conf_value(),
-        pagecache = config.pagecache.conf_value(),
-        // 0 is Neo4j's "no timeout".
-        timeout = config
-            .transaction_timeout
-            .map_or(0, |t| t.as_millis().max(1)),
-    );
-    let path = home.join("conf").join("neo4j.conf");
-    fs::write(&path, conf).map_err(BundleError::io(format!("writing {}", path.display())))
-}
-
 /// Fixes the password of user `neo4j` before the first start; Neo4j ignores it afterwards.
 fn set_initial_password(
     home: &Path,
@@ -647,94 +424,6 @@ fn check_port_free(port: u16) -> Result<(), BundleError> {
         })
 }
 
-fn absolute(path: &Path) -> Result<PathBuf, BundleError> {
-    std::path::absolute(path).map_err(BundleError::io(format!("resolving {}", path.display())))
-}
-
-/// Holds the exclusive lock of a home directory; released when dropped.
-struct HomeLock(#[allow(dead_code)] File);
-
-fn lock_home(home: &Path) -> Result<HomeLock, BundleError> {
-    let path = home.join(LOCK_FILE);
-    let file =
-        File::create(&path).map_err(BundleError::io(format!("creating {}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(HomeLock(file)),
-        Err(fs::TryLockError::WouldBlock) => Err(BundleError::Busy {
-            home: home.to_path_buf(),
-        }),
-        Err(fs::TryLockError::Error(e)) => Err(BundleError::Io {
-            context: format!("locking {}", path.display()),
-            source: e,
-        }),
-    }
-}
-
-fn read_state(home: &Path) -> Result<Option<ServerState>, BundleError> {
-    let path = home.join(STATE_FILE);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(BundleError::Io {
-            context: format!("reading {}", path.display()),
-            source: e,
-        }),
-    }
-}
-
-fn write_state(home: &Path, state: &ServerState) -> Result<(), BundleError> {
-    let path = home.join(STATE_FILE);
-    let tmp = home.join(format!("{STATE_FILE}.tmp"));
-    let json = serde_json::to_vec_pretty(state).expect("ServerState serialises");
-    fs::write(&tmp, json)
-        .and_then(|()| fs::rename(&tmp, &path))
-        .map_err(BundleError::io(format!("writing {}", path.display())))
-}
-
-fn remove_state(home: &Path) -> Result<(), BundleError> {
-    let path = home.join(STATE_FILE);
-    match fs::remove_file(&path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(BundleError::Io {
-            context: format!("removing {}", path.display()),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Whether `pid` is a live (not zombie) bundled-Neo4j JVM running from `home`: a pid file can
-/// outlive its server, and the pid can be reused by an unrelated process.
-fn is_our_server(pid: u32, home: &Path) -> bool {
-    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    let Ok(cmdline) = fs::read(proc_dir.join("cmdline")) else {
-        return false;
-    };
-    let zombie = fs::read_to_string(proc_dir.join("stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(true);
-    if zombie {
-        return false;
-    }
-    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-    let home_arg = format!("--home-dir={}", home.display());
-    args.contains(&LAUNCHER.as_bytes()) && args.contains(&home_arg.as_bytes())
-}
-
-fn wait_until_gone(pid: u32, home: &Path, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while is_our_server(pid, home) {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    true
-}
-
 /// Stops a child this process started: SIGTERM, then SIGKILL after `grace`; reaps it.
 fn terminate(child: &mut Child, grace: Duration) {
     let pid = Pid::from_raw(child.id() as i32);
@@ -750,38 +439,11 @@ fn terminate(child: &mut Child, grace: Duration) {
     let _ = child.wait();
 }
 
-/// The last lines of neo4j.log, and of what the JVM printed since `console_start`.
-fn log_tail(home: &Path, console_start: u64) -> String {
-    let logs = home.join("logs");
-    let mut out = String::new();
-    if let Ok(text) = fs::read_to_string(logs.join("neo4j.log"))
-        && !text.trim().is_empty()
-    {
-        out.push_str(&format!("--- {}\n", logs.join("neo4j.log").display()));
-        out.push_str(&last_lines(&text, 25));
-        out.push('\n');
-    }
-    let console = logs.join("console.log");
-    if let Ok(mut file) = File::open(&console) {
-        let mut text = String::new();
-        if file.seek(SeekFrom::Start(console_start)).is_ok()
-            && file.read_to_string(&mut text).is_ok()
-            && !text.trim().is_empty()
-        {
-            out.push_str(&format!("--- {}\n", console.display()));
-            out.push_str(&last_lines(&text, 15));
-            out.push('\n');
-        }
-    }
-    if out.is_empty() {
-        out = format!("(nothing was logged under {})", logs.display());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundled::home::{is_our_server, write_state};
+    use crate::bundled::{MemorySize, ServerConfig, ServerState};
 
     #[test]
     fn memory_sizes_parse_and_print() {
