@@ -78,7 +78,9 @@ struct Which {
 
 impl Which {
     fn dataset(&self) -> Result<Arc<dyn Dataset>> {
-        let bad = |e: String| anyhow::anyhow!("{}: {e}", self.name_str());
+        let bad = |e: neotrav_datasets::generate::BadParameters| {
+            anyhow::anyhow!("{}: {e}", self.name_str())
+        };
         if let Some(scale) = self.scale
             && (!scale.is_finite() || scale <= 0.0)
         {

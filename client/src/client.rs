@@ -7,6 +7,7 @@
 //! `{"error": {"code", "message"}}` when it sent one.
 //!
 //! ```no_run
+//! # #![recursion_limit = "256"]
 //! # async fn run() -> Result<(), neotrav_client::ClientError> {
 //! use neotrav_client::Client;
 //! use neotrav_wire::{ReturnForm, TraverseRequest, Uniqueness};

@@ -209,7 +209,10 @@ fn scale_must_be_finite_positive_and_at_most_four() {
         f64::NEG_INFINITY,
     ] {
         let err = Discogs::new(bad, 1).unwrap_err();
-        assert!(err.contains("greater than 0 and at most 4"), "{err}");
+        assert!(
+            err.to_string().contains("greater than 0 and at most 4"),
+            "{err}"
+        );
     }
     assert!(Discogs::new(4.0, 1).is_ok());
     assert!(Discogs::new(1e-9, 1).is_ok());

@@ -16,10 +16,13 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use neotrav_neo4j::{connect, cypher};
-//! let graph = connect::graph("bolt://127.0.0.1:7687", "neo4j", "secret", 4)?;
+//! use neotrav_neo4j::connect::{Connection, Password};
+//! use neotrav_neo4j::cypher;
+//!
+//! let graph = Connection::new("bolt://127.0.0.1:7687", "neo4j", Password::from_env()).graph()?;
 //! let label = cypher::quote("label", "Artist")?;
-//! let rows = cypher::rows(&graph, neo4rs::query(&format!("MATCH (n:{label}) RETURN count(n) AS n")), true).await?;
+//! let q = neo4rs::query(&format!("MATCH (n:{label}) RETURN count(n) AS n"));
+//! let rows = cypher::rows(&graph, q, true).await?;
 //! println!("{} artists", rows[0].get::<i64>("n")?);
 //! # Ok(())
 //! # }

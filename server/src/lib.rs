@@ -59,6 +59,20 @@
 //!   histograms by endpoint, misses, Cypher round trips, snapshot age, reload failures.
 //! - **Security.** Loopback by default; with a token, every route but the health checks needs
 //!   `Authorization: Bearer <token>`, compared in constant time.
+//!
+//! It owns the HTTP side only: traversals are `neotrav-traverser`'s, the exporter and misses
+//! `neotrav-neo4j`'s, the flags of `neotrav serve` the binary's.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use neotrav_server::{AppState, ServeOptions, router, serve, shutdown_signal};
+//!
+//! let state = AppState::new("graph.snap".into(), None, None)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:7475").await?;
+//! serve(listener, router(Arc::new(state)), ServeOptions::default(), shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
 
 use neotrav_wire::ErrorCode;
 use std::sync::Arc;

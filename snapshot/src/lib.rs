@@ -15,6 +15,35 @@
 //!
 //! Integers are little-endian on disk and sections are read in place, so the crate supports
 //! little-endian targets only.
+//!
+//! It owns the file and nothing that fills or reads it for a purpose: the exporter from Neo4j
+//! is `neotrav-neo4j`'s, the traversals `neotrav-traverser`'s. It has no driver and no async
+//! code.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use neotrav_snapshot::{Direction, PropertyKind, Snapshot, SnapshotBuilder, Value};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("g.snap");
+//! let mut b = SnapshotBuilder::new();
+//! b.column("Artist", "name", PropertyKind::String)?;
+//! b.add_node(7, ["Artist"], [("name", Value::String("Nina".into()))])?;
+//! b.add_node(9, ["Release"], [])?;
+//! b.add_relationship(100, "BY", 9, 7)?;
+//! b.write(&path)?;
+//!
+//! let snap = Snapshot::open(&path)?;
+//! snap.verify()?;
+//! let view = snap.view();
+//! let release = view.node_index(9).unwrap();
+//! let by = view.edges(release, Direction::Outgoing);
+//! assert_eq!(view.node_id(by.neighbors[0]), Some(7));
+//! let name = snap.column("Artist", "name").unwrap();
+//! assert_eq!(name.str(view.node_index(7).unwrap()), Some("Nina"));
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("neotrav snapshots are read in place and are little-endian");

@@ -1,4 +1,8 @@
-//! The JSON request and response types of the traversal API.
+//! The request language of neotrav: the JSON request and response types of the traversal
+//! API, shared by the engine (in-process), the sidecar (HTTP), the client and batch jobs, so a
+//! request means the same everywhere. It owns the types, their JSON form, selectors and the
+//! error codes ([`ErrorCode`]); it does not answer anything. With feature `openapi` every type
+//! derives `utoipa::ToSchema`.
 //!
 //! A traversal request is an APOC path-expander config map (`apoc.path.expandConfig`) with the
 //! same keys and meaning, plus what APOC lacks: `start`, `expandByLabel`, `where`, `return`,

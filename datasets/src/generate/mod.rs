@@ -115,6 +115,12 @@ impl std::error::Error for SinkError {
     }
 }
 
+/// Parameters a generator cannot make a graph from; the message names the parameter and the
+/// range it must be in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadParameters(pub String);
+
 /// A deterministic graph generator.
 pub trait Dataset: Send + Sync {
     /// The dataset's name, as given on the command line.

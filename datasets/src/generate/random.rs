@@ -10,7 +10,10 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use super::{Dataset, GraphSink, Kind, Node, PropertySpec, Relationship, Schema, SinkError, Value};
+use super::{
+    BadParameters, Dataset, GraphSink, Kind, Node, PropertySpec, Relationship, Schema, SinkError,
+    Value,
+};
 
 /// A random multigraph.
 #[derive(Debug, Clone, Copy)]
@@ -42,17 +45,21 @@ impl Random {
         labels: u32,
         types: u32,
         seed: u64,
-    ) -> Result<Random, String> {
+    ) -> Result<Random, BadParameters> {
         if !(1..=1 << 31).contains(&nodes) {
-            return Err(format!("{nodes} nodes is not within 1..=2^31"));
+            return Err(BadParameters(format!(
+                "{nodes} nodes is not within 1..=2^31"
+            )));
         }
         if !degree.is_finite() || !(0.0..=1000.0).contains(&degree) {
-            return Err(format!("degree {degree} is not within 0..=1000"));
+            return Err(BadParameters(format!(
+                "degree {degree} is not within 0..=1000"
+            )));
         }
         if !(1..=8).contains(&labels) || !(1..=8).contains(&types) {
-            return Err(format!(
+            return Err(BadParameters(format!(
                 "{labels} labels and {types} types: each must be within 1..=8"
-            ));
+            )));
         }
         Ok(Random {
             nodes,

@@ -11,7 +11,10 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use super::{Dataset, GraphSink, Kind, Node, PropertySpec, Relationship, Schema, SinkError, Value};
+use super::{
+    BadParameters, Dataset, GraphSink, Kind, Node, PropertySpec, Relationship, Schema, SinkError,
+    Value,
+};
 
 /// The article's tree.
 #[derive(Debug, Clone, Copy)]
@@ -26,17 +29,21 @@ pub const ARTICLE_NODES: u64 = 140_000;
 
 impl Tree {
     /// A tree of `nodes` nodes (the root included) with `fanout` children per node on average.
-    pub fn new(nodes: u64, fanout: u32, seed: u64) -> Result<Tree, String> {
+    pub fn new(nodes: u64, fanout: u32, seed: u64) -> Result<Tree, BadParameters> {
         if nodes < 1 {
-            return Err("a tree needs at least one node (its root)".to_string());
-        }
-        if nodes > 1 << 31 {
-            return Err(format!(
-                "{nodes} nodes is more than the 2^31 a tree may have"
+            return Err(BadParameters(
+                "a tree needs at least one node (its root)".to_string(),
             ));
         }
+        if nodes > 1 << 31 {
+            return Err(BadParameters(format!(
+                "{nodes} nodes is more than the 2^31 a tree may have"
+            )));
+        }
         if !(1..=1000).contains(&fanout) {
-            return Err(format!("fanout {fanout} is not within 1..=1000"));
+            return Err(BadParameters(format!(
+                "fanout {fanout} is not within 1..=1000"
+            )));
         }
         Ok(Tree {
             nodes,

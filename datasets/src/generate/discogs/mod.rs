@@ -99,7 +99,7 @@ mod roles;
 mod shape;
 mod styles;
 
-use super::{Dataset, GraphSink, Kind, PropertySpec, Schema, SinkError};
+use super::{BadParameters, Dataset, GraphSink, Kind, PropertySpec, Schema, SinkError};
 
 use curves::CountTable;
 use emit::{emit_nodes, emit_relationships};
@@ -127,13 +127,13 @@ impl Discogs {
 
     /// A graph of `scale` times the production graph (1.0 is 33.8M nodes and about 134M
     /// relationships) from `seed`.
-    pub fn new(scale: f64, seed: u64) -> Result<Discogs, String> {
+    pub fn new(scale: f64, seed: u64) -> Result<Discogs, BadParameters> {
         if !scale.is_finite() || scale <= 0.0 || scale > Self::MAX_SCALE {
-            return Err(format!(
+            return Err(BadParameters(format!(
                 "discogs scale {scale} is not allowed: give a number greater than 0 and at most \
                  {} (1.0 is the full 33.8M-node graph, 0.01 a 338K-node one)",
                 Self::MAX_SCALE
-            ));
+            )));
         }
         Ok(Discogs { scale, seed })
     }
