@@ -23,6 +23,9 @@ use utoipa::OpenApi;
         crate::routes::readyz,
         openapi
     ),
+    // The traversal routes document their answers with an `IntoResponses` type, whose
+    // schemas are not collected from the paths.
+    components(schemas(neotrav_wire::TraverseResponse)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -30,10 +30,62 @@ use crate::state::AppState;
 use crate::state::Loaded;
 use crate::state::lock;
 
+/// What `/v1/traverse` and `/v1/neighbors` answer, for their OpenAPI documents.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+pub(crate) enum TraversalResponses {
+    #[response(
+        status = 200,
+        description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`"
+    )]
+    Answer(TraverseResponse),
+    #[response(
+        status = 400,
+        description = "A malformed request; `details.field` names the field"
+    )]
+    BadRequest(ErrorBody),
+    #[response(status = 401, description = "A token is needed")]
+    Unauthorized(ErrorBody),
+    #[response(status = 404, description = "An unknown start node")]
+    UnknownNode(ErrorBody),
+    #[response(
+        status = 408,
+        description = "`body_timeout`: the request body did not arrive within the body timeout"
+    )]
+    BodyTimeout(ErrorBody),
+    #[response(
+        status = 413,
+        description = "The request body or the answer is over its cap"
+    )]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not `application/json`")]
+    NotJson(ErrorBody),
+    #[response(
+        status = 422,
+        description = "A budget was exceeded; `details.budget` names it"
+    )]
+    BudgetExceeded(ErrorBody),
+    #[response(
+        status = 409,
+        description = "A fresh request to a sidecar started without Neo4j"
+    )]
+    NoNeo4j(ErrorBody),
+    #[response(
+        status = 503,
+        description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)"
+    )]
+    Unavailable(ErrorBody),
+    #[response(
+        status = 504,
+        description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout"
+    )]
+    Neo4jTimeout(ErrorBody),
+}
+
 /// A traversal: an APOC path-expander config plus `start`, `expandByLabel`, `where`, `return`,
 /// `consistency` and `budget`.
 #[utoipa::path(post, path = "/v1/traverse", request_body = TraverseRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
+    responses(TraversalResponses), security(("bearer" = [])))]
 pub(crate) async fn traverse(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
@@ -44,7 +96,7 @@ pub(crate) async fn traverse(
 
 /// One hop from a node, with filters: the cheapest call.
 #[utoipa::path(post, path = "/v1/neighbors", request_body = NeighborsRequest,
-    responses((status = 200, description = "The answer; with `Accept: application/x-ndjson`, one JSON value per node or path, then a line with `partial` and `stats`", body = TraverseResponse), (status = 400, description = "A malformed request; `details.field` names the field", body = ErrorBody), (status = 401, description = "A token is needed", body = ErrorBody), (status = 404, description = "An unknown start node", body = ErrorBody), (status = 408, description = "`body_timeout`: the request body did not arrive within the body timeout", body = ErrorBody), (status = 413, description = "The request body or the answer is over its cap", body = ErrorBody), (status = 415, description = "The body is not `application/json`", body = ErrorBody), (status = 422, description = "A budget was exceeded; `details.budget` names it", body = ErrorBody), (status = 409, description = "A fresh request to a sidecar started without Neo4j", body = ErrorBody), (status = 503, description = "Over capacity (`Retry-After` says when to retry), Neo4j unreachable for a fresh request, or the served file was changed in place (`snapshot_modified`)", body = ErrorBody), (status = 504, description = "`neo4j_timeout`: Neo4j did not answer a fresh request before its deadline or the server's Neo4j timeout", body = ErrorBody)), security(("bearer" = [])))]
+    responses(TraversalResponses), security(("bearer" = [])))]
 pub(crate) async fn neighbors(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,

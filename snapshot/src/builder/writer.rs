@@ -68,15 +68,20 @@ impl SectionWriter {
         let bytes: &[u8] = bytemuck::cast_slice(values);
         self.pad()?;
         self.out.write_all(bytes)?;
+        self.close(kind, item, self.at, bytes.len() as u64, format::hash(bytes));
+        Ok(())
+    }
+
+    /// Records the section just written, `len` bytes from `offset` with `hash`.
+    fn close(&mut self, kind: SectionKind, item: u32, offset: u64, len: u64, hash: u64) {
         self.entries.push(SectionEntry {
             kind,
             item,
-            offset: self.at,
-            len: bytes.len() as u64,
-            hash: format::hash(bytes),
+            offset,
+            len,
+            hash,
         });
-        self.at += bytes.len() as u64;
-        Ok(())
+        self.at += len;
     }
 
     /// A section made on the fly, in chunks, without materialising it.
@@ -107,14 +112,7 @@ impl SectionWriter {
             }
         }
         len += flush(&mut chunk, &mut self.out)?;
-        self.entries.push(SectionEntry {
-            kind,
-            item,
-            offset,
-            len,
-            hash: hasher.digest(),
-        });
-        self.at += len;
+        self.close(kind, item, offset, len, hasher.digest());
         Ok(())
     }
 
@@ -147,14 +145,7 @@ impl SectionWriter {
         }
         hasher.update(&chunk);
         self.out.write_all(&chunk)?;
-        self.entries.push(SectionEntry {
-            kind,
-            item,
-            offset,
-            len,
-            hash: hasher.digest(),
-        });
-        self.at += len;
+        self.close(kind, item, offset, len, hasher.digest());
         Ok(())
     }
 
