@@ -163,8 +163,7 @@ async fn cypher_starts(neo4j: &Neo4jArgs, cypher: &str, pairs: bool) -> Result<V
         bail!("--starts cypher: needs a query, e.g. 'cypher:MATCH (n:Artist) RETURN id(n)'");
     }
     let graph = neo4j.connect()?;
-    let mut stream = graph
-        .execute_read(query(cypher))
+    let mut stream = neotrav_neo4j::cypher::stream(&graph, query(cypher), true)
         .await
         .context("the --starts query failed (it runs read-only)")?;
     let mut out = Vec::new();

@@ -25,6 +25,8 @@
 //! is unreachable.
 
 #![forbid(unsafe_code)]
+// The client's async methods with their retries nest deeper than the default layout depth.
+#![recursion_limit = "256"]
 
 mod client;
 #[cfg(feature = "cypher-fallback")]

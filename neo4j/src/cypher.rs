@@ -38,17 +38,28 @@ pub fn quote(what: &'static str, name: &str) -> Result<String, BadIdentifier> {
     }
 }
 
+/// Runs a query and returns its rows as a stream, for answers too large to hold at once; `read`
+/// runs it in a read-only transaction. The stream holds a pooled connection until it is
+/// dropped. Use [`rows`] unless the answer may be large.
+pub async fn stream(
+    graph: &Graph,
+    q: Query,
+    read: bool,
+) -> Result<neo4rs::DetachedRowStream, neo4rs::Error> {
+    if read {
+        graph.execute_read(q).await
+    } else {
+        graph.execute(q).await
+    }
+}
+
 /// Runs a query and collects every row, so that the stream and its pooled connection are
 /// released before the next query. `read` runs it in a read-only transaction.
 ///
 /// Prefer it to `Graph::run` for read-only procedure calls: `run` discards the result, and Neo4j
 /// then skips executing a read-only query entirely.
 pub async fn rows(graph: &Graph, q: Query, read: bool) -> Result<Vec<Row>, neo4rs::Error> {
-    let mut stream = if read {
-        graph.execute_read(q).await?
-    } else {
-        graph.execute(q).await?
-    };
+    let mut stream = stream(graph, q, read).await?;
     let mut rows = Vec::new();
     while let Some(row) = stream.next().await? {
         rows.push(row);

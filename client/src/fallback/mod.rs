@@ -121,7 +121,12 @@ impl Fallback {
     /// A driver for Neo4j at `uri` (`host:port` or `bolt://host:port`); it connects on first
     /// use, so a server that is down fails the first query, not this.
     pub fn connect(uri: &str, user: &str, password: &str) -> Result<Fallback, ClientError> {
-        let graph = Graph::new(uri, user, password).map_err(|e| neo4j_error(&e))?;
+        use neotrav_neo4j::connect::{Connection, Password};
+        let graph = Connection::new(uri, user, Password::new(password))
+            .graph()
+            .map_err(|e| ClientError::Fallback {
+                message: e.to_string(),
+            })?;
         Ok(Fallback::new(graph))
     }
 

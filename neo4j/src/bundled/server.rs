@@ -228,8 +228,9 @@ async fn wait_for_bolt(
                 None => graph.insert(connect(&uri, DEFAULT_USER, &config.password)?),
             };
             let attempt = tokio::time::timeout(Duration::from_secs(10), async {
-                let mut rows = g.execute(neo4rs::query("RETURN 1 AS one")).await?;
-                rows.next().await
+                crate::cypher::rows(g, neo4rs::query("RETURN 1 AS one"), true)
+                    .await
+                    .map(|rows| rows.into_iter().next())
             })
             .await;
             match attempt {
@@ -352,8 +353,9 @@ async fn versions(uri: &str, password: &Password, home: &Path) -> Result<Version
          RETURN versions[0] AS neo4j, edition, apoc.version() AS apoc, gds.version() AS gds",
     );
     let work = async {
-        let mut rows = graph.execute(query).await?;
-        rows.next().await
+        crate::cypher::rows(&graph, query, true)
+            .await
+            .map(|rows| rows.into_iter().next())
     };
     let row = tokio::time::timeout(Duration::from_secs(20), work)
         .await
