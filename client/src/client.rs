@@ -40,6 +40,7 @@ use crate::wire::{
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The base URL is not a URL.
     #[error("`{0}` is not a sidecar URL (http://host:port, like http://127.0.0.1:7475)")]

@@ -71,6 +71,7 @@ impl LoadReport {
 
 /// Why a load failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The database holds data and `replace` was not asked for.
     #[error(

@@ -107,6 +107,7 @@ impl ExportOptions {
 
 /// Why an export failed. The previous file at the output path, if any, is untouched.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExportError {
     /// A query failed: Neo4j went away, refused, or answered unexpectedly.
     #[error("reading {what} from Neo4j failed: {source}")]

@@ -147,6 +147,11 @@ impl From<EngineError> for ApiError {
             EngineError::NoNeo4j => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::NoNeo4j, message)
             }
+            // A kind of engine error this build does not map yet.
+            _ => {
+                tracing::error!("unmapped engine error: {message}");
+                internal("the engine failed")
+            }
         }
     }
 }

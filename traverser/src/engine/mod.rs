@@ -63,6 +63,7 @@ impl std::error::Error for RequestError {}
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The request is malformed (HTTP 400).
     #[error("bad request: {0}")]
