@@ -4,6 +4,8 @@
 //! - [`neo4j`]: the test process's bundled Neo4j and a clean graph per test (re-exported from
 //!   `neotrav-neo4j`'s `testkit` feature);
 //! - [`small`]: a small hand-built snapshot the engine and sidecar tests read;
+//! - [`files`]: snapshot files as the reload tests lay them out (a snapshot directory, a copy
+//!   only verify finds corrupt, a write in place);
 //! - [`served`]: `neotrav serve` as a process or in-process, and a small live graph exported
 //!   from the test kit's Neo4j;
 //! - [`differential`]: the random graphs, random requests and APOC comparisons the differential
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub mod differential;
+pub mod files;
 pub mod served;
 pub mod small;
 

@@ -3,11 +3,10 @@
 //! content type, stale failures, and a served file changed in place. Every answer is in the one
 //! error shape, holds no byte of the file, and the old snapshot keeps serving.
 
+use neotrav_testkit::files::{SECRET, flipped_copy, layout, overwrite_in_place};
 use neotrav_testkit::small;
 
-use neotrav_testkit::served;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,9 +14,6 @@ use neotrav_server::{AppState, router};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "reload-token";
-
-/// The first bytes of the "secret" files: no answer may hold them.
-const SECRET: &[u8] = b"root:$6$SECRETSALT$hash:19000:0:99999:7:::\n";
 
 async fn serve(state: Arc<AppState>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -129,65 +125,12 @@ fn assert_no_secret(text: &str) {
     }
 }
 
-/// The byte range of the last non-empty section in the section table of the snapshot at
-/// `path` (the last one verify hashes).
-fn last_section(path: &Path) -> (std::ops::Range<usize>, String) {
-    let s = neotrav_snapshot::Snapshot::open(path).unwrap();
-    let e = s.header().sections.iter().rfind(|e| e.len > 0).unwrap();
-    (
-        e.offset as usize..(e.offset + e.len) as usize,
-        format!("{:?}[{}]", e.kind, e.item),
-    )
-}
-
-/// A copy of `good` at `to` with one byte flipped in its last section: it opens, and only
-/// verify (the section checksum) finds it. Gives the section's name.
-fn flipped_copy(good: &Path, to: &Path) -> String {
-    let (range, name) = last_section(good);
-    let mut bytes = std::fs::read(good).unwrap();
-    bytes[range.start + range.len() / 2] ^= 0x10;
-    std::fs::write(to, bytes).unwrap();
-    assert!(
-        neotrav_snapshot::Snapshot::open(to).is_ok(),
-        "the flipped copy still opens: only verify catches it"
-    );
-    name
-}
-
 fn mkfifo(path: &Path) {
     let made = std::process::Command::new("mkfifo")
         .arg(path)
         .status()
         .unwrap();
     assert!(made.success());
-}
-
-struct Layout {
-    _root: tempfile::TempDir,
-    /// The snapshot directory.
-    dir: PathBuf,
-    /// A directory beside it, outside.
-    outside: PathBuf,
-    served: PathBuf,
-}
-
-fn layout() -> Layout {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("snapshots");
-    let outside = root.path().join("outside");
-    std::fs::create_dir_all(dir.join("sub")).unwrap();
-    std::fs::create_dir_all(&outside).unwrap();
-    let served = dir.join("small.snap");
-    small::write(&served, 0);
-    small::write(&dir.join("next.snap"), 5);
-    small::write(&outside.join("valid.snap"), 5);
-    std::fs::write(outside.join("shadow"), SECRET.repeat(8)).unwrap();
-    Layout {
-        dir,
-        outside,
-        served,
-        _root: root,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -542,20 +485,6 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     );
 }
 
-/// Writes `bytes` over the file at `path` in place (same inode), as a careless deploy would.
-fn overwrite_in_place(path: &Path, bytes: &[u8]) {
-    use std::io::Write;
-    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
-    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-    f.write_all(bytes).unwrap();
-    f.set_len(bytes.len() as u64).unwrap();
-    f.sync_all().unwrap();
-    assert_eq!(
-        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap()),
-        ino
-    );
-}
-
 /// Polls until `check` holds (every 5 ms, at most 10 s).
 async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
     let started = Instant::now();
@@ -682,46 +611,6 @@ async fn the_first_open_verifies_unless_told_not_to() {
 }
 
 #[test]
-fn neotrav_serve_refuses_a_corrupt_snapshot_and_a_bad_snapshot_dir() {
-    let l = layout();
-    let bad = l.dir.join("bad.snap");
-    let section = flipped_copy(&l.served, &bad);
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&section) && stderr.contains("corrupt"),
-        "{stderr}"
-    );
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&l.served)
-        .arg("--snapshot-dir")
-        .arg(l.dir.join("no-such-dir"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--snapshot-dir"), "{stderr}");
-}
-
-#[test]
 fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
     use utoipa::OpenApi;
     let doc: Value = serde_json::to_value(neotrav_server::ApiDoc::openapi()).unwrap();
@@ -744,49 +633,4 @@ fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
     assert_eq!(statuses("/readyz", "get"), ["200", "503"]);
     let info = &doc["components"]["schemas"]["SnapshotInfo"]["properties"];
     assert!(info["lastReloadFailure"].is_object() && info["modified"].is_object());
-}
-
-#[test]
-fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
-    use std::process::Command;
-
-    let l = layout();
-    let original = std::fs::read(&l.served).unwrap();
-    let mut server = served::spawn(&l.served, &[]);
-    let url = server.url.clone();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let ready = |url: &str| {
-        runtime.block_on(async {
-            let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.text().await.unwrap())
-        })
-    };
-    let wait_for = |what: &str, check: &dyn Fn((u16, String)) -> bool| {
-        let started = Instant::now();
-        while !check(ready(&url)) {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "waited too long for {what}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    assert_eq!(ready(&url).0, 200);
-    overwrite_in_place(&l.served, &original[..original.len() / 2]);
-    wait_for("snapshot_modified", &|(status, body)| {
-        status == 503 && body.contains("snapshot_modified")
-    });
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "the server is alive"
-    );
-    std::thread::sleep(Duration::from_millis(1600)); // the automatic reload fails
-    assert!(ready(&url).1.contains("snapshot_modified"));
-    overwrite_in_place(&l.served, &original);
-    wait_for("the recovery", &|(status, _)| status == 200);
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status();
-    assert!(server.child.wait().unwrap().success());
 }
