@@ -4,60 +4,68 @@
 //! error shape, holds no byte of the file, and the old snapshot keeps serving.
 
 use neotrav_testkit::files::{SECRET, flipped_copy, layout, overwrite_in_place};
+use neotrav_testkit::router::{Answer, Method, Payload, call};
 use neotrav_testkit::small;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use neotrav_server::{AppState, router};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "reload-token";
 
-async fn serve(state: Arc<AppState>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
-    base
-}
+/// How long a request may take: past it the test fails rather than hangs (a reload that used
+/// to block in `open()` on a FIFO would).
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
+/// The sidecar's router, called in-process.
 struct Server {
-    base: String,
-    client: reqwest::Client,
+    app: Router,
 }
 
 impl Server {
-    async fn new(state: Arc<AppState>) -> Server {
-        Server {
-            base: serve(state).await,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+    fn new(state: Arc<AppState>) -> Server {
+        Server { app: router(state) }
+    }
+
+    /// [`call`] within [`ANSWER_WITHIN`], with the token if `token`.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Payload,
+        token: bool,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let bearer = format!("Bearer {TOKEN}");
+        let mut all = headers.to_vec();
+        if token {
+            all.push(("authorization", &bearer));
         }
+        tokio::time::timeout(ANSWER_WITHIN, call(&self.app, method, path, body, &all))
+            .await
+            .unwrap_or_else(|_| panic!("{path} did not answer within {ANSWER_WITHIN:?}"))
     }
 
     /// POSTs a raw body to the reload endpoint, with an optional content type.
     async fn reload_raw(&self, body: &str, content_type: Option<&str>) -> (u16, Value, String) {
-        let mut r = self
-            .client
-            .post(format!("{}/v1/snapshot/reload", self.base))
-            .bearer_auth(TOKEN)
-            .body(body.to_string());
-        if let Some(t) = content_type {
-            r = r.header("content-type", t);
-        }
-        let r = r.send().await.expect("the reload answers");
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        )
+        let content_type: Vec<(&str, &str)> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        let a = self
+            .call(
+                Method::POST,
+                "/v1/snapshot/reload",
+                Payload::Raw(body.to_string()),
+                true,
+                &content_type,
+            )
+            .await;
+        (a.status.as_u16(), a.json(), a.text())
     }
 
     async fn reload(&self, path: &str) -> (u16, Value, String) {
@@ -69,14 +77,13 @@ impl Server {
     }
 
     async fn get(&self, path: &str, token: bool) -> (u16, String) {
-        let mut r = self.client.get(format!("{}{path}", self.base));
-        if token {
-            r = r.bearer_auth(TOKEN);
-        }
-        let r = r.send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let a = self
+            .call(Method::GET, path, Payload::Empty, token, &[])
+            .await;
+        (a.status.as_u16(), a.text())
     }
 
+    /// `/readyz`: its status, and its error if it is one (JSON; "ready" is not).
     async fn ready(&self) -> (u16, Value) {
         let (status, text) = self.get("/readyz", false).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -88,18 +95,22 @@ impl Server {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// POSTs `body` as JSON to `path`, with the token.
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let a = self
+            .call(Method::POST, path, Payload::Json(body), true, &[])
+            .await;
+        (a.status.as_u16(), a.json())
+    }
+
     /// The node count reached from node 0: 9 for `small` and 14 for `small` with 5 extra.
     async fn count(&self) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}/v1/traverse", self.base))
-            .bearer_auth(TOKEN)
-            .json(&json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let (status, body) = self
+            .post(
+                "/v1/traverse",
+                json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+            )
+            .await;
         (
             status,
             if status == 200 {
@@ -142,7 +153,7 @@ async fn every_bad_reload_path_is_refused_in_the_error_shape_and_the_old_snapsho
         l.dir.canonicalize().unwrap(),
         "the default snapshot directory is the served file's"
     );
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
     let dir = &l.dir;
 
     // Files inside the snapshot directory that are not snapshots, or not whole ones.
@@ -285,7 +296,7 @@ async fn devices_inside_the_snapshot_directory_are_refused_before_they_are_opene
         .unwrap()
         .with_snapshot_dir(Path::new("/dev"))
         .unwrap();
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
     for path in ["zero", "/dev/null", "/dev/urandom", "random"] {
         let started = Instant::now();
         let (status, body, text) = s.reload(path).await;
@@ -308,7 +319,7 @@ async fn devices_inside_the_snapshot_directory_are_refused_before_they_are_opene
 async fn reload_bodies_are_read_as_json_whatever_the_content_type() {
     let l = layout();
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
 
     // JSON without a content type loads the file it names (it used to re-read the old one).
     let (status, body, text) = s.reload_raw(r#"{"path": "next.snap"}"#, None).await;
@@ -384,7 +395,7 @@ async fn a_fifo_reload_answers_at_once_and_cannot_fail_late_over_a_newer_success
     let fifo = l.dir.join("fifo.snap");
     mkfifo(&fifo);
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Arc::new(Server::new(Arc::new(state)).await);
+    let s = Arc::new(Server::new(Arc::new(state)));
 
     // The FIFO reload used to hang in open(); fire it without waiting, as the tester did.
     let pending = {
@@ -435,7 +446,7 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     big_snapshot(&l.dir.join("big.snap"));
     let section = flipped_copy(&l.dir.join("big.snap"), &l.dir.join("big-bad.snap"));
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Arc::new(Server::new(Arc::new(state)).await);
+    let s = Arc::new(Server::new(Arc::new(state)));
 
     let timed = |path: &'static str| {
         let s = s.clone();
@@ -502,7 +513,7 @@ async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verif
     let l = layout();
     let state = Arc::new(AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap());
     let _watch = state.watch(Duration::from_millis(100));
-    let s = Server::new(state).await;
+    let s = Server::new(state);
     assert_eq!(s.count().await, (200, json!(9)));
     let original = std::fs::read(&l.served).unwrap();
 
@@ -547,15 +558,9 @@ async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verif
         "{body}"
     );
     for route in ["/v1/neighbors", "/v1/shortest-path"] {
-        let r = s
-            .client
-            .post(format!("{}{route}", s.base))
-            .bearer_auth(TOKEN)
-            .json(&json!({"node": 0, "from": 3, "to": 5}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 503, "{route}");
+        let (status, body) = s.post(route, json!({"node": 0, "from": 3, "to": 5})).await;
+        assert_eq!(status, 503, "{route}");
+        assert_eq!(body["error"]["code"], "snapshot_modified", "{route}");
     }
     until("the failed automatic reload", || async {
         s.info().await["lastReloadFailure"]["error"]["details"]["fault"] == "wrong_length"

@@ -8,6 +8,7 @@
 //!   only verify finds corrupt, a write in place);
 //! - [`served`]: `neotrav serve` as a process or in-process, and a small live graph exported
 //!   from the test kit's Neo4j;
+//! - [`router`]: the sidecar's router called in-process, without a socket;
 //! - [`differential`]: the random graphs, random requests and APOC comparisons the differential
 //!   suites share;
 //! - [`neotrav`]: the one way a test runs the `neotrav` binary.
@@ -27,6 +28,7 @@ use std::process::Command;
 
 pub mod differential;
 pub mod files;
+pub mod router;
 pub mod served;
 pub mod small;
 
