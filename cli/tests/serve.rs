@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use neotrav_testkit::files::{flipped_copy, layout, overwrite_in_place};
-use neotrav_testkit::{served, small};
+use neotrav_testkit::{run, served, small, text};
 use serde_json::{Value, json};
 
 #[test]
@@ -49,37 +49,19 @@ fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
         r#"{"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}"#,
     )
     .unwrap();
-    let out = neotrav_testkit::neotrav()
-        .args(["query", "--url", &url, "--spec"])
-        .arg(&spec)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("count: 9"));
-    let out = neotrav_testkit::neotrav()
-        .args(["path", "--url", &url, "--from", "3", "--to", "5", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(["query", "--url", &url, "--spec", spec.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("count: 9"));
+    let out = run(["path", "--url", &url, "--from", "3", "--to", "5", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["length"], 4);
-    let out = neotrav_testkit::neotrav()
-        .args(["path", "--url", &url, "--from", "3", "--to", "424242"])
-        .output()
-        .unwrap();
+    let out = run(["path", "--url", &url, "--from", "3", "--to", "424242"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("unknown_node"),
+        text(&out.stderr).contains("unknown_node"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        text(&out.stderr)
     );
 
     // An idle connection and one with half a head do not hold the shutdown up.
@@ -113,38 +95,32 @@ fn neotrav_serve_refuses_a_corrupt_snapshot_and_a_bad_snapshot_dir() {
     let l = layout();
     let bad = l.dir.join("bad.snap");
     let section = flipped_copy(&l.served, &bad);
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = run([
+        "serve",
+        "--no-neo4j",
+        "--listen",
+        "127.0.0.1:0",
+        "--snapshot",
+        bad.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&section) && stderr.contains("corrupt"),
         "{stderr}"
     );
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&l.served)
-        .arg("--snapshot-dir")
-        .arg(l.dir.join("no-such-dir"))
-        .output()
-        .unwrap();
+    let out = run([
+        "serve",
+        "--no-neo4j",
+        "--listen",
+        "127.0.0.1:0",
+        "--snapshot",
+        l.served.to_str().unwrap(),
+        "--snapshot-dir",
+        l.dir.join("no-such-dir").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     assert!(stderr.contains("--snapshot-dir"), "{stderr}");
 }
 
