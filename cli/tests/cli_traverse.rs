@@ -5,7 +5,10 @@ use neo4rs::query;
 use neotrav_neo4j::testkit::{self, rows};
 use neotrav_testkit::{run, run_on, text};
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/article-dfs.json");
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../traverser/specs/article-dfs.json"
+);
 
 #[test]
 fn traverse_and_path_on_a_generated_tree() {
