@@ -4,11 +4,12 @@
 //! input is reported before anything runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use neotrav_datasets::generate::random::Random;
 use neotrav_snapshot::NoProgress;
+use neotrav_testkit::{run, run_on, text};
 use neotrav_traverser::batch::{
     self, Batch, BitParallel, Entry, Options, Outcome, Record, Spec, Start,
 };
@@ -55,7 +56,7 @@ fn entries(ids: impl IntoIterator<Item = u64>) -> Vec<Entry> {
         .collect()
 }
 
-fn run(engine: &Engine, spec: &Spec, bit_parallel: BitParallel, e: &[Entry]) -> Vec<Record> {
+fn run_batch(engine: &Engine, spec: &Spec, bit_parallel: BitParallel, e: &[Entry]) -> Vec<Record> {
     let b = Batch::new(
         engine,
         spec,
@@ -110,7 +111,7 @@ fn batch_answers_equal_one_at_a_time_traversals() {
     let mut failed = 0;
     for s in &specs {
         for mode in [BitParallel::Auto, BitParallel::Never] {
-            let got = run(&engine, &spec(s.clone()), mode, &entries(sample.clone()));
+            let got = run_batch(&engine, &spec(s.clone()), mode, &entries(sample.clone()));
             assert_eq!(got.len(), sample.len());
             for (r, &id) in got.iter().zip(&sample) {
                 assert_eq!(r.start, Start::Node(id));
@@ -165,7 +166,7 @@ fn bit_parallel_bfs_equals_single_source_traversals() {
             assert!(b.bit_parallel(), "{s} should take the bit-parallel path");
             // Random starts, repeats included, more than one pass of 64.
             let sample: Vec<u64> = (0..150).map(|_| rng.below(n)).collect();
-            let fast = run(
+            let fast = run_batch(
                 &engine,
                 &compiled,
                 BitParallel::Always,
@@ -290,14 +291,6 @@ fn shortest_path_pairs_equal_single_searches() {
     assert!(found > 10, "only {found} pairs connected");
 }
 
-fn neotrav(args: &[&str]) -> Output {
-    neotrav_testkit::neotrav().args(args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -337,10 +330,7 @@ fn a_killed_job_resumes_without_gaps_or_repeats() {
             .map(String::from)
             .to_vec()
         };
-        let out = neotrav_testkit::neotrav()
-            .args(args(&full))
-            .output()
-            .unwrap();
+        let out = run(args(&full));
         assert!(out.status.success(), "{}", text(&out.stderr));
         let want = std::fs::read_to_string(&full).unwrap();
         let header = usize::from(ext == "csv");
@@ -380,7 +370,7 @@ fn a_killed_job_resumes_without_gaps_or_repeats() {
             }
             let mut resume = args(&part);
             resume.push("--resume".into());
-            let out = neotrav_testkit::neotrav().args(&resume).output().unwrap();
+            let out = run(&resume);
             assert!(out.status.success(), "{}", text(&out.stderr));
             let err = text(&out.stderr);
             assert!(err.contains("already answered"), "{err}");
@@ -393,7 +383,7 @@ fn a_killed_job_resumes_without_gaps_or_repeats() {
                 "{ext} attempt {attempt}: killed after {lines_before} lines"
             );
             // Resuming a finished job adds nothing.
-            let out = neotrav_testkit::neotrav().args(&resume).output().unwrap();
+            let out = run(&resume);
             assert!(out.status.success(), "{}", text(&out.stderr));
             assert_eq!(std::fs::read_to_string(&part).unwrap(), want);
         }
@@ -403,7 +393,7 @@ fn a_killed_job_resumes_without_gaps_or_repeats() {
         let mut a = args(&full);
         a[6] = s(&other).to_string();
         a.push("--resume".into());
-        let out = neotrav_testkit::neotrav().args(&a).output().unwrap();
+        let out = run(&a);
         assert_eq!(out.status.code(), Some(1));
         assert!(
             text(&out.stderr).contains("another job"),
@@ -425,7 +415,7 @@ fn bad_input_is_reported_before_anything_runs() {
 
     // Malformed lines: every one named by its line number, nothing written.
     std::fs::write(&starts, "1\n2\nthree\n\n# a comment\n4 5\n-6\n7\n").unwrap();
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),
@@ -459,7 +449,7 @@ fn bad_input_is_reported_before_anything_runs() {
         s(&out),
     ];
     let strict: Vec<&str> = base.iter().copied().chain(["--strict"]).collect();
-    let o = neotrav(&strict);
+    let o = run(&strict);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(
@@ -467,7 +457,7 @@ fn bad_input_is_reported_before_anything_runs() {
         "{err}"
     );
     assert!(!out.exists());
-    let o = neotrav(&base);
+    let o = run(base);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("2 start(s) are not in the snapshot"));
     let written: Vec<Value> = std::fs::read_to_string(&out)
@@ -487,7 +477,7 @@ fn bad_input_is_reported_before_anything_runs() {
     std::fs::write(&bad_spec, r#"{"relationshipFilter": "<T0>"}"#).unwrap();
     std::fs::write(&starts, "nonsense\n").unwrap();
     let out2 = dir.path().join("out2.jsonl");
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),
@@ -506,7 +496,7 @@ fn bad_input_is_reported_before_anything_runs() {
     );
     assert!(!out2.exists());
     std::fs::write(&bad_spec, r#"{"maxLevl": 2}"#).unwrap();
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),
@@ -520,10 +510,10 @@ fn bad_input_is_reported_before_anything_runs() {
     assert!(text(&o.stderr).contains("maxLevl"), "{}", text(&o.stderr));
 
     // An existing output is not replaced; an unknown label is named.
-    let o = neotrav(&base);
+    let o = run(base);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("already exists"));
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),
@@ -551,7 +541,7 @@ fn label_starts_and_csv_through_the_binary() {
     let v = json!({"maxLevel": 2, "uniqueness": "NODE_GLOBAL", "return": "count"});
     std::fs::write(&spec_file, v.to_string()).unwrap();
     let out = dir.path().join("out.csv");
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),
@@ -597,20 +587,14 @@ fn label_starts_and_csv_through_the_binary() {
 async fn cypher_starts_run_read_only_against_neo4j() {
     let db = neotrav_neo4j::testkit::clean_graph().await;
     let server = db.server;
-    let run = |args: &[&str]| {
-        neotrav_testkit::neotrav()
-            .args(args)
-            .env("NEO4J_URI", &server.uri)
-            .env("NEO4J_USERNAME", &server.user)
-            .env("NEO4J_PASSWORD", server.password.expose())
-            .output()
-            .unwrap()
-    };
-    let o = run(&["dataset", "load", "random", "--nodes", "400", "--seed", "4"]);
+    let o = run_on(
+        server,
+        ["dataset", "load", "random", "--nodes", "400", "--seed", "4"],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("r.snap");
-    let o = run(&["export", "--out", s(&snap)]);
+    let o = run_on(server, ["export", "--out", s(&snap)]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let spec_file = dir.path().join("spec.json");
     std::fs::write(
@@ -635,29 +619,35 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     )
     .unwrap();
     let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
-    let o = run(&[
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--out",
-        s(&a),
-        "--starts",
-        "cypher:MATCH (n:L2) RETURN id(n) ORDER BY id(n) DESC",
-    ]);
+    let o = run_on(
+        server,
+        [
+            "batch",
+            "--snapshot",
+            s(&snap),
+            "--spec",
+            s(&spec_file),
+            "--out",
+            s(&a),
+            "--starts",
+            "cypher:MATCH (n:L2) RETURN id(n) ORDER BY id(n) DESC",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = run(&[
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--out",
-        s(&b),
-        "--starts",
-        s(&file),
-    ]);
+    let o = run_on(
+        server,
+        [
+            "batch",
+            "--snapshot",
+            s(&snap),
+            "--spec",
+            s(&spec_file),
+            "--out",
+            s(&b),
+            "--starts",
+            s(&file),
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let a = std::fs::read_to_string(&a).unwrap();
     assert_eq!(a.lines().count(), ids.len());
@@ -665,17 +655,20 @@ async fn cypher_starts_run_read_only_against_neo4j() {
 
     // A query that writes is refused by Neo4j's read-only transaction; nothing was created.
     let c = dir.path().join("c.jsonl");
-    let o = run(&[
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--out",
-        s(&c),
-        "--starts",
-        "cypher:CREATE (n:Injected) RETURN id(n)",
-    ]);
+    let o = run_on(
+        server,
+        [
+            "batch",
+            "--snapshot",
+            s(&snap),
+            "--spec",
+            s(&spec_file),
+            "--out",
+            s(&c),
+            "--starts",
+            "cypher:CREATE (n:Injected) RETURN id(n)",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("read"), "{}", text(&o.stderr));
     let created = neotrav_neo4j::testkit::rows(
@@ -686,17 +679,20 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     .unwrap();
     assert_eq!(created[0].get::<i64>("n").unwrap(), 0);
     // Values that are not ids are named with their row.
-    let o = run(&[
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--out",
-        s(&c),
-        "--starts",
-        "cypher:MATCH (n:L2) RETURN n.name, id(n) LIMIT 2",
-    ]);
+    let o = run_on(
+        server,
+        [
+            "batch",
+            "--snapshot",
+            s(&snap),
+            "--spec",
+            s(&spec_file),
+            "--out",
+            s(&c),
+            "--starts",
+            "cypher:MATCH (n:L2) RETURN n.name, id(n) LIMIT 2",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("row 1"), "{}", text(&o.stderr));
     assert!(!c.exists());
@@ -731,7 +727,7 @@ fn shortest_path_pairs_through_the_binary() {
         "--out",
         s(&out),
     ];
-    let o = neotrav(&args);
+    let o = run(args);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let csv = std::fs::read_to_string(&out).unwrap();
     let mut rows = csv.lines();
@@ -766,7 +762,7 @@ fn shortest_path_pairs_through_the_binary() {
     }
     // Resuming the finished job reads the last pair back and adds nothing.
     let resume: Vec<&str> = args.iter().copied().chain(["--resume"]).collect();
-    let o = neotrav(&resume);
+    let o = run(&resume);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("100 of 100 starts already answered"),
@@ -776,7 +772,7 @@ fn shortest_path_pairs_through_the_binary() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), csv);
     // A single id where a pair is expected is a malformed line.
     std::fs::write(&starts, "1 2\n3\n").unwrap();
-    let o = neotrav(&[
+    let o = run([
         "batch",
         "--snapshot",
         s(&snap),

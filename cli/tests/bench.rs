@@ -2,6 +2,7 @@
 //! system answering, the digests equal, the JSON, markdown and SVG written, and no server left
 //! running.
 
+use neotrav_testkit::{run, text};
 use serde_json::Value;
 
 #[test]
@@ -9,33 +10,31 @@ fn bench_all_on_small_graphs_answers_equal_and_writes_its_report() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let md = dir.path().join("r.md");
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "bench",
-            "all",
-            "--scale",
-            "0.001",
-            "--tree-nodes",
-            "3000",
-            "--runs",
-            "2",
-            "--heap",
-            "1g",
-            "--pagecache",
-            "256m",
-            "--dir",
-        ])
-        .arg(dir.path().join("env"))
-        .arg("--json")
-        .arg(&json)
-        .arg("--report")
-        .arg(&md)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let env = dir.path().join("env");
+    let out = run([
+        "bench",
+        "all",
+        "--scale",
+        "0.001",
+        "--tree-nodes",
+        "3000",
+        "--runs",
+        "2",
+        "--heap",
+        "1g",
+        "--pagecache",
+        "256m",
+        "--dir",
+        env.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--report",
+        md.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("every system's answers were equal"),
+        text(&out.stdout).contains("every system's answers were equal"),
         "{stderr}"
     );
     let results: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
@@ -102,20 +101,14 @@ fn bench_all_on_small_graphs_answers_equal_and_writes_its_report() {
 
 #[test]
 fn bench_refuses_bad_flags_with_a_clear_error() {
-    let out = neotrav_testkit::neotrav()
-        .args(["bench", "discogs", "--scale", "0"])
-        .output()
-        .unwrap();
+    let out = run(["bench", "discogs", "--scale", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     assert!(
         stderr.contains("--scale 0: give a positive number"),
         "{stderr}"
     );
-    let out = neotrav_testkit::neotrav()
-        .args(["bench", "everything"])
-        .output()
-        .unwrap();
+    let out = run(["bench", "everything"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tree, discogs, all"));
+    assert!(text(&out.stderr).contains("tree, discogs, all"));
 }

@@ -5,8 +5,13 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use neotrav_testkit::neo4j::free_port;
+use neotrav_testkit::text;
+
 const PASSWORD: &str = "cli-test-password";
 
+/// `neotrav ARGS --home HOME` with `password` as `NEO4J_PASSWORD`, and no
+/// `NEOTRAV_NEO4J_HOME` from the environment the tests run in.
 fn neotrav(home: &Path, password: &str, args: &[&str]) -> Output {
     neotrav_testkit::neotrav()
         .args(args)
@@ -16,18 +21,6 @@ fn neotrav(home: &Path, password: &str, args: &[&str]) -> Output {
         .env_remove("NEOTRAV_NEO4J_HOME")
         .output()
         .expect("the neotrav binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -56,7 +49,7 @@ fn start_status_stop_and_their_errors() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let _guard = StopOnDrop(home.clone());
-    let port = free_port().to_string();
+    let port = free_port().unwrap().to_string();
     let small = ["--heap", "1g", "--pagecache", "256m"];
 
     // Start: prints the Bolt URI on stdout once a query is answered.
@@ -181,7 +174,7 @@ fn missing_java_is_explained() {
             "neo4j",
             "start",
             "--bolt-port",
-            &free_port().to_string(),
+            &free_port().unwrap().to_string(),
             "--home",
         ])
         .arg(dir.path())
@@ -213,7 +206,12 @@ fn bad_flags_are_usage_errors() {
     let out = neotrav(
         dir.path(),
         "short",
-        &["neo4j", "start", "--bolt-port", &free_port().to_string()],
+        &[
+            "neo4j",
+            "start",
+            "--bolt-port",
+            &free_port().unwrap().to_string(),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -2,27 +2,17 @@
 //! copies of it.
 
 use std::path::PathBuf;
-use std::process::Output;
+
+use neotrav_testkit::{run, text};
 
 fn golden() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../snapshot/tests/golden/format-v1.snap")
 }
 
-fn neotrav(args: &[&str], file: &std::path::Path) -> Output {
-    neotrav_testkit::neotrav()
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 #[test]
 fn inspect_describes_the_snapshot() {
-    let out = neotrav(&["snapshot", "inspect"], &golden());
+    let golden = golden();
+    let out = run(["snapshot", "inspect", golden.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for expect in [
@@ -37,7 +27,7 @@ fn inspect_describes_the_snapshot() {
             "{expect:?} missing from:\n{stdout}"
         );
     }
-    let out = neotrav(&["snapshot", "inspect", "--json"], &golden());
+    let out = run(["snapshot", "inspect", "--json", golden.to_str().unwrap()]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["nodes"], 5);
     assert_eq!(json["relationships"], 4);
@@ -47,7 +37,8 @@ fn inspect_describes_the_snapshot() {
 
 #[test]
 fn verify_accepts_the_golden_file() {
-    let out = neotrav(&["snapshot", "verify"], &golden());
+    let golden = golden();
+    let out = run(["snapshot", "verify", golden.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(": ok"));
 }
@@ -62,7 +53,7 @@ fn verify_rejects_corruption_with_a_message_not_a_panic() {
         let mut bad = good.clone();
         bad[at] ^= 0x10;
         std::fs::write(&bad_path, &bad).unwrap();
-        let out = neotrav(&["snapshot", "verify"], &bad_path);
+        let out = run(["snapshot", "verify", bad_path.to_str().unwrap()]);
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -77,14 +68,18 @@ fn verify_rejects_corruption_with_a_message_not_a_panic() {
         assert!(!stderr.contains("panicked"), "byte {at}: {stderr}");
     }
     std::fs::write(&bad_path, &good[..good.len() / 2]).unwrap();
-    let out = neotrav(&["snapshot", "verify"], &bad_path);
+    let out = run(["snapshot", "verify", bad_path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("truncated"),
         "{}",
         text(&out.stderr)
     );
-    let out = neotrav(&["snapshot", "inspect"], &dir.path().join("missing.snap"));
+    let out = run([
+        "snapshot",
+        "inspect",
+        dir.path().join("missing.snap").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("missing.snap"),

@@ -1,32 +1,26 @@
 //! `neotrav traverse` and `neotrav path` through the binary: on a generated snapshot, and with
 //! `"consistency": "fresh"` against the test kit's real Neo4j.
 
-use std::process::Output;
-
 use neo4rs::query;
 use neotrav_neo4j::testkit::{self, rows};
+use neotrav_testkit::{run, run_on, text};
 
-fn neotrav(args: &[&str]) -> Output {
-    neotrav_testkit::neotrav().args(args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/article-dfs.json");
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../traverser/specs/article-dfs.json"
+);
 
 #[test]
 fn traverse_and_path_on_a_generated_tree() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("tree.snap");
     let snap = snap.to_str().unwrap();
-    let out = neotrav(&[
+    let out = run([
         "dataset", "snapshot", "tree", "--nodes", "3000", "--out", snap,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let out = neotrav(&["traverse", "--snapshot", snap, "--spec", SPEC, "--json"]);
+    let out = run(["traverse", "--snapshot", snap, "--spec", SPEC, "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let count = json["count"].as_u64().expect("a count");
@@ -34,11 +28,11 @@ fn traverse_and_path_on_a_generated_tree() {
     assert_eq!(json["partial"], false);
     assert!(json["stats"]["nodesVisited"].as_u64().unwrap() > count);
 
-    let out = neotrav(&["traverse", "--snapshot", snap, "--spec", SPEC]);
+    let out = run(["traverse", "--snapshot", snap, "--spec", SPEC]);
     assert!(text(&out.stdout).contains(&format!("count: {count}")));
 
     // Root is node 0 in a generated tree; its last node is a leaf somewhere below.
-    let out = neotrav(&[
+    let out = run([
         "path",
         "--snapshot",
         snap,
@@ -62,7 +56,7 @@ fn traverse_and_path_on_a_generated_tree() {
     // Mistakes name what is wrong.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"start": 0, "relationshipFilter": "<A>"}"#).unwrap();
-    let out = neotrav(&[
+    let out = run([
         "traverse",
         "--snapshot",
         snap,
@@ -76,7 +70,7 @@ fn traverse_and_path_on_a_generated_tree() {
         text(&out.stderr)
     );
     std::fs::write(&bad, r#"{"start": 0, "uniqueness": "SOMETIMES"}"#).unwrap();
-    let out = neotrav(&[
+    let out = run([
         "traverse",
         "--snapshot",
         snap,
@@ -88,7 +82,7 @@ fn traverse_and_path_on_a_generated_tree() {
         "{}",
         text(&out.stderr)
     );
-    let out = neotrav(&[
+    let out = run([
         "traverse",
         "--snapshot",
         "/nonexistent.snap",
@@ -100,7 +94,7 @@ fn traverse_and_path_on_a_generated_tree() {
         "{}",
         text(&out.stderr)
     );
-    let out = neotrav(&["path", "--snapshot", snap, "--from", "x", "--to", "1"]);
+    let out = run(["path", "--snapshot", snap, "--from", "x", "--to", "1"]);
     assert!(
         text(&out.stderr).contains("--from"),
         "{}",
@@ -112,21 +106,15 @@ fn traverse_and_path_on_a_generated_tree() {
 async fn fresh_traversals_see_invalidated_and_new_nodes() {
     let db = testkit::clean_graph().await;
     let server = db.server;
-    let run = |args: &[&str]| {
-        neotrav_testkit::neotrav()
-            .args(args)
-            .env("NEO4J_URI", &server.uri)
-            .env("NEO4J_USERNAME", &server.user)
-            .env("NEO4J_PASSWORD", server.password.expose())
-            .output()
-            .unwrap()
-    };
-    let out = run(&["dataset", "load", "tree", "--nodes", "500", "--seed", "9"]);
+    let out = run_on(
+        server,
+        ["dataset", "load", "tree", "--nodes", "500", "--seed", "9"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("tree.snap");
     let snap = snap.to_str().unwrap();
-    let out = run(&["export", "--out", snap, "--properties", "B.flag"]);
+    let out = run_on(server, ["export", "--out", snap, "--properties", "B.flag"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     // A new B with flag true under Root, written after the export.
@@ -147,7 +135,7 @@ async fn fresh_traversals_see_invalidated_and_new_nodes() {
     let spec = spec.to_str().unwrap();
 
     let count = |args: &[&str]| -> u64 {
-        let out = run(args);
+        let out = run_on(server, args);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         json["count"].as_u64().unwrap()
@@ -170,15 +158,18 @@ async fn fresh_traversals_see_invalidated_and_new_nodes() {
         &root,
     ]);
     assert_eq!(seen, stale + 1, "the invalidated Root leads to the new B");
-    let out = run(&[
-        "traverse",
-        "--snapshot",
-        snap,
-        "--spec",
-        spec,
-        "--invalidate",
-        &root,
-    ]);
+    let out = run_on(
+        server,
+        [
+            "traverse",
+            "--snapshot",
+            snap,
+            "--spec",
+            spec,
+            "--invalidate",
+            &root,
+        ],
+    );
     assert!(
         text(&out.stdout).contains("misses: "),
         "{}",

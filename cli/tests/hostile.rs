@@ -32,17 +32,19 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let snap = dir.path().join("discogs.snap");
-        let out = neotrav_testkit::neotrav()
-            .args([
-                "dataset", "snapshot", "discogs", "--scale", "0.003", "--out",
-            ])
-            .arg(&snap)
-            .output()
-            .unwrap();
+        let out = neotrav_testkit::run([
+            "dataset",
+            "snapshot",
+            "discogs",
+            "--scale",
+            "0.003",
+            "--out",
+            snap.to_str().unwrap(),
+        ]);
         assert!(
             out.status.success(),
             "{}",
-            String::from_utf8_lossy(&out.stderr)
+            neotrav_testkit::text(&out.stderr)
         );
         let snapshot_bytes = std::fs::metadata(&snap).unwrap().len();
         let served = served::spawn_with(

@@ -1,79 +1,83 @@
-//! The sidecar over HTTP, in-process on a free port: every endpoint, the error shape, the
-//! bearer token, and a hot swap under load with no failed request.
+//! The sidecar's routes, called in-process through its router
+//! (`tower::ServiceExt::oneshot`, [`neotrav_testkit::router`]): every endpoint, the error
+//! shape, the bearer token, and a hot swap under load with no failed request. Two tests serve
+//! on a socket, because they test the typed client (`neotrav_client`) over HTTP: the one that
+//! calls every endpoint, and the one with Neo4j behind a proxy that goes down. Connections
+//! themselves are `sidecar_connections.rs`'s.
 
+use neotrav_testkit::router::{Answer, Method, Payload, call};
 use neotrav_testkit::served;
 use neotrav_testkit::small;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use neotrav_server::AppState;
+use axum::Router;
+use neotrav_server::{AppState, router};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cret-token";
+const BEARER: (&str, &str) = ("authorization", "Bearer s3cret-token");
 
-/// Serves `state` on a free loopback port; returns its base URL.
-async fn serve(state: AppState) -> String {
-    served::in_process(state).await
+/// The sidecar's router over `state`.
+fn app(state: AppState) -> Router {
+    router(Arc::new(state))
 }
 
-/// POSTs `body` as JSON to `url`, without a token.
-async fn post_json(
-    client: &reqwest::Client,
-    url: &str,
-    body: impl serde::Serialize,
-) -> reqwest::Response {
-    client.post(url).json(&body).send().await.unwrap()
+/// POSTs `body` as JSON to `path`, without a token.
+async fn post_json(app: &Router, path: &str, body: Value) -> Answer {
+    call(app, Method::POST, path, Payload::Json(body), &[]).await
+}
+
+/// GETs `path`, without a token.
+async fn get(app: &Router, path: &str) -> Answer {
+    call(app, Method::GET, path, Payload::Empty, &[]).await
 }
 
 struct Server {
-    base: String,
+    app: Router,
     dir: tempfile::TempDir,
-    client: reqwest::Client,
 }
 
-async fn start() -> Server {
+/// The small graph, with [`TOKEN`], and the folder that holds it.
+fn small_state() -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.snap");
     small::write(&path, 0);
     let state = AppState::new(path, None, Some(TOKEN.to_string())).unwrap();
-    let base = serve(state).await;
+    (state, dir)
+}
+
+fn start() -> Server {
+    let (state, dir) = small_state();
     Server {
-        base,
+        app: app(state),
         dir,
-        client: reqwest::Client::new(),
     }
 }
 
 impl Server {
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        let a = call(
+            &self.app,
+            Method::POST,
+            path,
+            Payload::Json(body),
+            &[BEARER],
+        )
+        .await;
+        (a.status.as_u16(), a.json())
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let a = call(&self.app, Method::GET, path, Payload::Empty, &[BEARER]).await;
+        (a.status.as_u16(), a.text())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_answer_and_errors_have_one_shape() {
-    let s = start().await;
+    let s = start();
     assert_eq!(s.get("/healthz").await.0, 200);
     assert_eq!(s.get("/readyz").await.0, 200);
 
@@ -147,18 +151,16 @@ async fn endpoints_answer_and_errors_have_one_shape() {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "no_neo4j");
 
-    let r = s
-        .client
-        .post(format!("{}/v1/traverse", s.base))
-        .bearer_auth(TOKEN)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "bad_request");
+    let r = call(
+        &s.app,
+        Method::POST,
+        "/v1/traverse",
+        Payload::Raw("{not json".into()),
+        &[BEARER, ("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], "bad_request");
 
     let (status, body) = s.post("/v1/invalidate", json!({"ids": [1, 2, 2]})).await;
     assert_eq!(status, 200);
@@ -189,32 +191,34 @@ async fn endpoints_answer_and_errors_have_one_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_guards_everything_but_health() {
-    let s = start().await;
+    let s = start();
     for (token, expect) in [(None, 401), (Some("wrong"), 401), (Some(TOKEN), 200)] {
-        let mut r = s.client.get(format!("{}/v1/snapshot", s.base));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        let r = r.send().await.unwrap();
-        assert_eq!(r.status().as_u16(), expect);
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| ("authorization", b.as_str()))
+            .collect();
+        let r = call(
+            &s.app,
+            Method::GET,
+            "/v1/snapshot",
+            Payload::Empty,
+            &headers,
+        )
+        .await;
+        assert_eq!(r.status, expect);
         if expect == 401 {
-            let body: Value = r.json().await.unwrap();
+            let body = r.json();
             assert_eq!(body["error"]["code"], "unauthorized");
             assert!(!body.to_string().contains(TOKEN));
         }
     }
-    let r = s
-        .client
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(get(&s.app, "/healthz").await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hot_swap_under_load_fails_no_request() {
-    let s = Arc::new(start().await);
+    let s = Arc::new(start());
     let next = s.dir.path().join("next.snap");
     small::write(&next, 5);
     let stop = Arc::new(AtomicBool::new(false));
@@ -284,105 +288,6 @@ async fn a_hot_swap_under_load_fails_no_request() {
     assert_eq!(s.get("/readyz").await.0, 200);
 }
 
-#[test]
-fn neotrav_serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::process::Command;
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("small.snap");
-    small::write(&path, 0);
-    let mut server = served::spawn(
-        &path,
-        &[
-            "--idle-timeout",
-            "30s",
-            "--header-timeout",
-            "20s",
-            "--max-connections",
-            "64",
-        ],
-    );
-    let url = server.url.clone();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let body: Value = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{url}/v1/neighbors"))
-            .json(&json!({"node": 0}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    assert_eq!(body["nodes"], json!([1, 2]));
-
-    // `neotrav query` and `neotrav path --url` talk to it.
-    let spec = dir.path().join("count.json");
-    std::fs::write(
-        &spec,
-        r#"{"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}"#,
-    )
-    .unwrap();
-    let out = neotrav_testkit::neotrav()
-        .args(["query", "--url", &url, "--spec"])
-        .arg(&spec)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("count: 9"));
-    let out = neotrav_testkit::neotrav()
-        .args(["path", "--url", &url, "--from", "3", "--to", "5", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(answer["length"], 4);
-    let out = neotrav_testkit::neotrav()
-        .args(["path", "--url", &url, "--from", "3", "--to", "424242"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("unknown_node"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    // An idle connection and one with half a head do not hold the shutdown up.
-    let addr = url.trim_start_matches("http://");
-    let _idle = std::net::TcpStream::connect(addr).unwrap();
-    let mut half = std::net::TcpStream::connect(addr).unwrap();
-    std::io::Write::write_all(&mut half, b"GET /healthz HTTP/1.1\r\nHo").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    let status = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let killed = std::time::Instant::now();
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            killed.elapsed() < std::time::Duration::from_secs(5),
-            "still running 5 s after SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    assert!(exit.success(), "{exit:?}");
-    assert_eq!(server.lines.next().unwrap().unwrap(), "stopped");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     use neo4rs::query;
@@ -402,14 +307,12 @@ async fn fresh_requests_read_invalidated_nodes_from_neo4j() {
     .await
     .unwrap();
 
-    let state = AppState::new(path, Some(db.server.graph()), None).unwrap();
-    let base = serve(state).await;
-    let client = reqwest::Client::new();
+    let app = app(AppState::new(path, Some(db.server.graph()), None).unwrap());
     let post = |path: &'static str, body: Value| {
-        let (client, base) = (client.clone(), base.clone());
+        let app = app.clone();
         async move {
-            let r = post_json(&client, &format!("{base}{path}"), &body).await;
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            let r = post_json(&app, path, body).await;
+            (r.status.as_u16(), r.json())
         }
     };
     let count = |consistency: &'static str| {
@@ -469,33 +372,26 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
     let port = neotrav_neo4j::testkit::free_port().unwrap();
     let password = Password::new("not-the-real-one");
     let graph = bundled::connect(&format!("bolt://127.0.0.1:{port}"), "neo4j", &password).unwrap();
-    let state = AppState::new(path, Some(graph), None).unwrap();
-    let base = serve(state).await;
-    let client = reqwest::Client::new();
+    let app = app(AppState::new(path, Some(graph), None).unwrap());
     // A fresh request with no miss needs no Neo4j; node 0 invalidated is a miss.
     let r = post_json(
-        &client,
-        &format!("{base}/v1/neighbors"),
-        &json!({"node": 0, "consistency": "fresh"}),
+        &app,
+        "/v1/neighbors",
+        json!({"node": 0, "consistency": "fresh"}),
     )
     .await;
-    assert_eq!(r.status().as_u16(), 200);
-    let r = post_json(
-        &client,
-        &format!("{base}/v1/invalidate"),
-        &json!({"ids": [0]}),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.status, 200);
+    let r = post_json(&app, "/v1/invalidate", json!({"ids": [0]})).await;
+    assert_eq!(r.status, 200);
     for (consistency, expect) in [("fresh", 503), ("snapshot", 200)] {
         let r = post_json(
-            &client,
-            &format!("{base}/v1/neighbors"),
-            &json!({"node": 0, "consistency": consistency}),
+            &app,
+            "/v1/neighbors",
+            json!({"node": 0, "consistency": consistency}),
         )
         .await;
-        assert_eq!(r.status().as_u16(), expect);
-        let body = r.text().await.unwrap();
+        assert_eq!(r.status, expect);
+        let body = r.text();
         assert!(!body.contains("not-the-real-one"), "{body}");
         if expect == 503 {
             assert!(body.contains("neo4j_unavailable"), "{body}");
@@ -508,8 +404,10 @@ async fn the_typed_client_calls_every_endpoint() {
     use neotrav_client::{Client, ClientError};
     use neotrav_wire::{NeighborsRequest, ReturnForm, ShortestPathRequest, TraverseRequest};
 
-    let s = start().await;
-    let client = Client::builder(&s.base).token(TOKEN).build().unwrap();
+    // On a socket: the client speaks HTTP.
+    let (state, _dir) = small_state();
+    let base = served::in_process(state).await;
+    let client = Client::builder(&base).token(TOKEN).build().unwrap();
     let mut r = TraverseRequest::from_start(0u64);
     r.return_form = ReturnForm::Count;
     r.uniqueness = neotrav_wire::Uniqueness::NodeGlobal;
@@ -542,7 +440,7 @@ async fn the_typed_client_calls_every_endpoint() {
         ),
         "{err}"
     );
-    let anonymous = Client::new(&s.base).unwrap();
+    let anonymous = Client::new(&base).unwrap();
     let err = anonymous.snapshot().await.unwrap_err();
     assert!(matches!(err, ClientError::Api { status: 401, .. }), "{err}");
 
@@ -570,12 +468,11 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
     let state = AppState::new(path, None, None)
         .unwrap()
         .with_max_response_bytes(800);
-    let base = serve(state).await;
-    let client = reqwest::Client::new();
+    let app = app(state);
     let all = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "nodes"});
-    let r = post_json(&client, &format!("{base}/v1/traverse"), &all).await;
-    assert_eq!(r.status().as_u16(), 413);
-    let body: Value = r.json().await.unwrap();
+    let r = post_json(&app, "/v1/traverse", all.clone()).await;
+    assert_eq!(r.status, 413);
+    let body = r.json();
     assert_eq!(body["error"]["code"], "response_too_large");
     assert!(
         body["error"]["message"]
@@ -586,22 +483,24 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
 
     // Small answers are unaffected.
     let small = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"});
-    let r = post_json(&client, &format!("{base}/v1/traverse"), &small).await;
-    assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["count"], 209);
+    let r = post_json(&app, "/v1/traverse", small).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["count"], 209);
 
     // As NDJSON, under the cap: one node per line, then the stats.
     let some = json!({"start": 0, "uniqueness": "NODE_GLOBAL", "maxLevel": 1, "limit": 30});
-    let r = client
-        .post(format!("{base}/v1/traverse"))
-        .header("accept", "application/x-ndjson")
-        .json(&some)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
-    let text = r.text().await.unwrap();
+    let ndjson = [("accept", "application/x-ndjson")];
+    let r = call(
+        &app,
+        Method::POST,
+        "/v1/traverse",
+        Payload::Json(some),
+        &ndjson,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "application/x-ndjson");
+    let text = r.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -610,14 +509,15 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
     assert_eq!(lines[0]["node"], 0);
     assert!(lines[30]["stats"]["nodesVisited"].as_u64().unwrap() >= 30);
     // Past the cap, the stream ends with an error line.
-    let r = client
-        .post(format!("{base}/v1/traverse"))
-        .header("accept", "application/x-ndjson")
-        .json(&all)
-        .send()
-        .await
-        .unwrap();
-    let text = r.text().await.unwrap_or_default();
+    let r = call(
+        &app,
+        Method::POST,
+        "/v1/traverse",
+        Payload::Json(all),
+        &ndjson,
+    )
+    .await;
+    let text = r.text();
     let last = text.lines().last().unwrap_or("");
     assert!(last.contains("response_too_large"), "{last}");
 }
@@ -626,13 +526,11 @@ async fn large_answers_get_413_or_come_as_ndjson_lines() {
 async fn openapi_json_is_generated_from_the_wire_types() {
     use neotrav_wire::{Budget, TraverseRequest};
 
-    let s = start().await;
+    let s = start();
     // No token needed: the document holds no data.
-    let r = reqwest::get(format!("{}/openapi.json", s.base))
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let doc: Value = r.json().await.unwrap();
+    let r = get(&s.app, "/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let doc = r.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
     for route in [
         "/v1/traverse",
@@ -703,28 +601,16 @@ async fn over_capacity_requests_get_503_with_retry_after() {
     small::write(&path, 0);
     // No traversal may run and one request may wait: the first waits, the second is shed.
     let state = AppState::new(path, None, None).unwrap().with_capacity(0, 1);
-    let base = serve(state).await;
-    let client = reqwest::Client::new();
+    let app = app(state);
     let waiting = tokio::spawn({
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            client
-                .post(format!("{base}/v1/neighbors"))
-                .json(&json!({"node": 0}))
-                .send()
-                .await
-        }
+        let app = app.clone();
+        async move { post_json(&app, "/v1/neighbors", json!({"node": 0})).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let r = post_json(
-        &client,
-        &format!("{base}/v1/traverse"),
-        &json!({"start": 0, "return": "count"}),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 503);
-    assert_eq!(r.headers()["retry-after"], "1");
-    let body: Value = r.json().await.unwrap();
+    let r = post_json(&app, "/v1/traverse", json!({"start": 0, "return": "count"})).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.headers["retry-after"], "1");
+    let body = r.json();
     assert_eq!(body["error"]["code"], "over_capacity", "{body}");
     assert!(
         !waiting.is_finished(),
@@ -732,8 +618,7 @@ async fn over_capacity_requests_get_503_with_retry_after() {
     );
     // Everything that runs no traversal still answers.
     for route in ["/healthz", "/readyz", "/v1/snapshot", "/openapi.json"] {
-        let r = client.get(format!("{base}{route}")).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{route}");
+        assert_eq!(get(&app, route).await.status, 200, "{route}");
     }
     waiting.abort();
 }
@@ -748,19 +633,10 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
     small::write(&path, 0);
     let before = std::fs::read(&path).unwrap();
     // Without Neo4j there is nothing to re-export from.
-    let base = serve(AppState::new(path.clone(), None, None).unwrap()).await;
-    let client = reqwest::Client::new();
-    let r = post_json(
-        &client,
-        &format!("{base}/v1/snapshot/reload"),
-        &json!({"export": true}),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "no_export"
-    );
+    let alone = app(AppState::new(path.clone(), None, None).unwrap());
+    let r = post_json(&alone, "/v1/snapshot/reload", json!({"export": true})).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["error"]["code"], "no_export");
 
     // Neo4j unreachable: the refresh fails, the old snapshot serves, the file is untouched.
     let port = neotrav_neo4j::testkit::free_port().unwrap();
@@ -777,34 +653,16 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
     let state = AppState::new(path.clone(), Some(graph), None)
         .unwrap()
         .with_export(origin, ExportOptions::default());
-    let base = serve(state).await;
-    let r = post_json(
-        &client,
-        &format!("{base}/v1/snapshot/reload"),
-        &json!({"export": true}),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 422);
-    let body = r.text().await.unwrap();
+    let app = app(state);
+    let r = post_json(&app, "/v1/snapshot/reload", json!({"export": true})).await;
+    assert_eq!(r.status, 422);
+    let body = r.text();
     assert!(body.contains("reload_failed"), "{body}");
     assert!(!body.contains("refresh-secret"), "{body}");
-    let r = client.get(format!("{base}/readyz")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 503);
-    let r = post_json(
-        &client,
-        &format!("{base}/v1/neighbors"),
-        &json!({"node": 0}),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 200);
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(get(&app, "/readyz").await.status, 503);
+    let r = post_json(&app, "/v1/neighbors", json!({"node": 0})).await;
+    assert_eq!(r.status, 200);
+    let metrics = get(&app, "/metrics").await.text();
     assert!(
         metrics.contains("neotrav_reload_failures_total 1"),
         "{metrics}"
@@ -812,12 +670,12 @@ async fn a_failed_refresh_keeps_serving_and_shows_in_readyz() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // Both at once is a bad request.
     let r = post_json(
-        &client,
-        &format!("{base}/v1/snapshot/reload"),
-        &json!({"export": true, "path": "/x.snap"}),
+        &app,
+        "/v1/snapshot/reload",
+        json!({"export": true, "path": "/x.snap"}),
     )
     .await;
-    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.status, 400);
 }
 
 /// A TCP proxy in front of Neo4j that can be cut and restored: Neo4j going down and coming
@@ -910,7 +768,8 @@ async fn neo4j_going_down_and_coming_back_and_a_refresh_through_it() {
     let state = AppState::new(path, Some(graph), None)
         .unwrap()
         .with_export(origin, ExportOptions::default());
-    let base = serve(state).await;
+    // On a socket: the typed client speaks HTTP to the sidecar, the proxy carries Bolt.
+    let base = served::in_process(state).await;
     let client = neotrav_client::Client::builder(&base)
         .retries(0)
         .build()

@@ -4,15 +4,20 @@
 //! - [`neo4j`]: the test process's bundled Neo4j and a clean graph per test (re-exported from
 //!   `neotrav-neo4j`'s `testkit` feature);
 //! - [`small`]: a small hand-built snapshot the engine and sidecar tests read;
+//! - [`files`]: snapshot files as the reload tests lay them out (a snapshot directory, a copy
+//!   only verify finds corrupt, a write in place);
 //! - [`served`]: `neotrav serve` as a process or in-process, and a small live graph exported
 //!   from the test kit's Neo4j;
+//! - [`router`]: the sidecar's router called in-process, without a socket;
 //! - [`differential`]: the random graphs, random requests and APOC comparisons the differential
 //!   suites share;
-//! - [`neotrav`]: the one way a test runs the `neotrav` binary.
+//! - [`neotrav`]: the one way a test runs the `neotrav` binary; [`run`] runs it to its end
+//!   and collects its output, [`run_on`] with the test kit's Neo4j in its environment, and
+//!   [`text`] reads that output.
 //!
 //! ```no_run
-//! let out = neotrav_testkit::neotrav().arg("--version").output().unwrap();
-//! assert!(out.status.success());
+//! let out = neotrav_testkit::run(["--version"]);
+//! assert!(out.status.success(), "{}", neotrav_testkit::text(&out.stderr));
 //! ```
 
 #![forbid(unsafe_code)]
@@ -20,10 +25,13 @@
 // obvious; `Rng::next` is a generator step, not an iterator.
 #![allow(missing_docs, clippy::should_implement_trait)]
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub mod differential;
+pub mod files;
+pub mod router;
 pub mod served;
 pub mod small;
 
@@ -58,4 +66,50 @@ pub fn neotrav_path() -> PathBuf {
 /// A [`Command`] for the `neotrav` binary ([`neotrav_path`]).
 pub fn neotrav() -> Command {
     Command::new(neotrav_path())
+}
+
+/// Runs `neotrav ARGS` to its end and collects its exit status, stdout and stderr.
+///
+/// # Panics
+///
+/// When the binary cannot be started.
+pub fn run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    output(neotrav().args(args))
+}
+
+/// [`neotrav`] with `server`'s Bolt URI, user and password in its environment (`NEO4J_URI`,
+/// `NEO4J_USERNAME`, `NEO4J_PASSWORD`).
+pub fn neotrav_on(server: &neo4j::TestNeo4j) -> Command {
+    let mut command = neotrav();
+    command
+        .env("NEO4J_URI", &server.uri)
+        .env("NEO4J_USERNAME", &server.user)
+        .env("NEO4J_PASSWORD", server.password.expose());
+    command
+}
+
+/// [`run`] with `server` in the environment, as [`neotrav_on`] puts it.
+///
+/// # Panics
+///
+/// When the binary cannot be started.
+pub fn run_on<I, S>(server: &neo4j::TestNeo4j, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    output(neotrav_on(server).args(args))
+}
+
+fn output(command: &mut Command) -> Output {
+    command.output().expect("the neotrav binary runs")
+}
+
+/// A process's stdout or stderr as text (invalid UTF-8 replaced), for messages and `contains`.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

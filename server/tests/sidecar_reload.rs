@@ -3,65 +3,69 @@
 //! content type, stale failures, and a served file changed in place. Every answer is in the one
 //! error shape, holds no byte of the file, and the old snapshot keeps serving.
 
+use neotrav_testkit::files::{SECRET, flipped_copy, layout, overwrite_in_place};
+use neotrav_testkit::router::{Answer, Method, Payload, call};
 use neotrav_testkit::small;
 
-use neotrav_testkit::served;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use neotrav_server::{AppState, router};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "reload-token";
 
-/// The first bytes of the "secret" files: no answer may hold them.
-const SECRET: &[u8] = b"root:$6$SECRETSALT$hash:19000:0:99999:7:::\n";
+/// How long a request may take: past it the test fails rather than hangs (a reload that used
+/// to block in `open()` on a FIFO would).
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
-async fn serve(state: Arc<AppState>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
-    base
-}
-
+/// The sidecar's router, called in-process.
 struct Server {
-    base: String,
-    client: reqwest::Client,
+    app: Router,
 }
 
 impl Server {
-    async fn new(state: Arc<AppState>) -> Server {
-        Server {
-            base: serve(state).await,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+    fn new(state: Arc<AppState>) -> Server {
+        Server { app: router(state) }
+    }
+
+    /// [`call`] within [`ANSWER_WITHIN`], with the token if `token`.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Payload,
+        token: bool,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let bearer = format!("Bearer {TOKEN}");
+        let mut all = headers.to_vec();
+        if token {
+            all.push(("authorization", &bearer));
         }
+        tokio::time::timeout(ANSWER_WITHIN, call(&self.app, method, path, body, &all))
+            .await
+            .unwrap_or_else(|_| panic!("{path} did not answer within {ANSWER_WITHIN:?}"))
     }
 
     /// POSTs a raw body to the reload endpoint, with an optional content type.
     async fn reload_raw(&self, body: &str, content_type: Option<&str>) -> (u16, Value, String) {
-        let mut r = self
-            .client
-            .post(format!("{}/v1/snapshot/reload", self.base))
-            .bearer_auth(TOKEN)
-            .body(body.to_string());
-        if let Some(t) = content_type {
-            r = r.header("content-type", t);
-        }
-        let r = r.send().await.expect("the reload answers");
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        )
+        let content_type: Vec<(&str, &str)> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        let a = self
+            .call(
+                Method::POST,
+                "/v1/snapshot/reload",
+                Payload::Raw(body.to_string()),
+                true,
+                &content_type,
+            )
+            .await;
+        (a.status.as_u16(), a.json(), a.text())
     }
 
     async fn reload(&self, path: &str) -> (u16, Value, String) {
@@ -73,14 +77,13 @@ impl Server {
     }
 
     async fn get(&self, path: &str, token: bool) -> (u16, String) {
-        let mut r = self.client.get(format!("{}{path}", self.base));
-        if token {
-            r = r.bearer_auth(TOKEN);
-        }
-        let r = r.send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let a = self
+            .call(Method::GET, path, Payload::Empty, token, &[])
+            .await;
+        (a.status.as_u16(), a.text())
     }
 
+    /// `/readyz`: its status, and its error if it is one (JSON; "ready" is not).
     async fn ready(&self) -> (u16, Value) {
         let (status, text) = self.get("/readyz", false).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -92,18 +95,22 @@ impl Server {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// POSTs `body` as JSON to `path`, with the token.
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let a = self
+            .call(Method::POST, path, Payload::Json(body), true, &[])
+            .await;
+        (a.status.as_u16(), a.json())
+    }
+
     /// The node count reached from node 0: 9 for `small` and 14 for `small` with 5 extra.
     async fn count(&self) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}/v1/traverse", self.base))
-            .bearer_auth(TOKEN)
-            .json(&json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let (status, body) = self
+            .post(
+                "/v1/traverse",
+                json!({"start": 0, "uniqueness": "NODE_GLOBAL", "return": "count"}),
+            )
+            .await;
         (
             status,
             if status == 200 {
@@ -129,65 +136,12 @@ fn assert_no_secret(text: &str) {
     }
 }
 
-/// The byte range of the last non-empty section in the section table of the snapshot at
-/// `path` (the last one verify hashes).
-fn last_section(path: &Path) -> (std::ops::Range<usize>, String) {
-    let s = neotrav_snapshot::Snapshot::open(path).unwrap();
-    let e = s.header().sections.iter().rfind(|e| e.len > 0).unwrap();
-    (
-        e.offset as usize..(e.offset + e.len) as usize,
-        format!("{:?}[{}]", e.kind, e.item),
-    )
-}
-
-/// A copy of `good` at `to` with one byte flipped in its last section: it opens, and only
-/// verify (the section checksum) finds it. Gives the section's name.
-fn flipped_copy(good: &Path, to: &Path) -> String {
-    let (range, name) = last_section(good);
-    let mut bytes = std::fs::read(good).unwrap();
-    bytes[range.start + range.len() / 2] ^= 0x10;
-    std::fs::write(to, bytes).unwrap();
-    assert!(
-        neotrav_snapshot::Snapshot::open(to).is_ok(),
-        "the flipped copy still opens: only verify catches it"
-    );
-    name
-}
-
 fn mkfifo(path: &Path) {
     let made = std::process::Command::new("mkfifo")
         .arg(path)
         .status()
         .unwrap();
     assert!(made.success());
-}
-
-struct Layout {
-    _root: tempfile::TempDir,
-    /// The snapshot directory.
-    dir: PathBuf,
-    /// A directory beside it, outside.
-    outside: PathBuf,
-    served: PathBuf,
-}
-
-fn layout() -> Layout {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("snapshots");
-    let outside = root.path().join("outside");
-    std::fs::create_dir_all(dir.join("sub")).unwrap();
-    std::fs::create_dir_all(&outside).unwrap();
-    let served = dir.join("small.snap");
-    small::write(&served, 0);
-    small::write(&dir.join("next.snap"), 5);
-    small::write(&outside.join("valid.snap"), 5);
-    std::fs::write(outside.join("shadow"), SECRET.repeat(8)).unwrap();
-    Layout {
-        dir,
-        outside,
-        served,
-        _root: root,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +153,7 @@ async fn every_bad_reload_path_is_refused_in_the_error_shape_and_the_old_snapsho
         l.dir.canonicalize().unwrap(),
         "the default snapshot directory is the served file's"
     );
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
     let dir = &l.dir;
 
     // Files inside the snapshot directory that are not snapshots, or not whole ones.
@@ -342,7 +296,7 @@ async fn devices_inside_the_snapshot_directory_are_refused_before_they_are_opene
         .unwrap()
         .with_snapshot_dir(Path::new("/dev"))
         .unwrap();
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
     for path in ["zero", "/dev/null", "/dev/urandom", "random"] {
         let started = Instant::now();
         let (status, body, text) = s.reload(path).await;
@@ -365,7 +319,7 @@ async fn devices_inside_the_snapshot_directory_are_refused_before_they_are_opene
 async fn reload_bodies_are_read_as_json_whatever_the_content_type() {
     let l = layout();
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Server::new(Arc::new(state)).await;
+    let s = Server::new(Arc::new(state));
 
     // JSON without a content type loads the file it names (it used to re-read the old one).
     let (status, body, text) = s.reload_raw(r#"{"path": "next.snap"}"#, None).await;
@@ -441,7 +395,7 @@ async fn a_fifo_reload_answers_at_once_and_cannot_fail_late_over_a_newer_success
     let fifo = l.dir.join("fifo.snap");
     mkfifo(&fifo);
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Arc::new(Server::new(Arc::new(state)).await);
+    let s = Arc::new(Server::new(Arc::new(state)));
 
     // The FIFO reload used to hang in open(); fire it without waiting, as the tester did.
     let pending = {
@@ -492,7 +446,7 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     big_snapshot(&l.dir.join("big.snap"));
     let section = flipped_copy(&l.dir.join("big.snap"), &l.dir.join("big-bad.snap"));
     let state = AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap();
-    let s = Arc::new(Server::new(Arc::new(state)).await);
+    let s = Arc::new(Server::new(Arc::new(state)));
 
     let timed = |path: &'static str| {
         let s = s.clone();
@@ -542,20 +496,6 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     );
 }
 
-/// Writes `bytes` over the file at `path` in place (same inode), as a careless deploy would.
-fn overwrite_in_place(path: &Path, bytes: &[u8]) {
-    use std::io::Write;
-    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
-    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-    f.write_all(bytes).unwrap();
-    f.set_len(bytes.len() as u64).unwrap();
-    f.sync_all().unwrap();
-    assert_eq!(
-        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap()),
-        ino
-    );
-}
-
 /// Polls until `check` holds (every 5 ms, at most 10 s).
 async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
     let started = Instant::now();
@@ -573,7 +513,7 @@ async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verif
     let l = layout();
     let state = Arc::new(AppState::new(l.served.clone(), None, Some(TOKEN.into())).unwrap());
     let _watch = state.watch(Duration::from_millis(100));
-    let s = Server::new(state).await;
+    let s = Server::new(state);
     assert_eq!(s.count().await, (200, json!(9)));
     let original = std::fs::read(&l.served).unwrap();
 
@@ -618,15 +558,9 @@ async fn a_served_file_changed_in_place_gets_503_snapshot_modified_until_a_verif
         "{body}"
     );
     for route in ["/v1/neighbors", "/v1/shortest-path"] {
-        let r = s
-            .client
-            .post(format!("{}{route}", s.base))
-            .bearer_auth(TOKEN)
-            .json(&json!({"node": 0, "from": 3, "to": 5}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 503, "{route}");
+        let (status, body) = s.post(route, json!({"node": 0, "from": 3, "to": 5})).await;
+        assert_eq!(status, 503, "{route}");
+        assert_eq!(body["error"]["code"], "snapshot_modified", "{route}");
     }
     until("the failed automatic reload", || async {
         s.info().await["lastReloadFailure"]["error"]["details"]["fault"] == "wrong_length"
@@ -682,46 +616,6 @@ async fn the_first_open_verifies_unless_told_not_to() {
 }
 
 #[test]
-fn neotrav_serve_refuses_a_corrupt_snapshot_and_a_bad_snapshot_dir() {
-    let l = layout();
-    let bad = l.dir.join("bad.snap");
-    let section = flipped_copy(&l.served, &bad);
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&section) && stderr.contains("corrupt"),
-        "{stderr}"
-    );
-    let out = neotrav_testkit::neotrav()
-        .args([
-            "serve",
-            "--no-neo4j",
-            "--listen",
-            "127.0.0.1:0",
-            "--snapshot",
-        ])
-        .arg(&l.served)
-        .arg("--snapshot-dir")
-        .arg(l.dir.join("no-such-dir"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--snapshot-dir"), "{stderr}");
-}
-
-#[test]
 fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
     use utoipa::OpenApi;
     let doc: Value = serde_json::to_value(neotrav_server::ApiDoc::openapi()).unwrap();
@@ -744,49 +638,4 @@ fn the_openapi_document_lists_every_status_reload_and_readyz_answer() {
     assert_eq!(statuses("/readyz", "get"), ["200", "503"]);
     let info = &doc["components"]["schemas"]["SnapshotInfo"]["properties"];
     assert!(info["lastReloadFailure"].is_object() && info["modified"].is_object());
-}
-
-#[test]
-fn neotrav_serve_watches_the_served_file_for_writes_in_place() {
-    use std::process::Command;
-
-    let l = layout();
-    let original = std::fs::read(&l.served).unwrap();
-    let mut server = served::spawn(&l.served, &[]);
-    let url = server.url.clone();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let ready = |url: &str| {
-        runtime.block_on(async {
-            let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.text().await.unwrap())
-        })
-    };
-    let wait_for = |what: &str, check: &dyn Fn((u16, String)) -> bool| {
-        let started = Instant::now();
-        while !check(ready(&url)) {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "waited too long for {what}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    assert_eq!(ready(&url).0, 200);
-    overwrite_in_place(&l.served, &original[..original.len() / 2]);
-    wait_for("snapshot_modified", &|(status, body)| {
-        status == 503 && body.contains("snapshot_modified")
-    });
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "the server is alive"
-    );
-    std::thread::sleep(Duration::from_millis(1600)); // the automatic reload fails
-    assert!(ready(&url).1.contains("snapshot_modified"));
-    overwrite_in_place(&l.served, &original);
-    wait_for("the recovery", &|(status, _)| status == 200);
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status();
-    assert!(server.child.wait().unwrap().success());
 }
