@@ -291,6 +291,21 @@ fn shortest_path_pairs_equal_single_searches() {
     assert!(found > 10, "only {found} pairs connected");
 }
 
+/// `batch --snapshot SNAP --spec SPEC --starts STARTS --out OUT`.
+fn batch_args<'a>(snap: &'a Path, spec: &'a Path, starts: &'a str, out: &'a Path) -> [&'a str; 9] {
+    [
+        "batch",
+        "--snapshot",
+        s(snap),
+        "--spec",
+        s(spec),
+        "--starts",
+        starts,
+        "--out",
+        s(out),
+    ]
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -415,17 +430,7 @@ fn bad_input_is_reported_before_anything_runs() {
 
     // Malformed lines: every one named by its line number, nothing written.
     std::fs::write(&starts, "1\n2\nthree\n\n# a comment\n4 5\n-6\n7\n").unwrap();
-    let o = run([
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--starts",
-        s(&starts),
-        "--out",
-        s(&out),
-    ]);
+    let o = run(batch_args(&snap, &spec_file, s(&starts), &out));
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(err.contains("3 malformed"), "{err}");
@@ -437,17 +442,7 @@ fn bad_input_is_reported_before_anything_runs() {
 
     // Unknown ids: reported and skipped, or an error with --strict.
     std::fs::write(&starts, "1\n100000\n2\n99\n100\n").unwrap();
-    let base = [
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--starts",
-        s(&starts),
-        "--out",
-        s(&out),
-    ];
+    let base = batch_args(&snap, &spec_file, s(&starts), &out);
     let strict: Vec<&str> = base.iter().copied().chain(["--strict"]).collect();
     let o = run(&strict);
     assert_eq!(o.status.code(), Some(1));
@@ -477,17 +472,7 @@ fn bad_input_is_reported_before_anything_runs() {
     std::fs::write(&bad_spec, r#"{"relationshipFilter": "<T0>"}"#).unwrap();
     std::fs::write(&starts, "nonsense\n").unwrap();
     let out2 = dir.path().join("out2.jsonl");
-    let o = run([
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&bad_spec),
-        "--starts",
-        s(&starts),
-        "--out",
-        s(&out2),
-    ]);
+    let o = run(batch_args(&snap, &bad_spec, s(&starts), &out2));
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(
@@ -496,34 +481,14 @@ fn bad_input_is_reported_before_anything_runs() {
     );
     assert!(!out2.exists());
     std::fs::write(&bad_spec, r#"{"maxLevl": 2}"#).unwrap();
-    let o = run([
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&bad_spec),
-        "--starts",
-        "label:L0",
-        "--out",
-        s(&out2),
-    ]);
+    let o = run(batch_args(&snap, &bad_spec, "label:L0", &out2));
     assert!(text(&o.stderr).contains("maxLevl"), "{}", text(&o.stderr));
 
     // An existing output is not replaced; an unknown label is named.
     let o = run(base);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("already exists"));
-    let o = run([
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--starts",
-        "label:Nope",
-        "--out",
-        s(&out2),
-    ]);
+    let o = run(batch_args(&snap, &spec_file, "label:Nope", &out2));
     assert_eq!(o.status.code(), Some(1));
     assert!(
         text(&o.stderr).contains("no label \"Nope\""),
@@ -621,33 +586,15 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
     let o = run_on(
         server,
-        [
-            "batch",
-            "--snapshot",
-            s(&snap),
-            "--spec",
-            s(&spec_file),
-            "--out",
-            s(&a),
-            "--starts",
+        batch_args(
+            &snap,
+            &spec_file,
             "cypher:MATCH (n:L2) RETURN id(n) ORDER BY id(n) DESC",
-        ],
+            &a,
+        ),
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = run_on(
-        server,
-        [
-            "batch",
-            "--snapshot",
-            s(&snap),
-            "--spec",
-            s(&spec_file),
-            "--out",
-            s(&b),
-            "--starts",
-            s(&file),
-        ],
-    );
+    let o = run_on(server, batch_args(&snap, &spec_file, s(&file), &b));
     assert!(o.status.success(), "{}", text(&o.stderr));
     let a = std::fs::read_to_string(&a).unwrap();
     assert_eq!(a.lines().count(), ids.len());
@@ -657,17 +604,12 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     let c = dir.path().join("c.jsonl");
     let o = run_on(
         server,
-        [
-            "batch",
-            "--snapshot",
-            s(&snap),
-            "--spec",
-            s(&spec_file),
-            "--out",
-            s(&c),
-            "--starts",
+        batch_args(
+            &snap,
+            &spec_file,
             "cypher:CREATE (n:Injected) RETURN id(n)",
-        ],
+            &c,
+        ),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("read"), "{}", text(&o.stderr));
@@ -681,17 +623,12 @@ async fn cypher_starts_run_read_only_against_neo4j() {
     // Values that are not ids are named with their row.
     let o = run_on(
         server,
-        [
-            "batch",
-            "--snapshot",
-            s(&snap),
-            "--spec",
-            s(&spec_file),
-            "--out",
-            s(&c),
-            "--starts",
+        batch_args(
+            &snap,
+            &spec_file,
             "cypher:MATCH (n:L2) RETURN n.name, id(n) LIMIT 2",
-        ],
+            &c,
+        ),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("row 1"), "{}", text(&o.stderr));
@@ -716,17 +653,7 @@ fn shortest_path_pairs_through_the_binary() {
     let lines: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
     std::fs::write(&starts, lines).unwrap();
     let out = dir.path().join("paths.csv");
-    let args = [
-        "batch",
-        "--snapshot",
-        s(&snap),
-        "--spec",
-        s(&spec_file),
-        "--starts",
-        s(&starts),
-        "--out",
-        s(&out),
-    ];
+    let args = batch_args(&snap, &spec_file, s(&starts), &out);
     let o = run(args);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let csv = std::fs::read_to_string(&out).unwrap();
