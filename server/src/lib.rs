@@ -5,7 +5,7 @@
 //!   `GET /v1/snapshot` and `POST /v1/snapshot/reload` show and swap the snapshot;
 //!   `GET /healthz` (the process answers) and `GET /readyz` (a snapshot is loaded, its file was
 //!   not changed in place, and the newest reload did not fail).
-//! - **Hot swap.** The served snapshot sits behind an [`ArcSwap`]: a reload opens the new file
+//! - **Hot swap.** The served snapshot sits behind an [`ArcSwap`](arc_swap::ArcSwap): a reload opens the new file
 //!   first, verifies it (every checksum and invariant, on the blocking pool) and swaps a
 //!   pointer; requests in flight keep the old one until they finish, and a failed reload keeps
 //!   serving the old snapshot. A refresh ([`AppState::refresh`], `{"export": true}` or `neotrav

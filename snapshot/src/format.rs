@@ -191,13 +191,13 @@ pub enum IdLayout {
         /// The smallest id.
         base: u64,
     },
-    /// id = base + section[index] (`u32`). Ids are sorted for nodes, so id -> index is a binary
+    /// id = base + `section[index]` (`u32`). Ids are sorted for nodes, so id -> index is a binary
     /// search.
     Offset32 {
         /// The smallest id.
         base: u64,
     },
-    /// id = section[index] (`u64`).
+    /// id = `section[index]` (`u64`).
     Full64,
 }
 

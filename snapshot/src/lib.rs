@@ -11,7 +11,7 @@
 //!   edges per direction ([`Edges`], narrowed by type with [`Edges::of_type`]), id mapping both
 //!   ways. [`Column`] reads a key-property column. Reads never allocate and never panic, even on
 //!   a corrupt file that was not verified.
-//! - [`format`] holds the layout; `snapshot/FORMAT.md` draws it.
+//! - [`format`](mod@format) holds the layout; `snapshot/FORMAT.md` draws it.
 //!
 //! Integers are little-endian on disk and sections are read in place, so the crate supports
 //! little-endian targets only.

@@ -335,7 +335,7 @@ pub fn machine_memory() -> u64 {
 /// Units of work between two readings of the clock: about a hundred microseconds of walking.
 const CLOCK_EVERY: u64 = 2048;
 
-/// A request's deadline, read every [`CLOCK_EVERY`] units of work.
+/// A request's deadline, read every `CLOCK_EVERY` (2,048) units of work.
 #[derive(Debug)]
 pub struct Clock {
     started: Instant,
@@ -359,7 +359,7 @@ impl Clock {
     }
 
     /// Whether the deadline has passed, given the work done so far (visits plus
-    /// relationships followed); reads the time only every [`CLOCK_EVERY`] units.
+    /// relationships followed); reads the time only every `CLOCK_EVERY` units.
     #[inline]
     pub fn check(&mut self, work: u64) -> Result<(), Exceeded> {
         if work < self.next {

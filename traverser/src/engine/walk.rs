@@ -172,7 +172,7 @@ impl Scratch {
     }
 }
 
-/// One included path, handed to the [`Sink`].
+/// One included path, handed to the `Sink`.
 pub struct Found<'s> {
     /// Its end node.
     pub node: u32,
