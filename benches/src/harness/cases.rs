@@ -9,7 +9,7 @@ use std::fmt;
 use anyhow::{Context, Result, bail};
 use neo4rs::{Graph, query};
 use neotrav_client::Client;
-use neotrav_neo4j::testkit::rows;
+use neotrav_neo4j::cypher;
 use neotrav_snapshot::Direction;
 use neotrav_wire::{
     Answer, NodeSelector, OneOrMany, Op, Predicate, ReturnForm, Scalar, ShortestPathRequest,
@@ -170,7 +170,7 @@ impl Case {
                     Input::Node(n) => query = query.param("id", *n as i64),
                     Input::Pair(a, b) => query = query.param("a", *a as i64).param("b", *b as i64),
                 }
-                let rows = rows(&ctx.graph, query).await?;
+                let rows = cypher::rows(&ctx.graph, query, false).await?;
                 canonical_rows(q, &rows)
             }
         }

@@ -14,7 +14,6 @@ use neotrav_datasets::generate::tree::Tree;
 use neotrav_datasets::load::{self, LoadOptions};
 use neotrav_neo4j::bundled::{self, Artifacts, MemorySize, Password, ServerConfig};
 use neotrav_neo4j::export::{self, ExportOptions, Origin};
-use neotrav_neo4j::testkit::{free_port, rows};
 use neotrav_snapshot::Progress;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -155,6 +154,17 @@ async fn count(graph: &Graph, text: &str) -> Result<u64> {
     let rows = rows(graph, query(text)).await?;
     let row = rows.first().context("no row")?;
     Ok(row.get::<i64>("c").context("column `c`")? as u64)
+}
+
+/// Runs a query that may write and collects its rows.
+async fn rows(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
+    neotrav_neo4j::cypher::rows(graph, q, false).await
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }
 
 impl Environment {
