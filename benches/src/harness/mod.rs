@@ -9,10 +9,11 @@
 //!
 //! [`environment`] starts a bundled Neo4j per dataset (loading it once; later runs reuse it),
 //! exports the snapshot and serves it; [`cases`] holds the questions and their queries;
-//! [`report`] writes the JSON, markdown and SVG.
+//! [`report`] writes the JSON, markdown and SVG. Every step fails with a [`BenchError`].
 
 pub mod cases;
 pub mod environment;
+mod error;
 pub mod report;
 
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use cases::{Case, Ctx, System};
+pub use error::BenchError;
 
 /// Timing and answer of one system on one case.
 #[derive(Debug, Clone, Serialize)]
