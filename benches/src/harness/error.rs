@@ -67,7 +67,7 @@ pub enum BenchError {
 
     /// Starting, stopping, connecting to or asking the bundled Neo4j failed.
     #[error("{what}")]
-    Neo4j {
+    Bundle {
         /// What was being done, e.g. `starting Neo4j for tree-3000`.
         what: String,
         /// The bundle's error.
@@ -95,11 +95,9 @@ pub enum BenchError {
     },
 
     /// Exporting the snapshot from Neo4j failed.
-    #[error("exporting {dataset} to {}", path.display())]
+    #[error("exporting {}", path.display())]
     Export {
-        /// The dataset.
-        dataset: String,
-        /// The snapshot being written.
+        /// The snapshot being written (its name holds the dataset's).
         path: PathBuf,
         /// The export's error.
         #[source]
@@ -266,6 +264,46 @@ impl BenchError {
             next = e.source();
         }
         false
+    }
+
+    /// A failed query named `query`.
+    pub(crate) fn query(query: impl Into<String>) -> impl FnOnce(neo4rs::Error) -> BenchError {
+        let query = query.into();
+        move |source| BenchError::Query { query, source }
+    }
+
+    /// Reading `column` of `query`'s answer failed.
+    pub(crate) fn column(
+        query: &str,
+        column: &'static str,
+    ) -> impl FnOnce(neo4rs::DeError) -> BenchError {
+        let query = query.to_string();
+        move |source| BenchError::Column {
+            query,
+            column,
+            source,
+        }
+    }
+
+    /// A failed file operation on `path`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> BenchError {
+        let path = path.into();
+        move |source| BenchError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// A failed step of the bundled Neo4j.
+    pub(crate) fn bundle(
+        what: impl Into<String>,
+    ) -> impl FnOnce(neotrav_neo4j::bundled::BundleError) -> BenchError {
+        let what = what.into();
+        move |source| BenchError::Bundle { what, source }
     }
 }
 

@@ -115,7 +115,7 @@ pub async fn measure(
     case: &Case,
     runs: usize,
     progress: &mut dyn FnMut(&str),
-) -> anyhow::Result<Vec<Measurement>> {
+) -> Result<Vec<Measurement>, BenchError> {
     let mut out = Vec::new();
     'systems: for &system in &case.systems {
         progress(&format!("{} on {}", case.name, system.name()));
@@ -126,7 +126,7 @@ pub async fn measure(
                 let started = Instant::now();
                 let answer = match case.ask(ctx, system, input).await {
                     Ok(answer) => answer,
-                    Err(e) if timed_out(&e) => {
+                    Err(e) if e.is_timeout() => {
                         progress(&format!(
                             "{} on {}: {input} ran past the query timeout; not timed further",
                             case.name,
@@ -146,11 +146,12 @@ pub async fn measure(
                         continue 'systems;
                     }
                     Err(e) => {
-                        return Err(e.context(format!(
-                            "{} on {}, input {input}",
-                            case.name,
-                            system.name()
-                        )));
+                        return Err(BenchError::Case {
+                            case: case.name.clone(),
+                            system,
+                            input: *input,
+                            source: Box::new(e),
+                        });
                     }
                 };
                 // The first pass warms up; its answers are the ones compared.
@@ -175,12 +176,6 @@ pub async fn measure(
         });
     }
     Ok(out)
-}
-
-/// Whether an error is Neo4j ending a query at its transaction timeout.
-fn timed_out(e: &anyhow::Error) -> bool {
-    let text = format!("{e:#}");
-    text.contains("TransactionTimedOut") || text.contains("transaction timeout")
 }
 
 /// The systems of a case's measurements whose digest differs from the first system's (systems
@@ -259,7 +254,7 @@ pub async fn run(
     artifacts: &neotrav_neo4j::bundled::Artifacts,
     progress: &dyn neotrav_snapshot::Progress,
     say: &mut dyn FnMut(&str),
-) -> anyhow::Result<Results> {
+) -> Result<Results, BenchError> {
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut results = Results {
         suite: plan.suite.clone(),
@@ -293,7 +288,7 @@ pub async fn run(
                 }
                 results.cases.extend(m);
             }
-            anyhow::Ok(())
+            Ok::<_, BenchError>(())
         }
         .await;
         let stopped = env.stop();
@@ -326,19 +321,6 @@ mod tests {
         assert_eq!(size(&json!(23335)), 23335);
         assert_eq!(size(&json!([[1, 2], [3, 4]])), 2);
         assert_eq!(size(&Value::Null), 0);
-    }
-
-    #[test]
-    fn neo4j_ending_a_query_at_its_timeout_is_told_apart() {
-        let e = anyhow::anyhow!(
-            "Neo4j error `Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration`: \
-             The transaction has been terminated."
-        )
-        .context("co-artists on cypher");
-        assert!(timed_out(&e));
-        assert!(!timed_out(&anyhow::anyhow!(
-            "Neo.ClientError.Statement.SyntaxError"
-        )));
     }
 
     #[test]
