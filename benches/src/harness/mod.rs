@@ -73,6 +73,20 @@ pub struct Results {
     pub mismatches: Vec<String>,
 }
 
+impl Results {
+    /// Fails with [`BenchError::Mismatches`] if some case's systems answered differently (the
+    /// report is still worth writing first: it names them).
+    pub fn check_answers(&self) -> Result<(), BenchError> {
+        if self.mismatches.is_empty() {
+            Ok(())
+        } else {
+            Err(BenchError::Mismatches {
+                mismatches: self.mismatches.clone(),
+            })
+        }
+    }
+}
+
 /// A timed preparation step.
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupStep {
@@ -343,5 +357,31 @@ mod tests {
         let d = disagreements(&[m("neotrav", "a"), m("cypher", "a"), m("apoc", "b")]);
         assert_eq!(d.len(), 1);
         assert!(d[0].contains("apoc answered b"), "{d:?}");
+    }
+
+    #[test]
+    fn a_run_with_mismatches_fails_its_answer_check() {
+        let mut results = Results {
+            suite: "tree".into(),
+            dataset: "tree-3000".into(),
+            scale: 0.1,
+            seed: 42,
+            machine: String::new(),
+            neo4j_version: String::new(),
+            date: String::new(),
+            setup: Vec::new(),
+            cases: Vec::new(),
+            mismatches: Vec::new(),
+        };
+        assert!(results.check_answers().is_ok());
+        results
+            .mismatches
+            .push("c: neotrav answered a (1 items) but apoc answered b".into());
+        let e = results.check_answers().unwrap_err();
+        assert!(matches!(&e, BenchError::Mismatches { mismatches } if mismatches.len() == 1));
+        assert_eq!(
+            e.to_string(),
+            "1 case(s) had systems answering differently; the timings of those cases mean nothing"
+        );
     }
 }
