@@ -6,10 +6,9 @@
 
 use std::fmt;
 
-use anyhow::{Context, Result, bail};
 use neo4rs::{Graph, query};
 use neotrav_client::Client;
-use neotrav_neo4j::testkit::rows;
+use neotrav_neo4j::cypher;
 use neotrav_snapshot::Direction;
 use neotrav_wire::{
     Answer, NodeSelector, OneOrMany, Op, Predicate, ReturnForm, Scalar, ShortestPathRequest,
@@ -18,6 +17,8 @@ use neotrav_wire::{
 use serde_json::{Value, json};
 
 use neotrav_traverser::engine::Engine;
+
+use super::BenchError;
 
 /// The relationship types of the Discogs shortest-path case.
 pub const PATH_TYPES: &str = "BY|ON|IS|ALIAS_OF|MEMBER_OF|DERIVED_FROM";
@@ -138,7 +139,7 @@ pub struct Ctx {
 
 impl Case {
     /// Asks `system` the case's question for `input`, in canonical form.
-    pub async fn ask(&self, ctx: &Ctx, system: System, input: &Input) -> Result<Value> {
+    pub async fn ask(&self, ctx: &Ctx, system: System, input: &Input) -> Result<Value, BenchError> {
         use System::*;
         let q = self.question;
         match system {
@@ -148,30 +149,59 @@ impl Case {
                 }
                 if let (Question::ShortestPath, Input::Pair(a, b)) = (q, input) {
                     let r = shortest_request(*a, *b);
-                    let response = match system {
-                        Neotrav => ctx.engine.shortest_path(&r)?,
-                        _ => ctx.client.shortest_path(&r).await?,
-                    };
+                    let response =
+                        match system {
+                            Neotrav => ctx.engine.shortest_path(&r).map_err(|source| {
+                                BenchError::Engine {
+                                    request: "shortest path",
+                                    source,
+                                }
+                            })?,
+                            _ => ctx.client.shortest_path(&r).await.map_err(|source| {
+                                BenchError::Client {
+                                    what: "the shortest path request to the sidecar".into(),
+                                    source,
+                                }
+                            })?,
+                        };
                     return Ok(response.length.map_or(Value::Null, Value::from));
                 }
                 let r = traverse_request(q, input)?;
                 let response = match system {
-                    Neotrav => ctx.engine.traverse(&r)?,
-                    _ => ctx.client.traverse(&r).await?,
+                    Neotrav => ctx
+                        .engine
+                        .traverse(&r)
+                        .map_err(|source| BenchError::Engine {
+                            request: "traverse",
+                            source,
+                        })?,
+                    _ => ctx
+                        .client
+                        .traverse(&r)
+                        .await
+                        .map_err(|source| BenchError::Client {
+                            what: "the traverse request to the sidecar".into(),
+                            source,
+                        })?,
                 };
                 canonical_answer(q, &response.answer)
             }
             Cypher | CypherTuned | Apoc | Gds => {
-                let text = cypher(q, system, &ctx.gds_graph)
-                    .with_context(|| format!("{} does not answer {q:?}", system.name()))?;
+                let text = cypher(q, system, &ctx.gds_graph).ok_or(BenchError::Unanswered {
+                    system,
+                    question: q,
+                })?;
                 let mut query = query(&text);
                 match input {
                     Input::None => {}
                     Input::Node(n) => query = query.param("id", *n as i64),
                     Input::Pair(a, b) => query = query.param("a", *a as i64).param("b", *b as i64),
                 }
-                let rows = rows(&ctx.graph, query).await?;
-                canonical_rows(q, &rows)
+                let name = format!("the {} query", system.name());
+                let rows = cypher::rows(&ctx.graph, query, false)
+                    .await
+                    .map_err(BenchError::query(&name))?;
+                canonical_rows(q, &name, &rows)
             }
         }
     }
@@ -210,10 +240,13 @@ pub fn shortest_request(a: u64, b: u64) -> ShortestPathRequest {
 }
 
 /// The traversal request neotrav answers `q` with.
-pub fn traverse_request(q: Question, input: &Input) -> Result<TraverseRequest> {
+pub fn traverse_request(q: Question, input: &Input) -> Result<TraverseRequest, BenchError> {
     let node = |input: &Input| match input {
         Input::Node(n) => Ok(OneOrMany::One(NodeSelector::Id(*n))),
-        other => bail!("{q:?} needs one node, not {other}"),
+        other => Err(BenchError::BadInput {
+            question: q,
+            input: *other,
+        }),
     };
     let mut r = TraverseRequest::from_start(0u64);
     match q {
@@ -279,14 +312,14 @@ pub fn traverse_request(q: Question, input: &Input) -> Result<TraverseRequest> {
             };
         }
         Question::ShortestPath | Question::TopDegree => {
-            bail!("{q:?} is not a traversal request")
+            return Err(BenchError::NotTraversal { question: q });
         }
     }
     Ok(r)
 }
 
 /// Puts a neotrav answer in the canonical form of `q`.
-fn canonical_answer(q: Question, answer: &Answer) -> Result<Value> {
+fn canonical_answer(q: Question, answer: &Answer) -> Result<Value, BenchError> {
     Ok(match (q, answer) {
         (_, Answer::Count(n)) => json!(n),
         (Question::Explore, Answer::Paths(paths)) => pairs(
@@ -304,7 +337,12 @@ fn canonical_answer(q: Question, answer: &Answer) -> Result<Value> {
             pairs(counts)
         }
         (_, Answer::Groups(groups)) => keyed(groups.0.iter().map(|(k, v)| (k.clone(), *v))),
-        (q, other) => bail!("unexpected answer to {q:?}: {other:?}"),
+        (q, other) => {
+            return Err(BenchError::UnexpectedAnswer {
+                question: q,
+                answer: Box::new(other.clone()),
+            });
+        }
     })
 }
 
@@ -323,15 +361,15 @@ fn keyed(items: impl IntoIterator<Item = (String, u64)>) -> Value {
 }
 
 /// The 100 artists with the most relationships, from the snapshot's adjacency.
-fn top_degree(engine: &Engine, system: System) -> Result<Value> {
+fn top_degree(engine: &Engine, system: System) -> Result<Value, BenchError> {
     if system != System::Neotrav {
-        bail!("the sidecar has no degree endpoint");
+        return Err(BenchError::NoDegreeEndpoint);
     }
     let snapshot = engine.snapshot();
     let view = snapshot.view();
     let label = snapshot
         .label_code("Artist")
-        .context("the snapshot has no Artist label")?;
+        .ok_or(BenchError::NoLabel { label: "Artist" })?;
     let nodes = snapshot.label_nodes(label).unwrap_or_default();
     let mut degrees: Vec<(u64, u64)> = nodes
         .iter()
@@ -468,31 +506,38 @@ pub fn cypher(q: Question, system: System, gds_graph: &str) -> Option<String> {
 }
 
 /// Puts Cypher rows in the canonical form of `q`.
-fn canonical_rows(q: Question, rows: &[neo4rs::Row]) -> Result<Value> {
-    let int = |row: &neo4rs::Row, col: &str| -> Result<u64> {
+/// `query` names the query the rows answer, for errors.
+fn canonical_rows(q: Question, query: &str, rows: &[neo4rs::Row]) -> Result<Value, BenchError> {
+    let int = |row: &neo4rs::Row, col: &'static str| -> Result<u64, BenchError> {
         row.get::<i64>(col)
             .map(|v| v as u64)
-            .with_context(|| format!("column `{col}`"))
+            .map_err(BenchError::column(query, col))
     };
-    let key_values = || -> Result<Vec<(u64, u64)>> {
+    let key_values = || -> Result<Vec<(u64, u64)>, BenchError> {
         rows.iter()
             .map(|r| Ok((int(r, "k")?, int(r, "v")?)))
             .collect()
     };
+    let first = || {
+        rows.first().ok_or_else(|| BenchError::NoRow {
+            query: query.to_string(),
+        })
+    };
     Ok(match q {
-        Question::TreeDfs { .. } | Question::TreeArticle { .. } => {
-            json!(int(rows.first().context("no row")?, "c")?)
-        }
-        Question::ShortestPath => {
-            let row = rows.first().context("no row")?;
-            row.get::<Option<i64>>("len")
-                .context("column `len`")?
-                .map_or(Value::Null, Value::from)
-        }
+        Question::TreeDfs { .. } | Question::TreeArticle { .. } => json!(int(first()?, "c")?),
+        Question::ShortestPath => first()?
+            .get::<Option<i64>>("len")
+            .map_err(BenchError::column(query, "len"))?
+            .map_or(Value::Null, Value::from),
         Question::GenreYears => keyed(
             rows.iter()
-                .map(|r| Ok((r.get::<String>("k").context("column `k`")?, int(r, "v")?)))
-                .collect::<Result<Vec<_>>>()?,
+                .map(|r| {
+                    let k = r
+                        .get::<String>("k")
+                        .map_err(BenchError::column(query, "k"))?;
+                    Ok((k, int(r, "v")?))
+                })
+                .collect::<Result<Vec<_>, BenchError>>()?,
         ),
         // Already in Cypher's `ORDER BY`, which is part of the answer.
         Question::TopDegree => json!(key_values()?),

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
 use neo4rs::{Graph, query};
 use neotrav_datasets::generate::Dataset;
 use neotrav_datasets::generate::discogs::Discogs;
@@ -14,13 +13,12 @@ use neotrav_datasets::generate::tree::Tree;
 use neotrav_datasets::load::{self, LoadOptions};
 use neotrav_neo4j::bundled::{self, Artifacts, MemorySize, Password, ServerConfig};
 use neotrav_neo4j::export::{self, ExportOptions, Origin};
-use neotrav_neo4j::testkit::{free_port, rows};
 use neotrav_snapshot::Progress;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::SetupStep;
 use super::cases::{Case, Ctx, Input, Question, System};
+use super::{BenchError, SetupStep};
 use neotrav_server::{AppState, router};
 use neotrav_traverser::engine::Engine;
 
@@ -61,14 +59,14 @@ impl Spec {
         }
     }
 
-    fn dataset(&self) -> Result<Arc<dyn Dataset>> {
+    fn dataset(&self) -> Result<Arc<dyn Dataset>, BenchError> {
+        let refused = |message| BenchError::Dataset {
+            dataset: self.tag(),
+            message,
+        };
         Ok(match *self {
-            Spec::Tree { nodes, seed } => {
-                Arc::new(Tree::new(nodes, 4, seed).map_err(|e| anyhow::anyhow!("tree: {e}"))?)
-            }
-            Spec::Discogs { scale, seed } => {
-                Arc::new(Discogs::new(scale, seed).map_err(|e| anyhow::anyhow!("discogs: {e}"))?)
-            }
+            Spec::Tree { nodes, seed } => Arc::new(Tree::new(nodes, 4, seed).map_err(refused)?),
+            Spec::Discogs { scale, seed } => Arc::new(Discogs::new(scale, seed).map_err(refused)?),
         })
     }
 
@@ -140,8 +138,8 @@ pub struct Environment {
 async fn timed<T>(
     setup: &mut Vec<SetupStep>,
     what: String,
-    f: impl Future<Output = Result<T>>,
-) -> Result<T> {
+    f: impl Future<Output = Result<T, BenchError>>,
+) -> Result<T, BenchError> {
     let started = Instant::now();
     let out = f.await?;
     setup.push(SetupStep {
@@ -151,10 +149,26 @@ async fn timed<T>(
     Ok(out)
 }
 
-async fn count(graph: &Graph, text: &str) -> Result<u64> {
-    let rows = rows(graph, query(text)).await?;
-    let row = rows.first().context("no row")?;
-    Ok(row.get::<i64>("c").context("column `c`")? as u64)
+/// The count in column `c` of the one row of `text`, a query named `name`.
+async fn count(graph: &Graph, name: &str, text: &str) -> Result<u64, BenchError> {
+    let rows = rows(graph, query(text))
+        .await
+        .map_err(BenchError::query(name))?;
+    let row = rows.first().ok_or_else(|| BenchError::NoRow {
+        query: name.to_string(),
+    })?;
+    Ok(row.get::<i64>("c").map_err(BenchError::column(name, "c"))? as u64)
+}
+
+/// Runs a query that may write and collects its rows.
+async fn rows(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
+    neotrav_neo4j::cypher::rows(graph, q, false).await
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }
 
 impl Environment {
@@ -166,17 +180,20 @@ impl Environment {
         artifacts: &Artifacts,
         progress: &dyn Progress,
         say: &mut dyn FnMut(&str),
-    ) -> Result<Environment> {
+    ) -> Result<Environment, BenchError> {
         let tag = spec.tag();
         let mut setup = Vec::new();
         let home = settings
             .dir
             .join("neo4j")
             .join(format!("{tag}-seed{}", spec.seed()));
-        std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+        std::fs::create_dir_all(&home).map_err(BenchError::io("creating", &home))?;
         let password = Password::from_env();
         let config = ServerConfig {
-            bolt_port: free_port()?,
+            bolt_port: free_port().map_err(|source| BenchError::Socket {
+                what: "finding a free port for Neo4j's Bolt",
+                source,
+            })?,
             heap: settings.heap,
             pagecache: settings.pagecache,
             transaction_timeout: Some(settings.query_timeout),
@@ -187,10 +204,16 @@ impl Environment {
         say(&format!("{tag}: starting Neo4j in {}", home.display()));
         let server = bundled::start(artifacts, &config)
             .await
-            .with_context(|| format!("starting Neo4j for {tag}"))?;
+            .map_err(BenchError::bundle(format!("starting Neo4j for {tag}")))?;
         let uri = server.state.bolt_uri.clone();
-        let graph = bundled::connect(&uri, "neo4j", &password)?;
-        let versions = bundled::status(&home, &password).await?;
+        let graph = bundled::connect(&uri, "neo4j", &password).map_err(BenchError::bundle(
+            format!("connecting to the Neo4j of {tag}"),
+        ))?;
+        let versions = bundled::status(&home, &password)
+            .await
+            .map_err(BenchError::bundle(format!(
+                "asking the Neo4j of {tag} for its version"
+            )))?;
         let neo4j_version = versions
             .versions
             .map(|v| v.neo4j)
@@ -200,8 +223,18 @@ impl Environment {
         let marker: Option<Marker> = std::fs::read(&marker_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        let nodes = count(&graph, "MATCH (n) RETURN count(n) AS c").await?;
-        let relationships = count(&graph, "MATCH ()-[r]->() RETURN count(r) AS c").await?;
+        let nodes = count(
+            &graph,
+            &format!("the node count of {tag}"),
+            "MATCH (n) RETURN count(n) AS c",
+        )
+        .await?;
+        let relationships = count(
+            &graph,
+            &format!("the relationship count of {tag}"),
+            "MATCH ()-[r]->() RETURN count(r) AS c",
+        )
+        .await?;
         let reuse = marker.as_ref().is_some_and(|m| {
             m.spec == spec && m.nodes == nodes && m.relationships == relationships
         });
@@ -218,7 +251,12 @@ impl Environment {
                 ..LoadOptions::default()
             };
             let report = timed(&mut setup, format!("{tag}: load into Neo4j"), async {
-                Ok(load::load(&graph, dataset, &options, progress).await?)
+                load::load(&graph, dataset, &options, progress)
+                    .await
+                    .map_err(|source| BenchError::Load {
+                        dataset: tag.clone(),
+                        source,
+                    })
             })
             .await?;
             let marker = Marker {
@@ -226,8 +264,11 @@ impl Environment {
                 nodes: report.nodes,
                 relationships: report.relationships,
             };
-            std::fs::write(&marker_path, serde_json::to_vec_pretty(&marker)?)
-                .with_context(|| format!("writing {}", marker_path.display()))?;
+            let text = serde_json::to_vec_pretty(&marker).map_err(|source| BenchError::Json {
+                what: marker_path.display().to_string(),
+                source,
+            })?;
+            std::fs::write(&marker_path, text).map_err(BenchError::io("writing", &marker_path))?;
         }
 
         let snapshot = settings.dir.join(format!("{tag}-seed{}.snap", spec.seed()));
@@ -241,7 +282,12 @@ impl Environment {
             ..ExportOptions::default()
         };
         timed(&mut setup, format!("{tag}: export snapshot"), async {
-            Ok(export::export(&graph, &origin, &options, &snapshot, progress).await?)
+            export::export(&graph, &origin, &options, &snapshot, progress)
+                .await
+                .map_err(|source| BenchError::Export {
+                    path: snapshot.clone(),
+                    source,
+                })
         })
         .await?;
 
@@ -251,16 +297,34 @@ impl Environment {
             query("CALL gds.graph.drop($g, false) YIELD graphName RETURN graphName")
                 .param("g", GDS_GRAPH),
         )
-        .await?;
+        .await
+        .map_err(BenchError::query(format!(
+            "the drop of the GDS graph of {tag}"
+        )))?;
         timed(&mut setup, format!("{tag}: GDS projection"), async {
-            Ok(rows(&graph, query(&spec.projection())).await?)
+            rows(&graph, query(&spec.projection()))
+                .await
+                .map_err(BenchError::query(format!("the GDS projection of {tag}")))
         })
         .await?;
 
-        let state = AppState::new(snapshot.clone(), None, None)
-            .with_context(|| format!("serving {}", snapshot.display()))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
+        let state =
+            AppState::new(snapshot.clone(), None, None).map_err(|source| BenchError::Snapshot {
+                action: "serving",
+                path: snapshot.clone(),
+                source,
+            })?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|source| BenchError::Socket {
+                what: "binding the sidecar's listener on 127.0.0.1",
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| BenchError::Socket {
+            what: "reading the sidecar's address",
+            source,
+        })?;
+        let base = format!("http://{address}");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, router(Arc::new(state)))
@@ -271,8 +335,16 @@ impl Environment {
         });
         let client = neotrav_client::Client::builder(&base)
             .timeout(Duration::from_secs(600))
-            .build()?;
-        let engine = Engine::open(&snapshot)?;
+            .build()
+            .map_err(|source| BenchError::Client {
+                what: format!("building the client of the sidecar at {base}"),
+                source,
+            })?;
+        let engine = Engine::open(&snapshot).map_err(|source| BenchError::Snapshot {
+            action: "opening the engine on",
+            path: snapshot.clone(),
+            source,
+        })?;
         Ok(Environment {
             spec,
             ctx: Ctx {
@@ -290,7 +362,7 @@ impl Environment {
     }
 
     /// The cases of this dataset, their inputs drawn with `seed` from the loaded graph.
-    pub async fn cases(&self) -> Result<Vec<Case>> {
+    pub async fn cases(&self) -> Result<Vec<Case>, BenchError> {
         let tag = self.spec.tag();
         let all = vec![
             System::Neotrav,
@@ -342,7 +414,7 @@ impl Environment {
                 ]
             }
             Spec::Discogs { seed, .. } => {
-                let picks = Picks::draw(&self.ctx.graph, seed).await?;
+                let picks = Picks::draw(&self.ctx.graph, &tag, seed).await?;
                 let no_gds = &all[..5];
                 vec![
                     case(
@@ -399,7 +471,7 @@ impl Environment {
     }
 
     /// Stops the sidecar and Neo4j.
-    pub fn stop(mut self) -> Result<()> {
+    pub fn stop(mut self) -> Result<(), BenchError> {
         if let Some(tx) = self.stop_sidecar.take() {
             let _ = tx.send(());
         }
@@ -407,9 +479,11 @@ impl Environment {
     }
 }
 
-fn stop_home(home: &Path) -> Result<()> {
-    bundled::stop(home, Duration::from_secs(60), true)
-        .with_context(|| format!("stopping the Neo4j in {}", home.display()))?;
+fn stop_home(home: &Path) -> Result<(), BenchError> {
+    bundled::stop(home, Duration::from_secs(60), true).map_err(BenchError::bundle(format!(
+        "stopping the Neo4j in {}",
+        home.display()
+    )))?;
     Ok(())
 }
 
@@ -421,7 +495,9 @@ struct Picks {
 }
 
 impl Picks {
-    async fn draw(graph: &Graph, seed: u64) -> Result<Picks> {
+    /// Draws from the graph of the dataset `tag` with `seed`.
+    async fn draw(graph: &Graph, tag: &str, seed: u64) -> Result<Picks, BenchError> {
+        let name = format!("the artists of {tag}");
         let artists = rows(
             graph,
             query(
@@ -429,13 +505,18 @@ impl Picks {
                  COUNT { (a)<-[:BY]-(:Release) } AS credits ORDER BY id",
             ),
         )
-        .await?;
+        .await
+        .map_err(BenchError::query(&name))?;
         let mut credited = Vec::new();
         let mut orphans = Vec::new();
         for row in &artists {
-            let id = row.get::<i64>("id")? as u64;
-            let d = row.get::<i64>("d")?;
-            let credits = row.get::<i64>("credits")?;
+            let int = |column| {
+                row.get::<i64>(column)
+                    .map_err(BenchError::column(&name, column))
+            };
+            let id = int("id")? as u64;
+            let d = int("d")?;
+            let credits = int("credits")?;
             if d == 0 {
                 orphans.push(id);
             } else if credits > 0 && d <= 1000 {
@@ -443,7 +524,11 @@ impl Picks {
             }
         }
         if credited.len() < 2 || orphans.is_empty() {
-            bail!("the graph has too few artists to draw the benchmark's inputs from");
+            return Err(BenchError::TooFewArtists {
+                dataset: tag.to_string(),
+                credited: credited.len(),
+                orphans: orphans.len(),
+            });
         }
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
         let mut pick = |from: &[u64]| from[rng.random_range(0..from.len())];
@@ -458,6 +543,7 @@ impl Picks {
             pairs.push(Input::Pair(a, b));
         }
         let artists = (0..10).map(|_| Input::Node(pick(&credited))).collect();
+        let name = format!("the query for the largest Genre node of {tag}");
         let genre = rows(
             graph,
             query(
@@ -465,8 +551,16 @@ impl Picks {
                  ORDER BY COUNT { (g)<-[:IS]-(:Release) } DESC, id(g) LIMIT 1",
             ),
         )
-        .await?;
-        let genre = Input::Node(genre.first().context("no Genre node")?.get::<i64>("id")? as u64);
+        .await
+        .map_err(BenchError::query(&name))?;
+        let genre = genre
+            .first()
+            .ok_or_else(|| BenchError::NoRow {
+                query: name.clone(),
+            })?
+            .get::<i64>("id")
+            .map_err(BenchError::column(&name, "id"))?;
+        let genre = Input::Node(genre as u64);
         Ok(Picks {
             pairs,
             artists,

@@ -9,10 +9,11 @@
 //!
 //! [`environment`] starts a bundled Neo4j per dataset (loading it once; later runs reuse it),
 //! exports the snapshot and serves it; [`cases`] holds the questions and their queries;
-//! [`report`] writes the JSON, markdown and SVG.
+//! [`report`] writes the JSON, markdown and SVG. Every step fails with a [`BenchError`].
 
 pub mod cases;
 pub mod environment;
+mod error;
 pub mod report;
 
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use cases::{Case, Ctx, System};
+pub use error::BenchError;
 
 /// Timing and answer of one system on one case.
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +73,20 @@ pub struct Results {
     pub mismatches: Vec<String>,
 }
 
+impl Results {
+    /// Fails with [`BenchError::Mismatches`] if some case's systems answered differently (the
+    /// report is still worth writing first: it names them).
+    pub fn check_answers(&self) -> Result<(), BenchError> {
+        if self.mismatches.is_empty() {
+            Ok(())
+        } else {
+            Err(BenchError::Mismatches {
+                mismatches: self.mismatches.clone(),
+            })
+        }
+    }
+}
+
 /// A timed preparation step.
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupStep {
@@ -113,7 +129,7 @@ pub async fn measure(
     case: &Case,
     runs: usize,
     progress: &mut dyn FnMut(&str),
-) -> anyhow::Result<Vec<Measurement>> {
+) -> Result<Vec<Measurement>, BenchError> {
     let mut out = Vec::new();
     'systems: for &system in &case.systems {
         progress(&format!("{} on {}", case.name, system.name()));
@@ -124,7 +140,7 @@ pub async fn measure(
                 let started = Instant::now();
                 let answer = match case.ask(ctx, system, input).await {
                     Ok(answer) => answer,
-                    Err(e) if timed_out(&e) => {
+                    Err(e) if e.is_timeout() => {
                         progress(&format!(
                             "{} on {}: {input} ran past the query timeout; not timed further",
                             case.name,
@@ -144,11 +160,12 @@ pub async fn measure(
                         continue 'systems;
                     }
                     Err(e) => {
-                        return Err(e.context(format!(
-                            "{} on {}, input {input}",
-                            case.name,
-                            system.name()
-                        )));
+                        return Err(BenchError::Case {
+                            case: case.name.clone(),
+                            system,
+                            input: *input,
+                            source: Box::new(e),
+                        });
                     }
                 };
                 // The first pass warms up; its answers are the ones compared.
@@ -173,12 +190,6 @@ pub async fn measure(
         });
     }
     Ok(out)
-}
-
-/// Whether an error is Neo4j ending a query at its transaction timeout.
-fn timed_out(e: &anyhow::Error) -> bool {
-    let text = format!("{e:#}");
-    text.contains("TransactionTimedOut") || text.contains("transaction timeout")
 }
 
 /// The systems of a case's measurements whose digest differs from the first system's (systems
@@ -257,7 +268,7 @@ pub async fn run(
     artifacts: &neotrav_neo4j::bundled::Artifacts,
     progress: &dyn neotrav_snapshot::Progress,
     say: &mut dyn FnMut(&str),
-) -> anyhow::Result<Results> {
+) -> Result<Results, BenchError> {
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut results = Results {
         suite: plan.suite.clone(),
@@ -291,7 +302,7 @@ pub async fn run(
                 }
                 results.cases.extend(m);
             }
-            anyhow::Ok(())
+            Ok::<_, BenchError>(())
         }
         .await;
         let stopped = env.stop();
@@ -327,19 +338,6 @@ mod tests {
     }
 
     #[test]
-    fn neo4j_ending_a_query_at_its_timeout_is_told_apart() {
-        let e = anyhow::anyhow!(
-            "Neo4j error `Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration`: \
-             The transaction has been terminated."
-        )
-        .context("co-artists on cypher");
-        assert!(timed_out(&e));
-        assert!(!timed_out(&anyhow::anyhow!(
-            "Neo.ClientError.Statement.SyntaxError"
-        )));
-    }
-
-    #[test]
     fn a_differing_digest_is_named() {
         let m = |system: &str, digest: &str| Measurement {
             name: "c".into(),
@@ -359,5 +357,31 @@ mod tests {
         let d = disagreements(&[m("neotrav", "a"), m("cypher", "a"), m("apoc", "b")]);
         assert_eq!(d.len(), 1);
         assert!(d[0].contains("apoc answered b"), "{d:?}");
+    }
+
+    #[test]
+    fn a_run_with_mismatches_fails_its_answer_check() {
+        let mut results = Results {
+            suite: "tree".into(),
+            dataset: "tree-3000".into(),
+            scale: 0.1,
+            seed: 42,
+            machine: String::new(),
+            neo4j_version: String::new(),
+            date: String::new(),
+            setup: Vec::new(),
+            cases: Vec::new(),
+            mismatches: Vec::new(),
+        };
+        assert!(results.check_answers().is_ok());
+        results
+            .mismatches
+            .push("c: neotrav answered a (1 items) but apoc answered b".into());
+        let e = results.check_answers().unwrap_err();
+        assert!(matches!(&e, BenchError::Mismatches { mismatches } if mismatches.len() == 1));
+        assert_eq!(
+            e.to_string(),
+            "1 case(s) had systems answering differently; the timings of those cases mean nothing"
+        );
     }
 }

@@ -4,10 +4,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use plotters::prelude::*;
 
-use super::{Measurement, Results};
+use super::{BenchError, Measurement, Results};
 
 /// The systems in the order of the report's columns.
 const ORDER: [&str; 6] = [
@@ -157,7 +156,7 @@ pub fn markdown(results: &Results, runs: usize, svg: Option<&str>) -> String {
 }
 
 /// Draws p50 per case (x) and system (bars) on a log scale into an SVG file.
-pub fn svg(results: &Results, path: &Path) -> Result<()> {
+pub fn svg(results: &Results, path: &Path) -> Result<(), BenchError> {
     let names = cases(results);
     let systems: Vec<&str> = ORDER
         .iter()
@@ -180,7 +179,7 @@ pub fn svg(results: &Results, path: &Path) -> Result<()> {
         * 2.0;
     let width = (220 * names.len().max(1) as u32).clamp(800, 3200);
     let root = SVGBackend::new(path, (width, 560)).into_drawing_area();
-    let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
+    let draw = || -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
@@ -230,14 +229,25 @@ pub fn svg(results: &Results, path: &Path) -> Result<()> {
         root.present()?;
         Ok(())
     };
-    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+    draw().map_err(|source| BenchError::Draw {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes `--json`, `--report` (and the SVG beside it).
-pub fn write(results: &Results, runs: usize, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
+pub fn write(
+    results: &Results,
+    runs: usize,
+    json: Option<&Path>,
+    md: Option<&Path>,
+) -> Result<(), BenchError> {
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(results)?;
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        let text = serde_json::to_string_pretty(results).map_err(|source| BenchError::Json {
+            what: format!("the results for {}", path.display()),
+            source,
+        })?;
+        std::fs::write(path, text).map_err(BenchError::io("writing", path))?;
     }
     if let Some(path) = md {
         let svg_path = path.with_extension("svg");
@@ -246,7 +256,7 @@ pub fn write(results: &Results, runs: usize, json: Option<&Path>, md: Option<&Pa
             .file_name()
             .map(|n| n.to_string_lossy().to_string());
         let text = markdown(results, runs, name.as_deref());
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, text).map_err(BenchError::io("writing", path))?;
     }
     Ok(())
 }
