@@ -60,9 +60,9 @@ impl Spec {
     }
 
     fn dataset(&self) -> Result<Arc<dyn Dataset>, BenchError> {
-        let refused = |message| BenchError::Dataset {
+        let refused = |source| BenchError::Dataset {
             dataset: self.tag(),
-            message,
+            source,
         };
         Ok(match *self {
             Spec::Tree { nodes, seed } => Arc::new(Tree::new(nodes, 4, seed).map_err(refused)?),

@@ -76,12 +76,13 @@ pub enum BenchError {
     },
 
     /// A dataset's generator refused its parameters.
-    #[error("{dataset}: {message}")]
+    #[error("{dataset}")]
     Dataset {
         /// The dataset, e.g. `tree-3000`.
         dataset: String,
         /// What the generator said.
-        message: String,
+        #[source]
+        source: neotrav_datasets::generate::BadParameters,
     },
 
     /// Loading a dataset into Neo4j failed.
