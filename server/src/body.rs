@@ -14,9 +14,7 @@ use crate::admission::{self};
 use crate::serve;
 
 use crate::encode::worker_failed;
-use crate::error::ApiError;
-use crate::error::bad_json;
-use crate::error::body_too_large;
+use crate::error::{ApiError, bad_json, body_too_large};
 use crate::state::AppState;
 
 /// How long a request body may wait for memory to be read into.

@@ -15,8 +15,7 @@ use neotrav_traverser::engine::budget::{self, Budgets};
 use neotrav_traverser::engine::fresh::DirtySet;
 
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::state::Loaded;
+use crate::state::{AppState, Loaded};
 
 pub(crate) fn worker_failed() -> ApiError {
     ApiError::new(

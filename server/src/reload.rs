@@ -11,13 +11,7 @@ use neotrav_neo4j::export::{self};
 use neotrav_snapshot::NoProgress;
 
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::state::Failure;
-use crate::state::FileStamp;
-use crate::state::Loaded;
-use crate::state::Outcome;
-use crate::state::lock;
-use crate::state::open_snapshot;
+use crate::state::{AppState, Failure, FileStamp, Loaded, Outcome, lock, open_snapshot};
 
 impl AppState {
     /// Re-exports the graph from Neo4j into the served file (atomically: a failed export

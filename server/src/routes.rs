@@ -20,15 +20,9 @@ use subtle::ConstantTimeEq;
 use neotrav_traverser::engine::budget::{self, Budgets};
 
 use crate::body::Admitted;
-use crate::encode::answer_traversal;
-use crate::encode::blocking;
-use crate::encode::encode_json;
-use crate::encode::json_response;
-use crate::encode::wants_ndjson;
+use crate::encode::{answer_traversal, blocking, encode_json, json_response, wants_ndjson};
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::state::Loaded;
-use crate::state::lock;
+use crate::state::{AppState, Loaded, lock};
 
 /// What `/v1/traverse` and `/v1/neighbors` answer, for their OpenAPI documents.
 #[derive(utoipa::IntoResponses)]

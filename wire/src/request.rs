@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::selector::NodeSelector;
-use crate::selector::OneOrMany;
-use crate::selector::Predicate;
+use crate::selector::{NodeSelector, OneOrMany, Predicate};
 
 /// A traversal request: `POST /v1/traverse`, `neotrav traverse --spec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

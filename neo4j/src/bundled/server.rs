@@ -19,19 +19,11 @@ pub use crate::connect::Password;
 use super::maven::{self, Artifacts, last_lines};
 use super::{BundleError, DEFAULT_USER};
 
-use crate::bundled::config::ServerConfig;
-use crate::bundled::config::jvm_options;
-use crate::bundled::config::write_conf;
-use crate::bundled::home::STATE_FILE;
-use crate::bundled::home::ServerState;
-use crate::bundled::home::absolute;
-use crate::bundled::home::is_our_server;
-use crate::bundled::home::lock_home;
-use crate::bundled::home::log_tail;
-use crate::bundled::home::read_state;
-use crate::bundled::home::remove_state;
-use crate::bundled::home::wait_until_gone;
-use crate::bundled::home::write_state;
+use crate::bundled::config::{ServerConfig, jvm_options, write_conf};
+use crate::bundled::home::{
+    STATE_FILE, ServerState, absolute, is_our_server, lock_home, log_tail, read_state,
+    remove_state, wait_until_gone, write_state,
+};
 
 /// The Java class every bundled server runs; also how a process is recognised as ours.
 pub(super) const LAUNCHER: &str = "dev.neotrav.neo4j.Launcher";
