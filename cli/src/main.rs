@@ -111,10 +111,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(&e));
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// The error and its causes, `outer: inner: ...`, leaving out a cause whose text the message
+/// before it already holds (several library errors put their source in their own message).
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -125,5 +142,23 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_cause_already_in_its_message_is_printed_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("reading nodes failed: {source}")]
+        struct Outer {
+            #[source]
+            source: std::io::Error,
+        }
+        let io = std::io::Error::other("connection refused");
+        let e = anyhow::Error::new(Outer { source: io }).context("exporting from bolt://h:1");
+        assert_eq!(
+            chain(&e),
+            "exporting from bolt://h:1: reading nodes failed: connection refused"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(chain(&plain), "outer: inner");
     }
 }
