@@ -139,11 +139,7 @@ fn remove_stale_homes(root: &std::path::Path) {
     }
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-pub fn free_port() -> std::io::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
+pub use crate::bundled::free_port;
 
 /// Runs a query that may write and collects its rows ([`crate::cypher::rows`] outside a read
 /// transaction): what tests use to set up a graph.

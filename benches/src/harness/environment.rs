@@ -165,12 +165,6 @@ async fn rows(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, neo4r
     neotrav_neo4j::cypher::rows(graph, q, false).await
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-fn free_port() -> std::io::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
 impl Environment {
     /// Starts this dataset's Neo4j (loading it unless its home already holds it), exports the
     /// snapshot, projects the GDS graph and serves the snapshot.
@@ -190,9 +184,11 @@ impl Environment {
         std::fs::create_dir_all(&home).map_err(BenchError::io("creating", &home))?;
         let password = Password::from_env();
         let config = ServerConfig {
-            bolt_port: free_port().map_err(|source| BenchError::Socket {
-                what: "finding a free port for Neo4j's Bolt",
-                source,
+            bolt_port: neotrav_neo4j::bundled::free_port().map_err(|source| {
+                BenchError::Socket {
+                    what: "finding a free port for Neo4j's Bolt",
+                    source,
+                }
             })?,
             heap: settings.heap,
             pagecache: settings.pagecache,

@@ -39,6 +39,13 @@ pub use server::{
 /// The Bolt port Neo4j uses by default, and so does `neotrav neo4j start`.
 pub const DEFAULT_BOLT_PORT: u16 = 7687;
 
+/// A port on 127.0.0.1 that nothing listens on right now: a Bolt port for a server started
+/// beside others (the test kit's, the bench harness's).
+pub fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
 /// The user the bundled server is set up with.
 pub const DEFAULT_USER: &str = "neo4j";
 
