@@ -25,6 +25,7 @@
 //! ```
 
 mod admin;
+pub mod cypher;
 mod error;
 mod request;
 mod response;
