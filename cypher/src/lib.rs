@@ -127,6 +127,11 @@ impl Plan {
         &self.query.fields
     }
 
+    /// Whether the statement asked only for its plan (`EXPLAIN`).
+    pub fn is_explain(&self) -> bool {
+        self.query.explain
+    }
+
     /// Runs the plan.
     pub fn run<D: AsRef<[u8]>>(
         &self,
