@@ -3,7 +3,6 @@
 //! counted against the run's [`Limits`].
 
 use std::cell::{Cell, RefCell};
-use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,13 +10,13 @@ use hashbrown::{HashMap, HashSet};
 use neotrav_snapshot::{Column, Direction, Header, PropertyKind, Snapshot, View};
 
 use crate::error::{CypherError, Forward};
-use crate::expr::AggFunc;
-use crate::ir::{Agg, Clause, NodeCheck, Project, Query, RelSpec, Source, Step, Steps};
-use crate::value::{PathVal, Rel, Val, group_key, order};
+use crate::ir::{NodeCheck, Query, RelSpec, Source, Step, Steps};
+use crate::pipe::Pipe;
+use crate::value::{PathVal, Rel, Val, group_key};
 use crate::{Answer, Limits, Params};
 
 type R<T> = Result<T, CypherError>;
-type Row = Vec<Val>;
+pub(crate) type Row = Vec<Val>;
 type AllKeys<'a> = Vec<(Arc<str>, KeyReader<'a>)>;
 
 /// The reads of one key: its columns, one per label it was exported for.
@@ -37,7 +36,7 @@ pub(crate) struct Ctx<'a> {
     column_source: Box<dyn Fn(&str) -> KeyReader<'a> + 'a>,
     pub params: &'a Params,
     prop_names: &'a [String],
-    width: usize,
+    pub width: usize,
     limits: &'a Limits,
     started: Instant,
     work: Cell<u64>,
@@ -86,28 +85,25 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         work: Cell::new(0),
         memory: Cell::new(0),
     };
-    let mut all: Vec<Row> = Vec::new();
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    let dedupe = query.branches.len() > 1 && query.union_distinct;
     for branch in &query.branches {
-        let mut rows: Vec<Row> = vec![vec![Val::Null; query.width]];
-        for clause in &branch.clauses {
-            rows = ctx.clause(clause, rows)?;
-        }
-        for row in rows {
-            all.push(branch.outputs.iter().map(|&s| row[s].clone()).collect());
-        }
+        let mut sink = |row: &Row| -> R<bool> {
+            let out: Row = branch.outputs.iter().map(|&s| row[s].clone()).collect();
+            if dedupe {
+                let mut k = Vec::new();
+                out.iter().for_each(|v| group_key(v, &mut k));
+                if !seen.insert(k) {
+                    return Ok(true);
+                }
+            }
+            ctx.charge_row(&out)?;
+            rows.push(out.iter().map(|v| ctx.output(v)).collect());
+            Ok(true)
+        };
+        Pipe::new(&ctx, &branch.clauses).run(vec![Val::Null; query.width], &mut sink)?;
     }
-    if query.branches.len() > 1 && query.union_distinct {
-        let mut seen = HashSet::new();
-        all.retain(|r| {
-            let mut k = Vec::new();
-            r.iter().for_each(|v| group_key(v, &mut k));
-            seen.insert(k)
-        });
-    }
-    let rows = all
-        .iter()
-        .map(|r| r.iter().map(|v| ctx.output(v)).collect())
-        .collect();
     Ok(Answer {
         fields: query.fields.clone(),
         rows,
@@ -129,7 +125,7 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn tick(&self, n: u64) -> R<()> {
+    pub fn tick(&self, n: u64) -> R<()> {
         let w = self.work.get() + n;
         self.work.set(w);
         if w > self.limits.max_work {
@@ -147,7 +143,7 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn charge_row(&self, row: &Row) -> R<()> {
+    pub fn charge_row(&self, row: &Row) -> R<()> {
         self.charge(24 + 16 * row.len() as u64 + row.iter().map(Val::heap_bytes).sum::<u64>())
     }
 
@@ -263,60 +259,13 @@ impl<'a> Ctx<'a> {
             return v.clone();
         }
         let v = Arc::new((self.label_source)(l));
+        // Charged once per run: the decoded bitmap stays cached for the run.
+        let _ = self.charge(4 * v.len() as u64);
         self.labels.borrow_mut().insert(l, v.clone());
         v
     }
 
     // ---- clauses ----
-
-    fn clause(&self, clause: &Clause, rows: Vec<Row>) -> R<Vec<Row>> {
-        match clause {
-            Clause::Match(m) => {
-                let mut out = Vec::new();
-                for mut row in rows {
-                    let before = out.len();
-                    let mut used = Vec::new();
-                    self.steps(&m.steps, 0, &mut row, &mut used, &mut |r| {
-                        self.charge_row(r)?;
-                        out.push(r.clone());
-                        Ok(true)
-                    })?;
-                    if m.optional && out.len() == before {
-                        for &s in &m.steps.binds {
-                            row[s] = Val::Null;
-                        }
-                        self.charge_row(&row)?;
-                        out.push(row);
-                    }
-                }
-                Ok(out)
-            }
-            Clause::Unwind { expr, slot } => {
-                let mut out = Vec::new();
-                for row in rows {
-                    match self.eval(expr, &row)? {
-                        Val::Null => {}
-                        Val::List(l) => {
-                            for v in l.iter() {
-                                self.tick(1)?;
-                                let mut r = row.clone();
-                                r[*slot] = v.clone();
-                                self.charge_row(&r)?;
-                                out.push(r);
-                            }
-                        }
-                        v => {
-                            let mut r = row;
-                            r[*slot] = v;
-                            out.push(r);
-                        }
-                    }
-                }
-                Ok(out)
-            }
-            Clause::Project(p) => self.project(p, rows),
-        }
-    }
 
     /// Counts the matches of a pattern predicate on `row` (stopping at the first if `any`).
     pub fn count_matches(&self, steps: &Steps, row: &[Val], any: bool) -> R<u64> {
@@ -335,7 +284,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Runs steps `i..` on `row`; `emit` returns false to stop. Returns false when stopped.
-    fn steps(
+    pub fn steps(
         &self,
         steps: &Steps,
         i: usize,
@@ -363,16 +312,25 @@ impl<'a> Ctx<'a> {
                 source,
                 check,
             } => {
-                let candidates: Arc<Vec<u32>> = match source {
+                let all;
+                let list: Arc<Vec<u32>>;
+                let candidates: &mut dyn Iterator<Item = u32> = match source {
                     Source::Nothing => return Ok(true),
-                    Source::All => Arc::new((0..self.view.node_count() as u32).collect()),
-                    Source::Label(l) => self.label_nodes(*l),
+                    Source::All => {
+                        all = 0..self.view.node_count() as u32;
+                        &mut all.into_iter()
+                    }
+                    Source::Label(l) => {
+                        list = self.label_nodes(*l);
+                        &mut list.iter().copied()
+                    }
                     Source::Seek { prop, value, label } => {
                         let v = self.eval(value, row)?;
-                        Arc::new(self.seek(*prop, &v, *label)?)
+                        list = Arc::new(self.seek(*prop, &v, *label)?);
+                        &mut list.iter().copied()
                     }
                 };
-                for &n in candidates.iter() {
+                for n in candidates {
                     self.tick(1)?;
                     if !self.node_ok(n, check) {
                         continue;
@@ -726,6 +684,7 @@ impl<'a> Ctx<'a> {
             Some(l) => self.label_nodes(l),
             None => Arc::new((0..self.view.node_count() as u32).collect()),
         };
+        self.charge(4 * candidates.len() as u64)?;
         let k = &self.keys[prop];
         let mut out = Vec::new();
         for &n in candidates.iter() {
@@ -736,142 +695,6 @@ impl<'a> Ctx<'a> {
             }
         }
         self.tick(candidates.len() as u64 / 16 + 1)?;
-        Ok(out)
-    }
-
-    // ---- projections ----
-
-    fn project(&self, p: &Project, rows: Vec<Row>) -> R<Vec<Row>> {
-        let mut out: Vec<Row> = if p.aggs.is_empty() {
-            let mut out = Vec::with_capacity(rows.len());
-            for mut row in rows {
-                self.tick(1)?;
-                for (e, slot) in &p.items {
-                    let v = self.eval(e, &row)?;
-                    row[*slot] = v;
-                }
-                out.push(row);
-            }
-            out
-        } else {
-            self.aggregate(p, rows)?
-        };
-        if p.distinct {
-            let mut seen = HashSet::new();
-            out.retain(|r| {
-                let mut k = Vec::new();
-                p.visible.iter().for_each(|&s| group_key(&r[s], &mut k));
-                seen.insert(k)
-            });
-        }
-        if !p.order.is_empty() {
-            let mut keyed: Vec<(Vec<Val>, Row)> = Vec::with_capacity(out.len());
-            for r in out {
-                let k = p
-                    .order
-                    .iter()
-                    .map(|(e, _)| self.eval(e, &r))
-                    .collect::<R<Vec<_>>>()?;
-                keyed.push((k, r));
-            }
-            let cmp = |a: &(Vec<Val>, Row), b: &(Vec<Val>, Row)| -> Ordering {
-                for (i, (_, desc)) in p.order.iter().enumerate() {
-                    let o = order(&a.0[i], &b.0[i]);
-                    let o = if *desc { o.reverse() } else { o };
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                Ordering::Equal
-            };
-            keyed.sort_by(cmp);
-            out = keyed.into_iter().map(|(_, r)| r).collect();
-        }
-        let skip = self.count_arg(p.skip.as_ref(), "SKIP")?.unwrap_or(0);
-        let limit = self.count_arg(p.limit.as_ref(), "LIMIT")?;
-        if skip > 0 {
-            out.drain(..skip.min(out.len()));
-        }
-        if let Some(l) = limit {
-            out.truncate(l);
-        }
-        if let Some(f) = &p.filter {
-            let mut kept = Vec::with_capacity(out.len());
-            for r in out {
-                if self.truthy(f, &r)? {
-                    kept.push(r);
-                }
-            }
-            out = kept;
-        }
-        Ok(out)
-    }
-
-    fn count_arg(&self, e: Option<&crate::expr::Expr>, what: &str) -> R<Option<usize>> {
-        let Some(e) = e else {
-            return Ok(None);
-        };
-        match self.eval(e, &[])? {
-            Val::Int(i) if i >= 0 => Ok(Some(usize::try_from(i).unwrap_or(usize::MAX))),
-            Val::Float(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as usize)),
-            other => Err(CypherError::Runtime(format!(
-                "invalid input for {what}: expected a non-negative integer, got {}",
-                match other {
-                    Val::Int(i) => i.to_string(),
-                    v => v.type_name().to_owned(),
-                }
-            ))),
-        }
-    }
-
-    fn aggregate(&self, p: &Project, rows: Vec<Row>) -> R<Vec<Row>> {
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut groups: Vec<(Row, Vec<Acc>)> = Vec::new();
-        for mut row in rows {
-            self.tick(1)?;
-            let mut key = Vec::new();
-            for &i in &p.keys {
-                let (e, slot) = &p.items[i];
-                let v = self.eval(e, &row)?;
-                group_key(&v, &mut key);
-                row[*slot] = v;
-            }
-            let g = match index.get(&key) {
-                Some(&g) => g,
-                None => {
-                    self.charge(key.len() as u64 + 64)?;
-                    self.charge_row(&row)?;
-                    groups.push((row.clone(), p.aggs.iter().map(Acc::new).collect()));
-                    index.insert(key, groups.len() - 1);
-                    groups.len() - 1
-                }
-            };
-            for (agg, acc) in p.aggs.iter().zip(groups[g].1.iter_mut()) {
-                let v = match &agg.arg {
-                    Some(e) => self.eval(e, &row)?,
-                    None => Val::Null,
-                };
-                acc.add(self, agg, v)?;
-            }
-        }
-        if groups.is_empty() && p.keys.is_empty() {
-            groups.push((
-                vec![Val::Null; self.width],
-                p.aggs.iter().map(Acc::new).collect(),
-            ));
-        }
-        let mut out = Vec::with_capacity(groups.len());
-        for (mut row, accs) in groups {
-            for (agg, acc) in p.aggs.iter().zip(accs) {
-                row[agg.slot] = acc.finish()?;
-            }
-            for (i, (e, slot)) in p.items.iter().enumerate() {
-                if !p.keys.contains(&i) {
-                    row[*slot] = self.eval(e, &row)?;
-                }
-            }
-            out.push(row);
-        }
         Ok(out)
     }
 }
@@ -886,127 +709,4 @@ struct VarLen<'s> {
     max: u32,
     reversed: bool,
     next: usize,
-}
-
-/// One aggregate's running state.
-enum Acc {
-    Count(u64, Option<HashSet<Vec<u8>>>),
-    Collect(Vec<Val>, Option<HashSet<Vec<u8>>>),
-    Sum(SumState, Option<HashSet<Vec<u8>>>),
-    Avg(f64, u64, Option<HashSet<Vec<u8>>>),
-    Min(Option<Val>),
-    Max(Option<Val>),
-}
-
-enum SumState {
-    Int(i64),
-    Float(f64),
-}
-
-impl Acc {
-    fn new(a: &Agg) -> Acc {
-        let set = a.distinct.then(HashSet::new);
-        match a.func {
-            AggFunc::CountStar | AggFunc::Count => Acc::Count(0, set),
-            AggFunc::Collect => Acc::Collect(Vec::new(), set),
-            AggFunc::Sum => Acc::Sum(SumState::Int(0), set),
-            AggFunc::Avg => Acc::Avg(0.0, 0, set),
-            AggFunc::Min => Acc::Min(None),
-            AggFunc::Max => Acc::Max(None),
-        }
-    }
-
-    fn add(&mut self, ctx: &Ctx<'_>, a: &Agg, v: Val) -> R<()> {
-        if a.func == AggFunc::CountStar {
-            if let Acc::Count(n, _) = self {
-                *n += 1;
-            }
-            return Ok(());
-        }
-        if v.is_null() {
-            return Ok(());
-        }
-        let fresh = |set: &mut Option<HashSet<Vec<u8>>>| -> R<bool> {
-            match set {
-                None => Ok(true),
-                Some(s) => {
-                    let mut k = Vec::new();
-                    group_key(&v, &mut k);
-                    ctx.charge(k.len() as u64 + 16)?;
-                    Ok(s.insert(k))
-                }
-            }
-        };
-        match self {
-            Acc::Count(n, set) => {
-                if fresh(set)? {
-                    *n += 1;
-                }
-            }
-            Acc::Collect(l, set) => {
-                if fresh(set)? {
-                    ctx.charge(16 + v.heap_bytes())?;
-                    l.push(v);
-                }
-            }
-            Acc::Sum(s, set) => {
-                if fresh(set)? {
-                    *s = match (&*s, &v) {
-                        (SumState::Int(x), Val::Int(y)) => {
-                            SumState::Int(x.checked_add(*y).ok_or_else(|| {
-                                CypherError::Runtime("integer overflow in sum()".into())
-                            })?)
-                        }
-                        (SumState::Int(x), Val::Float(y)) => SumState::Float(*x as f64 + y),
-                        (SumState::Float(x), Val::Int(y)) => SumState::Float(x + *y as f64),
-                        (SumState::Float(x), Val::Float(y)) => SumState::Float(x + y),
-                        (_, other) => {
-                            return Err(CypherError::Runtime(format!(
-                                "sum() expects numbers, but was {}",
-                                other.type_name()
-                            )));
-                        }
-                    };
-                }
-            }
-            Acc::Avg(sum, n, set) => {
-                if fresh(set)? {
-                    match v {
-                        Val::Int(i) => *sum += i as f64,
-                        Val::Float(f) => *sum += f,
-                        other => {
-                            return Err(CypherError::Runtime(format!(
-                                "avg() expects numbers, but was {}",
-                                other.type_name()
-                            )));
-                        }
-                    }
-                    *n += 1;
-                }
-            }
-            Acc::Min(m) => {
-                if m.as_ref().is_none_or(|x| order(&v, x) == Ordering::Less) {
-                    *m = Some(v);
-                }
-            }
-            Acc::Max(m) => {
-                if m.as_ref().is_none_or(|x| order(&v, x) == Ordering::Greater) {
-                    *m = Some(v);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> R<Val> {
-        Ok(match self {
-            Acc::Count(n, _) => Val::Int(n as i64),
-            Acc::Collect(l, _) => Val::List(l.into()),
-            Acc::Sum(SumState::Int(i), _) => Val::Int(i),
-            Acc::Sum(SumState::Float(f), _) => Val::Float(f),
-            Acc::Avg(_, 0, _) => Val::Null,
-            Acc::Avg(s, n, _) => Val::Float(s / n as f64),
-            Acc::Min(m) | Acc::Max(m) => m.unwrap_or(Val::Null),
-        })
-    }
 }

@@ -50,6 +50,7 @@ mod exec;
 mod expr;
 mod ir;
 mod output;
+mod pipe;
 mod value;
 
 use std::fmt;

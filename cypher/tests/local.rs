@@ -146,3 +146,42 @@ fn outside_the_subset_is_forwarded_and_writes_are_refused() {
     let e = parse("MATCH (n RETURN n").unwrap_err();
     assert!(e.to_string().contains("line 1"), "{e}");
 }
+
+#[test]
+fn limit_stops_the_matching_and_budgets_hold() {
+    let (_d, snap) = graph();
+    // Without early termination this enumerates every trail of the graph, many times over.
+    let rows = run(
+        &snap,
+        "MATCH (a)-[*]-(b)-[*]-(c) RETURN a, b, c LIMIT 3",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows.len(), 3);
+    let rows = run(
+        &snap,
+        "MATCH (r:Release) WITH r ORDER BY r.year DESC, id(r) LIMIT 2 RETURN r.year",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(1967)], vec![V::Int(1967)]]);
+    let statement = parse("UNWIND range(1, 1000000000) AS x RETURN count(x)").unwrap();
+    let Prepared::Local(plan) = statement.plan(&snap).unwrap() else {
+        panic!("local")
+    };
+    let limits = Limits {
+        max_memory: 64 << 20,
+        ..Limits::default()
+    };
+    let e = plan.run(&snap, &Params::default(), &limits).unwrap_err();
+    assert!(e.to_string().contains("maxMemory"), "{e}");
+    let e = parse("MATCH (a) WHERE a.name = $missing RETURN a")
+        .unwrap()
+        .plan(&snap)
+        .unwrap();
+    let Prepared::Local(plan) = e else {
+        panic!("local")
+    };
+    let e = plan
+        .run(&snap, &Params::default(), &Limits::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("$missing"), "{e}");
+}
