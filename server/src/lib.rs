@@ -84,6 +84,7 @@ use axum::routing::{get, post};
 
 mod admission;
 mod body;
+pub mod cypher;
 mod encode;
 mod error;
 mod metrics;
@@ -94,6 +95,7 @@ mod routes;
 mod serve;
 mod state;
 
+pub use cypher::Unsupported;
 pub use error::ApiError;
 pub use neo4j::{DEFAULT_NEO4J_TIMEOUT, default_fresh_in_flight};
 pub use openapi::ApiDoc;
@@ -122,6 +124,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/shortest-path", post(shortest_path))
         // The routes above read the snapshot's memory map.
         .route_layer(middleware::from_fn_with_state(state.clone(), unmodified))
+        // The Cypher routes check the served file themselves, to answer in their own shapes.
+        .route("/v1/cypher", post(cypher::cypher))
+        .route("/db/{name}/query/v2", post(cypher::query_v2))
         .route("/v1/invalidate", post(invalidate))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/snapshot/reload", post(reload))
