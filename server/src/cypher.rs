@@ -498,7 +498,7 @@ async fn answer(
         warnings: Vec::new(),
     };
     if ndjson {
-        return Ok(ndjson_response(a, stats));
+        return Ok(ndjson_response(a, stats, state.max_response_bytes));
     }
     let response = CypherResponse {
         data: CypherData {
@@ -527,14 +527,26 @@ async fn answer(
     Ok(r)
 }
 
-fn ndjson_response(a: Answered, stats: CypherStats) -> Response {
+/// The answer as NDJSON lines; a row that would pass the response cap (`cap` bytes) ends the
+/// lines with an error line instead, as a traversal's NDJSON does.
+fn ndjson_response(a: Answered, stats: CypherStats, cap: usize) -> Response {
     let mut out = Vec::new();
     let _ = serde_json::to_writer(&mut out, &serde_json::json!({ "fields": a.fields }));
     out.push(b'\n');
     for row in &a.rows {
+        let before = out.len();
         let line: Vec<serde_json::Value> = row.iter().map(|v| v.encode(Encoding::Plain)).collect();
         let _ = serde_json::to_writer(&mut out, &line);
         out.push(b'\n');
+        if out.len() > cap {
+            out.truncate(before);
+            out.extend_from_slice(
+                br#"{"error":{"code":"response_too_large","message":"the answer passed the response cap; add a LIMIT or narrow the statement"}}"#,
+            );
+            out.push(b'\n');
+            let body = crate::admission::Held::body(axum::body::Body::from(out), a.held);
+            return ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
+        }
     }
     let mut trailer = serde_json::json!({ "answeredBy": a.by, "stats": stats });
     if let Some(b) = &a.because {
