@@ -229,11 +229,36 @@ async fn ask_statement(
     i: usize,
     input: &Input,
 ) -> Result<Value, BenchError> {
-    use super::statements::{STATEMENTS, canonical, params, run_local};
+    use super::statements::{STATEMENTS, canonical, canonical_json, params, run_local};
     let s = &STATEMENTS[i];
     let params = params(s, input, &|id| catalogue_key(&ctx.engine, id))?;
     match system {
         System::Neotrav => run_local(s, ctx.engine.snapshot(), &params),
+        System::NeotravHttp => {
+            let mut r = neotrav_wire::cypher::CypherRequest::new(s.text);
+            for (k, v) in &params {
+                r.parameters
+                    .insert(k.clone(), v.encode(neotrav_wire::cypher::Encoding::Plain));
+            }
+            let answer = ctx
+                .client
+                .cypher(&r)
+                .await
+                .map_err(|source| BenchError::Client {
+                    what: format!("the Cypher statement {} to the sidecar", s.name),
+                    source,
+                })?;
+            if answer.answered_by != neotrav_wire::cypher::CypherAnsweredBy::Snapshot {
+                return Err(BenchError::Cypher {
+                    statement: s.name,
+                    message: format!(
+                        "the sidecar did not answer from its snapshot: {}",
+                        answer.forwarded_because.unwrap_or_default()
+                    ),
+                });
+            }
+            Ok(canonical_json(s, &answer.data.values))
+        }
         System::Cypher => {
             let answer =
                 neotrav_neo4j::forward::forward(&ctx.graph, &ctx.database_id, s.text, &params)

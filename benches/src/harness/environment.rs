@@ -497,7 +497,7 @@ impl Environment {
                         st.description,
                         Question::Statement(i),
                         inputs,
-                        &[System::Neotrav, System::Cypher],
+                        &[System::Neotrav, System::NeotravHttp, System::Cypher],
                     ));
                 }
                 cases

@@ -139,6 +139,15 @@ pub fn canonical(s: &Statement, rows: &[Vec<Wire>]) -> Value {
     Value::Array(out)
 }
 
+/// The canonical answer of rows already in plain Query API JSON (the sidecar's answer).
+pub fn canonical_json(s: &Statement, rows: &[Vec<Value>]) -> Value {
+    let mut out: Vec<Value> = rows.iter().map(|r| Value::Array(r.clone())).collect();
+    if !s.ordered {
+        out.sort_by_cached_key(|v| v.to_string());
+    }
+    Value::Array(out)
+}
+
 /// Plans and runs a statement in this process.
 pub fn run_local<D: AsRef<[u8]>>(
     s: &Statement,
