@@ -21,10 +21,12 @@ use roaring::RoaringBitmap;
 use crate::format::{BLOOM_SEED, Direction, Header};
 
 mod open;
+mod property;
 mod verify;
 mod view;
 
 pub use open::AlignedBytes;
+pub use property::{Property, PropertyValue};
 use view::cast;
 pub use view::{Column, Edges, View};
 
@@ -59,6 +61,8 @@ struct ColumnLayout {
     values: Range<usize>,
     present: Range<usize>,
     string_bytes: Range<usize>,
+    /// The column index; `None` in files of format version 1.
+    index: Option<Range<usize>>,
 }
 
 impl<D: AsRef<[u8]>> Snapshot<D> {
