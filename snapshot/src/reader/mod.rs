@@ -34,6 +34,7 @@ pub use view::{Column, Edges, View};
 /// aligned) for tests and fuzzing.
 pub struct Snapshot<D = Mmap> {
     data: D,
+    version: u32,
     header: Header,
     layout: Layout,
     label_codes: HashMap<String, u32>,
@@ -69,6 +70,11 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
     /// The header: counts, dictionaries, source, watermark, section table.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The file's format version (version 1 files have no column index: lookups scan).
+    pub fn format_version(&self) -> u32 {
+        self.version
     }
 
     /// The length of the file, in bytes.

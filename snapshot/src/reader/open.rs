@@ -129,6 +129,7 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         let type_codes = dictionary(&header.relationship_types);
         Ok(Snapshot {
             data,
+            version,
             header,
             layout,
             label_codes,
