@@ -187,9 +187,24 @@ pub(super) fn write_column(
                     .ok_or_else(|| io::Error::other("a string value is outside its spill file"))
             });
             out.section_parts(SectionKind::ColumnStringBytes, c, &mut parts)?;
-            let mut index: Vec<u32> = present_nodes(&present).collect();
-            index.par_sort_unstable_by(|&a, &b| value(a).cmp(value(b)).then(a.cmp(&b)));
-            index
+            // Sorted by the first 8 bytes (zero-padded, big-endian: the same order as the
+            // bytes) held beside each node, so that most comparisons stay in the sorted vector;
+            // only ties read the strings.
+            let prefix = |i: u32| {
+                let b = value(i);
+                let mut k = [0u8; 8];
+                let len = b.len().min(8);
+                k[..len].copy_from_slice(&b[..len]);
+                u64::from_be_bytes(k)
+            };
+            let mut keyed: Vec<(u64, u32)> =
+                present_nodes(&present).map(|i| (prefix(i), i)).collect();
+            keyed.par_sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| value(a.1).cmp(value(b.1)))
+                    .then(a.1.cmp(&b.1))
+            });
+            keyed.into_iter().map(|(_, i)| i).collect()
         }
     };
     out.section(SectionKind::ColumnIndex, c, &index)?;

@@ -264,10 +264,12 @@ impl<'a> Property<'a> {
         };
         let bytes = |n: u32| cells.bytes(n).unwrap_or(&[]);
         let lo = index.partition_point(|&n| bytes(n) < prefix.as_bytes());
-        let len = index[lo..].partition_point(|&n| bytes(n).starts_with(prefix.as_bytes()));
-        self.finish(index[lo..lo + len].iter().copied(), |n| {
-            matches(cells.value(n))
-        })
+        // The matches follow: read on until one does not (each is read anyway, to check it).
+        let run = index[lo..]
+            .iter()
+            .copied()
+            .take_while(|&n| bytes(n).starts_with(prefix.as_bytes()));
+        self.finish(run, |n| matches(cells.value(n)))
     }
 
     /// The nodes whose value lies between the bounds under Cypher's comparison (`<`, `<=`, `>`,
@@ -326,12 +328,14 @@ impl<'a> Property<'a> {
         let mut out = Vec::new();
         for cells in columns {
             let index = cells.index.unwrap_or(&[]);
+            // One binary search for the start; the range follows, and is read on until a value
+            // is past the upper bound (every one is read anyway, to check it).
             let lo = index.partition_point(|&n| below(cells.order_value(n)));
-            let len = index[lo..].partition_point(|&n| within(cells.order_value(n)));
             out.extend(
-                index[lo..lo + len]
+                index[lo..]
                     .iter()
                     .copied()
+                    .take_while(|&n| within(cells.order_value(n)))
                     .filter(|&n| self.node_covered(n) && in_range(cells.value(n))),
             );
         }
