@@ -104,9 +104,91 @@ fn reads(c: &mut Criterion) {
     group.finish();
 }
 
+/// A graph of `nodes` Artist nodes, each with a unique string `id` (`a<n>` in shuffled order)
+/// and an int `year` (100 distinct values), in `target/bench-data`, made once.
+fn key_graph(nodes: u64) -> std::path::PathBuf {
+    use neotrav_snapshot::{PropertyKind, SnapshotBuilder, Value};
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("keys-{nodes}.snap"));
+    let current = Snapshot::open(&path)
+        .is_ok_and(|s| s.format_version() == neotrav_snapshot::format::FORMAT_VERSION);
+    if !current {
+        let mut b = SnapshotBuilder::new();
+        b.column("Artist", "id", PropertyKind::String).unwrap();
+        b.column("Artist", "year", PropertyKind::Int).unwrap();
+        for n in 0..nodes {
+            // A bijection of 0..nodes when nodes is odd or a power of two: 2654435761 is odd.
+            let id = n.wrapping_mul(2_654_435_761) % nodes;
+            b.add_node(
+                n,
+                ["Artist"],
+                [
+                    ("id", Value::String(format!("a{id}"))),
+                    ("year", Value::Int(1900 + (id % 100) as i64)),
+                ],
+            )
+            .unwrap();
+        }
+        b.write(&path).unwrap();
+    }
+    path
+}
+
+/// `Property::seek` of one value: a key selector's lookup. On the 1M-node key graph, and on
+/// the snapshot at `NEOTRAV_BENCH_SNAPSHOT` (its `Artist.id`, e.g. a Discogs snapshot) if set.
+fn key_lookup(c: &mut Criterion) {
+    use neotrav_snapshot::PropertyValue;
+    let mut files = vec![("1M keys".to_string(), key_graph(1 << 20))];
+    if let Some(p) = std::env::var_os("NEOTRAV_BENCH_SNAPSHOT") {
+        files.push(("NEOTRAV_BENCH_SNAPSHOT".to_string(), p.into()));
+    }
+    let mut group = c.benchmark_group("key lookup");
+    for (name, path) in files {
+        let snap = Snapshot::open(&path).unwrap();
+        let id = snap.property("id").expect("the snapshot has an id key");
+        let artist = snap.label_code("Artist").unwrap();
+        let nodes: Vec<u32> = snap
+            .label_nodes(artist)
+            .unwrap()
+            .iter()
+            .filter(|&n| id.get(n).is_some())
+            .collect();
+        let mut rng = Rng::new(5);
+        let values: Vec<String> = (0..4096)
+            .map(
+                |_| match id.get(nodes[rng.below(nodes.len() as u64) as usize]) {
+                    Some(PropertyValue::String(s)) => s.to_string(),
+                    other => panic!("id is {other:?}"),
+                },
+            )
+            .collect();
+        group.throughput(Throughput::Elements(values.len() as u64));
+        group.bench_function(format!("seek string, {name}"), |b| {
+            b.iter(|| {
+                values
+                    .iter()
+                    .map(|v| id.seek(PropertyValue::String(v)).len())
+                    .sum::<usize>()
+            })
+        });
+        if let Some(year) = snap.property("year") {
+            group.throughput(Throughput::Elements(1));
+            group.bench_function(format!("seek int (~1% of nodes each), {name}"), |b| {
+                let mut y = 1900;
+                b.iter(|| {
+                    y = if y >= 1999 { 1900 } else { y + 1 };
+                    black_box(year.seek(PropertyValue::Int(y)).len())
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = open, reads
+    targets = open, reads, key_lookup
 }
 criterion_main!(benches);

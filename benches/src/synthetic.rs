@@ -65,8 +65,8 @@ pub fn write_graph(
 }
 
 /// The synthetic graph `synthetic-{name}.snap` in `target/bench-data`, written with seed 7 the
-/// first time it is asked for (or when the cached file does not open), then reused by every
-/// benchmark that names it.
+/// first time it is asked for (or when the cached file does not open or is of an older format
+/// version), then reused by every benchmark that names it.
 ///
 /// # Panics
 ///
@@ -75,7 +75,9 @@ pub fn cached(name: &str, nodes: u64, relationships: u64) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
     std::fs::create_dir_all(&dir).expect("create target/bench-data");
     let path = dir.join(format!("synthetic-{name}.snap"));
-    if Snapshot::open(&path).is_err() {
+    let current = Snapshot::open(&path)
+        .is_ok_and(|s| s.format_version() == neotrav_snapshot::format::FORMAT_VERSION);
+    if !current {
         eprintln!("generating {}", path.display());
         write_graph(&path, nodes, relationships, 7).expect("write the benchmark graph");
     }

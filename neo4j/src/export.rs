@@ -650,9 +650,11 @@ impl PageSink for Discard {
     }
 }
 
-/// Feeds pages to a [`SnapshotBuilder`], declaring each column when its first value arrives
-/// (Neo4j has no declared property types; the first value's type is the column's, and a value
-/// of another type later fails the export by name).
+/// Feeds pages to a [`SnapshotBuilder`], declaring each key when its first value arrives.
+/// Neo4j has no declared property types: a key whose values are of several types (an int on
+/// one node, a string on another) gets one column per type, which the builder makes when the
+/// first value of each type comes. Values the snapshot cannot hold (lists, maps, byte arrays,
+/// temporal values, points) fail the export, naming the node, the key and the type.
 struct BuildSink {
     builder: SnapshotBuilder,
     declared: Vec<Option<PropertyKind>>,

@@ -338,7 +338,9 @@ pub enum BuildError {
     /// A limit of this format version was exceeded.
     #[error("{0}")]
     Limit(String),
-    /// A property value does not match its column's declared type.
+    /// A property value does not match its column's declared type. The builder no longer
+    /// returns it (since format version 2 a key has a column per kind); kept for callers that
+    /// match on it.
     #[error("property {key} of node {node} is a {found}, but the column is declared {expected}")]
     PropertyType {
         /// The key.

@@ -7,10 +7,14 @@ use bincode::{Decode, Encode};
 pub const MAGIC: [u8; 8] = *b"NEOTRAV\x1a";
 
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
-/// The oldest format version this build still reads.
+/// The oldest format version this build still reads. Version 1 files have no column index
+/// ([`SectionKind::ColumnIndex`]): their lookups scan the column instead.
 pub const OLDEST_SUPPORTED: u32 = 1;
+
+/// The first format version whose columns carry a [`SectionKind::ColumnIndex`].
+pub const INDEXED_SINCE: u32 = 2;
 
 /// Size of the fixed preamble at offset 0.
 pub const PREAMBLE_LEN: usize = 64;
@@ -143,10 +147,12 @@ pub struct Watermark {
     pub note: String,
 }
 
-/// A typed key-property column: the values of `key` on nodes with any of `labels`.
+/// A typed key-property column: the values of kind `kind` of `key` on nodes with any of `labels`.
 ///
-/// One column per key serves every label it was exported for, so a node with several of those
-/// labels reads the same value whichever label is asked.
+/// A key has one column per kind of value it holds (Neo4j has no schema: one key can be an int
+/// on one node and a string on another), all with the same `labels`; a node's value is in the
+/// column of its kind, and in no other. One column serves every label it was exported for, so a
+/// node with several of those labels reads the same value whichever label is asked.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct ColumnSpec {
     /// The property key.
@@ -232,6 +238,28 @@ pub enum SectionKind {
     ColumnStringOffsets = 12,
     /// String column bytes (UTF-8); item = column.
     ColumnStringBytes = 13,
+    /// The column's index (format version 2 on): `u32` node indices of the nodes with a value,
+    /// sorted by (value, node index); item = column. Ints sort numerically, floats by
+    /// [`float_order_key`], bools false first, strings by their UTF-8 bytes (code point order,
+    /// Cypher's).
+    ColumnIndex = 14,
+}
+
+/// Where a float sorts in a [`SectionKind::ColumnIndex`]: IEEE total order (-0.0 before 0.0),
+/// every NaN last. Returns a key whose unsigned order is that order.
+pub fn float_order_key(bits: u64) -> u64 {
+    if f64::from_bits(bits).is_nan() {
+        u64::MAX
+    } else if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// Where an int sorts in a [`SectionKind::ColumnIndex`], as an unsigned key.
+pub fn int_order_key(word: u64) -> u64 {
+    word ^ 1 << 63
 }
 
 /// One row of the section table.

@@ -9,8 +9,10 @@
 //!   and the fuzz target run on plain buffers ([`AlignedBytes`]).
 //! - [`View`] is the borrowed set of typed slices every read goes through: a node's labels, its
 //!   edges per direction ([`Edges`], narrowed by type with [`Edges::of_type`]), id mapping both
-//!   ways. [`Column`] reads a key-property column. Reads never allocate and never panic, even on
-//!   a corrupt file that was not verified.
+//!   ways. [`Property`] reads a key whatever the kinds of its values (one column per kind) and
+//!   finds nodes by value, range or string prefix through the column indices, with Cypher's
+//!   comparison; [`Column`] reads one kind-column for one label. Reads never allocate per value
+//!   and never panic, even on a corrupt file that was not verified.
 //! - [`format`](mod@format) holds the layout; `snapshot/FORMAT.md` draws it.
 //!
 //! Integers are little-endian on disk and sections are read in place, so the crate supports
@@ -59,7 +61,7 @@ pub use builder::{SnapshotBuilder, Value, WriteSummary};
 pub use error::{BuildError, Error, Fault};
 pub use format::{Direction, Header, PropertyKind, Source, Watermark};
 pub use progress::{NoProgress, Progress};
-pub use reader::{AlignedBytes, Column, Edges, Snapshot, View};
+pub use reader::{AlignedBytes, Column, Edges, Property, PropertyValue, Snapshot, View};
 pub use summary::{ColumnSummary, Summary};
 
 /// Makes the checksums of `bytes` agree with its contents, so that a mutated file gets past them:
@@ -142,6 +144,29 @@ pub fn open_and_walk(bytes: &[u8]) -> Result<(), Fault> {
                 }
             }
         }
+    }
+    // Every key through its index: every node's value, and for the first nodes (a seek costs
+    // up to a scan of the column) a seek of it, a range from it and a prefix of it.
+    for column in &header.columns {
+        let Some(p) = snap.property(&column.key) else {
+            continue;
+        };
+        let _ = (p.covers(0), p.labels().count(), p.kinds().count());
+        for i in 0..view.node_count() as u32 + 1 {
+            if let Some(value) = p.get(i)
+                && i < 8
+            {
+                let _ = p.seek(value);
+                let _ = p.seek_range(std::ops::Bound::Excluded(value), std::ops::Bound::Unbounded);
+                if let PropertyValue::String(s) = value {
+                    let _ = p.seek_prefix(s.get(..1).unwrap_or(""));
+                }
+            }
+        }
+        let _ = p.seek(PropertyValue::Int(0));
+        let _ = p.seek(PropertyValue::Float(f64::NAN));
+        let _ = p.seek(PropertyValue::Bool(true));
+        let _ = p.seek_prefix("");
     }
     for label in 0..header.labels.len() as u32 {
         let _ = snap.label_nodes(label);

@@ -1,27 +1,34 @@
-//! The golden file of format version 1 must stay readable: a format change that breaks it is a
-//! deliberate version bump (FORMAT_VERSION, OLDEST_SUPPORTED and a new golden file), never an
-//! accident.
+//! The golden files of format versions 1 and 2 must stay readable: a format change that breaks
+//! them is a deliberate version bump (FORMAT_VERSION, OLDEST_SUPPORTED and a new golden file),
+//! never an accident. Version 1 has no column index: its lookups scan.
 //!
-//! Regenerate (only together with a version bump) with
-//! `NEOTRAV_WRITE_GOLDEN=1 cargo test -p neotrav-snapshot --test golden`.
+//! Regenerate the golden file of the current version (only together with a version bump) with
+//! `NEOTRAV_WRITE_GOLDEN=1 cargo test -p neotrav-snapshot --test golden`. The version 1 file
+//! was written by the version 1 builder and cannot be written again.
 
 use std::path::PathBuf;
 
 use neotrav_snapshot::{
-    Direction, PropertyKind, Snapshot, SnapshotBuilder, Source, Value, Watermark,
+    Direction, PropertyKind, PropertyValue, Snapshot, SnapshotBuilder, Source, Value, Watermark,
 };
 
 fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/format-v1.snap")
 }
 
-fn write_golden() {
+fn golden_v2_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/format-v2.snap")
+}
+
+/// The version 1 golden file's graph, plus (version 2) a key of several kinds: `rank` is an int
+/// on node 1, a float on node 2 and a string on node 3.
+fn write_golden_v2() {
     let mut b = SnapshotBuilder::new();
     b.source(Source {
         address: "bolt://127.0.0.1:7687".into(),
         database: "neo4j".into(),
         neo4j_version: "5.26.19".into(),
-        description: "golden file of format version 1".into(),
+        description: "golden file of format version 2".into(),
     });
     b.watermark(Watermark {
         last_committed_tx: Some(1234),
@@ -32,6 +39,8 @@ fn write_golden() {
     b.column("B", "name", PropertyKind::String).unwrap();
     b.column("A", "score", PropertyKind::Float).unwrap();
     b.column("Root", "depth", PropertyKind::Int).unwrap();
+    b.column("A", "rank", PropertyKind::Int).unwrap();
+    b.column("B", "rank", PropertyKind::Int).unwrap();
     b.add_node(0, ["Root"], [("depth", Value::Int(0))]).unwrap();
     b.add_node(
         1,
@@ -39,6 +48,7 @@ fn write_golden() {
         [
             ("name", Value::String("a1".into())),
             ("score", Value::Float(0.5)),
+            ("rank", Value::Int(1)),
         ],
     )
     .unwrap();
@@ -48,6 +58,7 @@ fn write_golden() {
         [
             ("flag", Value::Bool(true)),
             ("name", Value::String("b2".into())),
+            ("rank", Value::Float(1.0)),
         ],
     )
     .unwrap();
@@ -57,6 +68,7 @@ fn write_golden() {
         [
             ("flag", Value::Bool(false)),
             ("name", Value::String("ab3".into())),
+            ("rank", Value::String("first".into())),
         ],
     )
     .unwrap();
@@ -66,18 +78,47 @@ fn write_golden() {
     b.add_relationship(11, "CHILD_B", 0, 2).unwrap();
     b.add_relationship(12, "CHILD_A", 1, 3).unwrap();
     b.add_relationship(13, "LEAF", 3, 1_000_000).unwrap();
-    b.write(&golden_path()).unwrap();
+    b.write(&golden_v2_path()).unwrap();
 }
 
 #[test]
 fn the_format_v1_golden_file_still_reads() {
+    check_common(
+        &Snapshot::open(golden_path()).expect("the golden file opens"),
+        1,
+    );
+}
+
+#[test]
+fn the_format_v2_golden_file_reads() {
     if std::env::var_os("NEOTRAV_WRITE_GOLDEN").is_some() {
-        write_golden();
+        write_golden_v2();
     }
-    let snap = Snapshot::open(golden_path()).expect("the golden file opens");
+    let snap = Snapshot::open(golden_v2_path()).expect("the golden file opens");
+    check_common(&snap, 2);
+    let idx = |id| snap.view().node_index(id).unwrap();
+    let rank = snap.property("rank").unwrap();
+    assert_eq!(rank.kinds().count(), 3);
+    assert_eq!(rank.get(idx(1)), Some(PropertyValue::Int(1)));
+    assert_eq!(rank.get(idx(2)), Some(PropertyValue::Float(1.0)));
+    assert_eq!(rank.get(idx(3)), Some(PropertyValue::String("first")));
+    assert_eq!(rank.seek(PropertyValue::Int(1)), [idx(1), idx(2)]);
+    assert_eq!(rank.seek_prefix("fi"), [idx(3)]);
+}
+
+/// What both versions hold; `version`'s file has no index when 1, so seeks scan.
+fn check_common(snap: &Snapshot, version: u32) {
     snap.verify().expect("the golden file verifies");
     let h = snap.header();
-    assert_eq!(h.source.description, "golden file of format version 1");
+    assert_eq!(
+        h.source.description,
+        format!("golden file of format version {version}")
+    );
+    let name = snap.property("name").unwrap();
+    let ab3 = snap.view().node_index(3).unwrap();
+    assert_eq!(name.seek(PropertyValue::String("ab3")), [ab3]);
+    assert_eq!(name.seek_prefix("ab"), [ab3]);
+    assert!(snap.property("nope").is_none());
     assert_eq!(h.watermark.last_committed_tx, Some(1234));
     assert_eq!((h.node_count, h.relationship_count), (5, 4));
     let v = snap.view();

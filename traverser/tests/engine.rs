@@ -269,3 +269,105 @@ fn shortest_paths_cross_relationships_either_way_unless_directed() {
         "{err}"
     );
 }
+
+/// `0:Root` with children `1:X(code 1)`, `2:X(code 1.0)`, `3:X(code "1")`, `4:X(code true)`,
+/// `5:Y(code 1)`; `code` is exported for X only, so it holds four kinds.
+fn mixed_engine() -> (Engine, tempfile::TempDir) {
+    use neotrav_snapshot::{PropertyKind, SnapshotBuilder, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.snap");
+    let mut b = SnapshotBuilder::new();
+    b.column("X", "code", PropertyKind::Int).unwrap();
+    b.add_node(0, ["Root"], []).unwrap();
+    let values = [
+        Value::Int(1),
+        Value::Float(1.0),
+        Value::String("1".into()),
+        Value::Bool(true),
+    ];
+    for (i, v) in values.into_iter().enumerate() {
+        b.add_node(i as u64 + 1, ["X"], [("code", v)]).unwrap();
+    }
+    b.add_node(5, ["Y"], [("code", Value::Int(1))]).unwrap();
+    for i in 1..=5u64 {
+        b.add_relationship(100 + i, "HAS", 0, i).unwrap();
+    }
+    b.write(&path).unwrap();
+    (Engine::new(Snapshot::open(&path).unwrap()), dir)
+}
+
+#[test]
+fn keys_of_several_types_are_looked_up_with_cypher_equality() {
+    let (e, _d) = mixed_engine();
+    let start = |value: serde_json::Value| {
+        nodes(
+            &e,
+            json!({"start": {"label": "X", "key": "code", "value": value}, "maxLevel": 0}),
+        )
+    };
+    assert_eq!(start(json!(1)), vec![1, 2]);
+    assert_eq!(start(json!(1.0)), vec![1, 2]);
+    assert_eq!(start(json!("1")), vec![3]);
+    assert_eq!(start(json!(true)), vec![4]);
+    assert_eq!(start(json!(1.5)), Vec::<u64>::new());
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "where": [{"key": "code", "op": "=", "value": 1}]})
+        ),
+        vec![1, 2]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "where": [{"label": "X", "key": "code", "op": ">=", "value": 1}]})
+        ),
+        vec![1, 2]
+    );
+    let err = error(
+        &e,
+        json!({"start": {"label": "Y", "key": "code", "value": 1}}),
+    );
+    assert!(err.contains("Y.code"), "{err}");
+}
+
+#[test]
+fn node_lists_take_key_selectors() {
+    let (e, _d) = mixed_engine();
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "allowlistNodes": [{"label": "X", "key": "code", "value": "1"}]})
+        ),
+        vec![0, 3]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "denylistNodes": [{"label": "X", "key": "code", "value": 1.0}, 4]})
+        ),
+        vec![0, 3, 5]
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "endNodes": [{"label": "X", "key": "code", "value": true}]})
+        ),
+        vec![4]
+    );
+    let r = e
+        .traverse(&request(
+            json!({"start": 0, "terminatorNodes": [{"label": "X"}]}),
+        ))
+        .unwrap_err();
+    let EngineError::Request(r) = r else {
+        panic!("expected a request error")
+    };
+    assert_eq!(r.field, "terminatorNodes[0]");
+    let path: ShortestPathRequest = serde_json::from_value(json!({
+        "from": {"label": "X", "key": "code", "value": "1"},
+        "to": {"label": "X", "key": "code", "value": true}
+    }))
+    .unwrap();
+    assert!(e.shortest_path(&path).is_ok());
+}

@@ -56,12 +56,15 @@ pub struct TraverseRequest {
     #[serde(default = "yes")]
     pub begin_sequence_at_start: bool,
     /// Paths end only at these nodes (included and continued).
+    /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub end_nodes: Vec<NodeSelector>,
     /// Paths end only at these nodes, and are not expanded beyond them.
+    /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terminator_nodes: Vec<NodeSelector>,
     /// Only these nodes may be on a path (besides the start node).
+    /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
     #[serde(
         default,
         alias = "whitelistNodes",
@@ -69,6 +72,7 @@ pub struct TraverseRequest {
     )]
     pub allowlist_nodes: Vec<NodeSelector>,
     /// These nodes may not be on a path.
+    /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
     #[serde(
         default,
         alias = "blacklistNodes",

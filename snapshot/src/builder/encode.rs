@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
 
 use memmap2::Mmap;
+use rayon::slice::ParallelSliceMut;
 
 use super::PendingRel;
 use super::spill::{RECORD_LEN, Spill};
@@ -119,11 +120,23 @@ pub(super) fn write_column(
             }
         }
     };
-    match kind {
+    // The index: the nodes with a value, sorted by (value, node index).
+    let index: Vec<u32> = match kind {
         PropertyKind::Int | PropertyKind::Float => {
             let mut words = vec![0u64; n];
             for_each(&mut |index, word, _| words[index] = word)?;
             out.section(SectionKind::ColumnValues, c, &words)?;
+            let order = if kind == PropertyKind::Int {
+                format::int_order_key
+            } else {
+                format::float_order_key
+            };
+            let mut keyed: Vec<(u64, u32)> = present_nodes(&present)
+                .map(|i| (order(words[i as usize]), i))
+                .collect();
+            drop(words);
+            keyed.par_sort_unstable();
+            keyed.into_iter().map(|(_, i)| i).collect()
         }
         PropertyKind::Bool => {
             let mut bits = vec![0u64; n.div_ceil(64)];
@@ -136,6 +149,11 @@ pub(super) fn write_column(
                 }
             })?;
             out.section(SectionKind::ColumnValues, c, &bits)?;
+            let value = |i: u32| bits[i as usize / 64] >> (i % 64) & 1 == 1;
+            let falses = present_nodes(&present).filter(|&i| !value(i));
+            falses
+                .chain(present_nodes(&present).filter(|&i| value(i)))
+                .collect()
         }
         PropertyKind::String => {
             // Where each node's value is in the spill: (position, length).
@@ -157,13 +175,53 @@ pub(super) fn write_column(
                 _ => None,
             };
             let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
+            let value = |i: u32| -> &[u8] {
+                let (position, len) = at[i as usize];
+                bytes
+                    .get(position as usize..(position + len) as usize)
+                    .unwrap_or(&[])
+            };
             let mut parts = at.iter().map(|&(position, len)| {
                 bytes
                     .get(position as usize..(position + len) as usize)
                     .ok_or_else(|| io::Error::other("a string value is outside its spill file"))
             });
             out.section_parts(SectionKind::ColumnStringBytes, c, &mut parts)?;
+            // Sorted by the first 8 bytes (zero-padded, big-endian: the same order as the
+            // bytes) held beside each node, so that most comparisons stay in the sorted vector;
+            // only ties read the strings.
+            let prefix = |i: u32| {
+                let b = value(i);
+                let mut k = [0u8; 8];
+                let len = b.len().min(8);
+                k[..len].copy_from_slice(&b[..len]);
+                u64::from_be_bytes(k)
+            };
+            let mut keyed: Vec<(u64, u32)> =
+                present_nodes(&present).map(|i| (prefix(i), i)).collect();
+            keyed.par_sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| value(a.1).cmp(value(b.1)))
+                    .then(a.1.cmp(&b.1))
+            });
+            keyed.into_iter().map(|(_, i)| i).collect()
         }
-    }
+    };
+    out.section(SectionKind::ColumnIndex, c, &index)?;
+    drop(index);
     out.section(SectionKind::ColumnPresent, c, &present)
+}
+
+/// The node indices whose bit is set, ascending.
+fn present_nodes(present: &[u64]) -> impl Iterator<Item = u32> + '_ {
+    present.iter().enumerate().flat_map(|(w, &word)| {
+        let mut bits = word;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                (w * 64) as u32 + b
+            })
+        })
+    })
 }

@@ -50,12 +50,13 @@ pub enum Value {
 }
 
 impl Value {
-    fn kind_name(&self) -> &'static str {
+    /// The kind of column the value goes to.
+    pub fn kind(&self) -> PropertyKind {
         match self {
-            Value::Int(_) => "int",
-            Value::Float(_) => "float",
-            Value::Bool(_) => "bool",
-            Value::String(_) => "string",
+            Value::Int(_) => PropertyKind::Int,
+            Value::Float(_) => PropertyKind::Float,
+            Value::Bool(_) => PropertyKind::Bool,
+            Value::String(_) => PropertyKind::String,
         }
     }
 }
@@ -67,8 +68,9 @@ pub struct SnapshotBuilder {
     watermark: Watermark,
     labels: Dictionary,
     types: Dictionary,
+    keys: Vec<PendingKey>,
+    key_by_name: HashMap<String, usize>,
     columns: Vec<PendingColumn>,
-    column_by_key: HashMap<String, usize>,
     nodes: Vec<PendingNode>,
     label_arena: Vec<u32>,
     rels: Vec<PendingRel>,
@@ -76,11 +78,20 @@ pub struct SnapshotBuilder {
     kept: Vec<(usize, Value)>,
 }
 
+/// A declared key: the labels it is exported for and its column of each kind, by
+/// `PropertyKind as usize - 1`.
+#[derive(Debug)]
+struct PendingKey {
+    name: String,
+    labels: Vec<u32>,
+    columns: [Option<usize>; 4],
+}
+
 #[derive(Debug)]
 struct PendingColumn {
-    key: String,
+    /// Position in `keys`.
+    key: usize,
     kind: PropertyKind,
-    labels: Vec<u32>,
     /// The values added so far, on disk; created with the first value.
     spill: Option<Spill>,
 }
@@ -142,7 +153,11 @@ impl SnapshotBuilder {
     /// Declares a key-property column: `key` of type `kind` on nodes with `label`. Declaring the
     /// same key for several labels makes one column that serves them all.
     ///
-    /// Fails if the key was declared before with another type.
+    /// A key can hold values of several kinds (Neo4j has no schema): each kind gets its own
+    /// column, and every kind-column of a key covers the same labels, the union of all the
+    /// labels the key was declared for. Declaring the key with another kind adds that kind's
+    /// column; [`SnapshotBuilder::add_node`] adds one too when a value of an undeclared kind
+    /// comes. So `kind` only says which column exists even if no node has a value of it.
     pub fn column(
         &mut self,
         label: &str,
@@ -150,38 +165,51 @@ impl SnapshotBuilder {
         kind: PropertyKind,
     ) -> Result<&mut Self, BuildError> {
         let label = self.labels.code(label);
-        match self.column_by_key.get(key) {
-            Some(&i) => {
-                let column = &mut self.columns[i];
-                if column.kind != kind {
-                    return Err(BuildError::Limit(format!(
-                        "property {key} is declared both {} and {}; one key has one type",
-                        column.kind.name(),
-                        kind.name()
-                    )));
-                }
-                if !column.labels.contains(&label) {
-                    column.labels.push(label);
-                }
-            }
-            None => {
-                self.column_by_key
-                    .insert(key.to_string(), self.columns.len());
-                self.columns.push(PendingColumn {
-                    key: key.to_string(),
-                    kind,
-                    labels: vec![label],
-                    spill: None,
-                });
-            }
+        let i = self.key_of(key);
+        let entry = &mut self.keys[i];
+        if !entry.labels.contains(&label) {
+            entry.labels.push(label);
         }
+        self.kind_column(i, kind);
         Ok(self)
     }
 
+    /// The position of `key` in `keys`, adding it (with no labels) if new.
+    fn key_of(&mut self, key: &str) -> usize {
+        if let Some(&i) = self.key_by_name.get(key) {
+            return i;
+        }
+        self.key_by_name.insert(key.to_string(), self.keys.len());
+        self.keys.push(PendingKey {
+            name: key.to_string(),
+            labels: Vec::new(),
+            columns: [None; 4],
+        });
+        self.keys.len() - 1
+    }
+
+    /// The column of kind `kind` of key `i`, made if new.
+    fn kind_column(&mut self, i: usize, kind: PropertyKind) -> usize {
+        let slot = kind as usize - 1;
+        if let Some(c) = self.keys[i].columns[slot] {
+            return c;
+        }
+        let c = self.columns.len();
+        self.columns.push(PendingColumn {
+            key: i,
+            kind,
+            spill: None,
+        });
+        self.keys[i].columns[slot] = Some(c);
+        c
+    }
+
     /// Adds a node. Properties whose key has no declared column, or whose node has none of the
-    /// column's labels, are ignored; a value of the wrong type is an error. A key given twice
-    /// keeps its last value. Values go to temporary files as they come, not to memory (see the
-    /// module docs); failing to write one is [`BuildError::Io`] naming the temporary folder.
+    /// key's labels, are ignored; a value goes to the key's column of its kind, made on first
+    /// use. A key given twice keeps its last value (of the same kind; given twice with two
+    /// kinds, the node has both, one per kind-column: do not). Values go to temporary files as
+    /// they come, not to memory (see the module docs); failing to write one is
+    /// [`BuildError::Io`] naming the temporary folder.
     pub fn add_node<'a>(
         &mut self,
         id: u64,
@@ -193,33 +221,17 @@ impl SnapshotBuilder {
         codes.dedup();
         let label_start = u32::try_from(self.label_arena.len())
             .map_err(|_| BuildError::Limit("more than 2^32 node labels in all".to_string()))?;
-        // Every value is checked before any is kept, so that a refused node leaves nothing.
         let mut kept = std::mem::take(&mut self.kept);
         kept.clear();
         for (key, value) in properties {
-            let Some(&i) = self.column_by_key.get(key) else {
+            let Some(&k) = self.key_by_name.get(key) else {
                 continue;
             };
-            let column = &self.columns[i];
-            if !column.labels.iter().any(|l| codes.contains(l)) {
+            if !self.keys[k].labels.iter().any(|l| codes.contains(l)) {
                 continue;
             }
-            let matches = matches!(
-                (column.kind, &value),
-                (PropertyKind::Int, Value::Int(_))
-                    | (PropertyKind::Float, Value::Float(_))
-                    | (PropertyKind::Bool, Value::Bool(_))
-                    | (PropertyKind::String, Value::String(_))
-            );
-            if !matches {
-                return Err(BuildError::PropertyType {
-                    key: key.to_string(),
-                    node: id,
-                    expected: column.kind.name(),
-                    found: value.kind_name(),
-                });
-            }
-            kept.push((i, value));
+            let c = self.kind_column(k, value.kind());
+            kept.push((c, value));
         }
         for (i, value) in kept.drain(..) {
             let column = &mut self.columns[i];
@@ -432,10 +444,11 @@ impl SnapshotBuilder {
                 index_in(node_layout, &ids, n, id)
             })
             .map_err(io)?;
+            let key = &self.keys[column.key];
             specs.push(ColumnSpec {
-                key: column.key,
+                key: key.name.clone(),
                 kind: column.kind,
-                labels: column.labels,
+                labels: key.labels.clone(),
             });
         }
         drop(ids);

@@ -21,10 +21,12 @@ use roaring::RoaringBitmap;
 use crate::format::{BLOOM_SEED, Direction, Header};
 
 mod open;
+mod property;
 mod verify;
 mod view;
 
 pub use open::AlignedBytes;
+pub use property::{Property, PropertyValue};
 use view::cast;
 pub use view::{Column, Edges, View};
 
@@ -32,6 +34,7 @@ pub use view::{Column, Edges, View};
 /// aligned) for tests and fuzzing.
 pub struct Snapshot<D = Mmap> {
     data: D,
+    version: u32,
     header: Header,
     layout: Layout,
     label_codes: HashMap<String, u32>,
@@ -59,12 +62,19 @@ struct ColumnLayout {
     values: Range<usize>,
     present: Range<usize>,
     string_bytes: Range<usize>,
+    /// The column index; `None` in files of format version 1.
+    index: Option<Range<usize>>,
 }
 
 impl<D: AsRef<[u8]>> Snapshot<D> {
     /// The header: counts, dictionaries, source, watermark, section table.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The file's format version (version 1 files have no column index: lookups scan).
+    pub fn format_version(&self) -> u32 {
+        self.version
     }
 
     /// The length of the file, in bytes.

@@ -15,8 +15,8 @@ use memmap2::Mmap;
 use super::{ColumnLayout, Layout, Snapshot};
 use crate::error::{Error, Fault};
 use crate::format::{
-    self, FORMAT_VERSION, Header, IdLayout, MAGIC, OLDEST_SUPPORTED, PREAMBLE_LEN, PropertyKind,
-    SECTION_ALIGN, SectionEntry, SectionKind,
+    self, FORMAT_VERSION, Header, INDEXED_SINCE, IdLayout, MAGIC, OLDEST_SUPPORTED, PREAMBLE_LEN,
+    PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind,
 };
 
 impl Snapshot<Mmap> {
@@ -123,12 +123,13 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         if !(bytes.as_ptr() as usize).is_multiple_of(SECTION_ALIGN) {
             return Err(Fault::Unaligned);
         }
-        let header = read_header(bytes)?;
-        let layout = resolve(&header, bytes.len())?;
+        let (header, version) = read_header(bytes)?;
+        let layout = resolve(&header, version)?;
         let label_codes = dictionary(&header.labels);
         let type_codes = dictionary(&header.relationship_types);
         Ok(Snapshot {
             data,
+            version,
             header,
             layout,
             label_codes,
@@ -138,7 +139,8 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
     }
 }
 
-fn read_header(bytes: &[u8]) -> Result<Header, Fault> {
+/// The header and the file's format version.
+fn read_header(bytes: &[u8]) -> Result<(Header, u32), Fault> {
     let file_len = bytes.len() as u64;
     if bytes.len() < PREAMBLE_LEN {
         return Err(Fault::TooShort {
@@ -221,11 +223,11 @@ fn read_header(bytes: &[u8]) -> Result<Header, Fault> {
             });
         }
     }
-    Ok(header)
+    Ok((header, version))
 }
 
 /// Resolves and checks the section table against the header's counts.
-fn resolve(h: &Header, _file_len: usize) -> Result<Layout, Fault> {
+fn resolve(h: &Header, version: u32) -> Result<Layout, Fault> {
     let n = h.node_count;
     let m = h.relationship_count;
     if n >= u64::from(u32::MAX) || m > u64::from(u32::MAX) {
@@ -246,12 +248,28 @@ fn resolve(h: &Header, _file_len: usize) -> Result<Layout, Fault> {
             "more than 256 relationship types".into(),
         ));
     }
-    for c in &h.columns {
+    for (i, c) in h.columns.iter().enumerate() {
         if let Some(l) = c.labels.iter().find(|&&l| l as usize >= h.labels.len()) {
             return Err(Fault::Inconsistent(format!(
                 "column {} names unknown label code {l}",
                 c.key
             )));
+        }
+        // A key's kind-columns: one per kind, all for the same labels.
+        for d in &h.columns[..i] {
+            if d.key == c.key && d.kind == c.kind {
+                return Err(Fault::Inconsistent(format!(
+                    "two {} columns for key {}",
+                    c.kind.name(),
+                    c.key
+                )));
+            }
+            if d.key == c.key && d.labels != c.labels {
+                return Err(Fault::Inconsistent(format!(
+                    "the columns of key {} cover different labels",
+                    c.key
+                )));
+            }
         }
     }
     let mut table: HashMap<(SectionKind, u32), &SectionEntry> = HashMap::new();
@@ -335,10 +353,27 @@ fn resolve(h: &Header, _file_len: usize) -> Result<Layout, Fault> {
                     get(SectionKind::ColumnStringBytes, c, None)?,
                 ),
             };
+            // Open checks the index's length only against n; verify checks it against the
+            // present count.
+            let index = if version >= INDEXED_SINCE {
+                let index = get(SectionKind::ColumnIndex, c, None)?;
+                if index.len() % 4 != 0 || index.len() as u64 > 4 * n {
+                    return Err(Fault::SectionLength {
+                        kind: SectionKind::ColumnIndex,
+                        item: c,
+                        expected: (index.len() as u64).next_multiple_of(4).min(4 * n),
+                        found: index.len() as u64,
+                    });
+                }
+                Some(index)
+            } else {
+                None
+            };
             Ok(ColumnLayout {
                 values,
                 present,
                 string_bytes,
+                index,
             })
         })
         .collect::<Result<_, Fault>>()?;

@@ -146,6 +146,50 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
                 }
             }
         }
+        self.verify_indices()
+    }
+
+    /// Every column index holds exactly the nodes with a value, sorted by (value, node index)
+    /// in the order `format::SectionKind::ColumnIndex` defines.
+    fn verify_indices(&self) -> Result<(), Fault> {
+        let bad = |item, what: String| Fault::SectionContent {
+            kind: SectionKind::ColumnIndex,
+            item,
+            what,
+        };
+        for c in 0..self.header.columns.len() {
+            let cells = self.cells(c);
+            let Some(index) = cells.index else {
+                continue;
+            };
+            let item = c as u32;
+            let count = self.column_value_count(c);
+            if index.len() as u64 != count {
+                return Err(bad(
+                    item,
+                    format!("{} entries for {count} values", index.len()),
+                ));
+            }
+            if let Some(&node) = index.iter().find(|&&node| !cells.present(node)) {
+                return Err(bad(item, format!("node {node} has no value")));
+            }
+            let key = |node: u32| -> (u64, &[u8]) {
+                let words: &[u64] = cast(cells.values);
+                let word = || words.get(node as usize).copied().unwrap_or(0);
+                match cells.kind {
+                    PropertyKind::Int => (format::int_order_key(word()), &[]),
+                    PropertyKind::Float => (format::float_order_key(word()), &[]),
+                    PropertyKind::Bool => (u64::from(cells.bool(node) == Some(true)), &[]),
+                    PropertyKind::String => (0, cells.str(node).unwrap_or("").as_bytes()),
+                }
+            };
+            if let Some(w) = index
+                .windows(2)
+                .position(|w| (key(w[0]), w[0]) >= (key(w[1]), w[1]))
+            {
+                return Err(bad(item, format!("not sorted at entry {}", w + 1)));
+            }
+        }
         Ok(())
     }
 }

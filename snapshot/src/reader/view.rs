@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use super::Snapshot;
+use super::property::{Cells, PropertyValue};
 use crate::format::{Direction, IdLayout, PropertyKind};
 
 impl<D: AsRef<[u8]>> Snapshot<D> {
@@ -34,25 +35,44 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         }
     }
 
-    /// The column holding `key` for nodes with `label`, if one was exported.
+    /// A column holding `key` for nodes with `label`, if one was exported: the first of the
+    /// key's kind-columns (a key has one per kind of value it holds; see
+    /// [`Snapshot::columns`] for all of them, and [`Snapshot::property`] to read a key whatever
+    /// the kind).
     pub fn column(&self, label: &str, key: &str) -> Option<Column<'_>> {
-        let label = self.label_code(label)?;
-        let (index, spec) = self
-            .header
+        self.columns(label, key).into_iter().next()
+    }
+
+    /// Every kind-column of `key` for nodes with `label`, in header order; a node's value is in
+    /// at most one of them.
+    pub fn columns(&self, label: &str, key: &str) -> Vec<Column<'_>> {
+        let Some(label) = self.label_code(label) else {
+            return Vec::new();
+        };
+        self.header
             .columns
             .iter()
             .enumerate()
-            .find(|(_, c)| c.key == key && c.labels.contains(&label))?;
+            .filter(|(_, c)| c.key == key && c.labels.contains(&label))
+            .map(|(index, _)| Column {
+                label,
+                view: self.view(),
+                cells: self.cells(index),
+            })
+            .collect()
+    }
+
+    /// The slices of column `index` (which must exist).
+    pub(super) fn cells(&self, index: usize) -> Cells<'_> {
         let b = self.data.as_ref();
         let l = &self.layout.columns[index];
-        Some(Column {
-            kind: spec.kind,
-            label,
-            view: self.view(),
+        Cells {
+            kind: self.header.columns[index].kind,
             values: &b[l.values.clone()],
             present: cast(&b[l.present.clone()]),
             string_bytes: &b[l.string_bytes.clone()],
-        })
+            index: l.index.clone().map(|r| cast(&b[r])),
+        }
     }
 }
 
@@ -238,76 +258,59 @@ impl<'a> View<'a> {
     }
 }
 
-/// One key-property column, read for one label.
+/// One key-property column (one kind of one key), read for one label.
 #[derive(Debug, Clone, Copy)]
 pub struct Column<'a> {
-    kind: PropertyKind,
     label: u32,
     view: View<'a>,
-    values: &'a [u8],
-    present: &'a [u64],
-    string_bytes: &'a [u8],
+    cells: Cells<'a>,
 }
 
 impl<'a> Column<'a> {
     /// The column's type.
     pub fn kind(&self) -> PropertyKind {
-        self.kind
+        self.cells.kind
     }
 
     #[inline]
-    fn present(&self, index: u32) -> bool {
-        let i = index as usize;
+    fn covered(&self, index: u32) -> bool {
         self.view.has_label(index, self.label)
-            && self
-                .present
-                .get(i / 64)
-                .is_some_and(|w| w >> (i % 64) & 1 == 1)
-    }
-
-    #[inline]
-    fn word(&self, index: u32) -> Option<u64> {
-        let words: &[u64] = cast(self.values);
-        words.get(index as usize).copied()
     }
 
     /// The integer value of a node, `None` if null or the column is not `int`.
     #[inline]
     pub fn int(&self, index: u32) -> Option<i64> {
-        (self.kind == PropertyKind::Int && self.present(index))
-            .then(|| self.word(index).map(|w| w as i64))
-            .flatten()
+        self.covered(index).then(|| self.cells.int(index)).flatten()
     }
 
     /// The float value of a node.
     #[inline]
     pub fn float(&self, index: u32) -> Option<f64> {
-        (self.kind == PropertyKind::Float && self.present(index))
-            .then(|| self.word(index).map(f64::from_bits))
+        self.covered(index)
+            .then(|| self.cells.float(index))
             .flatten()
     }
 
     /// The boolean value of a node.
     #[inline]
     pub fn bool(&self, index: u32) -> Option<bool> {
-        if self.kind != PropertyKind::Bool || !self.present(index) {
-            return None;
-        }
-        let i = index as usize;
-        let words: &[u64] = cast(self.values);
-        words.get(i / 64).map(|w| w >> (i % 64) & 1 == 1)
+        self.covered(index)
+            .then(|| self.cells.bool(index))
+            .flatten()
     }
 
     /// The string value of a node, borrowed from the snapshot.
     #[inline]
     pub fn str(&self, index: u32) -> Option<&'a str> {
-        if self.kind != PropertyKind::String || !self.present(index) {
-            return None;
-        }
-        let offsets: &[u64] = cast(self.values);
-        let i = index as usize;
-        let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
-        std::str::from_utf8(self.string_bytes.get(a..b)?).ok()
+        self.covered(index).then(|| self.cells.str(index)).flatten()
+    }
+
+    /// The value of a node, whatever the column's kind.
+    #[inline]
+    pub fn value(&self, index: u32) -> Option<PropertyValue<'a>> {
+        self.covered(index)
+            .then(|| self.cells.value(index))
+            .flatten()
     }
 }
 

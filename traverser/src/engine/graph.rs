@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use neotrav_snapshot::{Column, Direction, View};
+use neotrav_snapshot::{Column, Direction, PropertyValue, View};
 use neotrav_wire::Scalar;
 
 /// The most relationship-type codes a request can name (snapshot types plus names only Neo4j
@@ -117,15 +117,21 @@ pub enum Prop<'a> {
 impl Prop<'_> {
     /// Cypher's comparison: numbers compare across int and float, other types only with their
     /// own kind (`None`: incomparable, which a filter treats as false).
+    ///
+    /// Ints and floats compare exactly ([`PropertyValue::compare`]: a large int is not rounded
+    /// to a float first), as the snapshot's key index does, so a `where` predicate and a key
+    /// lookup agree.
     pub fn compare(&self, s: &Scalar) -> Option<Ordering> {
-        match (self, s) {
-            (Prop::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
-            (Prop::Int(a), Scalar::Float(b)) => (*a as f64).partial_cmp(b),
-            (Prop::Float(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
-            (Prop::Float(a), Scalar::Float(b)) => a.partial_cmp(b),
-            (Prop::Bool(a), Scalar::Bool(b)) => Some(a.cmp(b)),
-            (Prop::Str(a), Scalar::String(b)) => Some((*a).cmp(b.as_str())),
-            _ => None,
+        self.value().compare(&scalar_value(s))
+    }
+
+    /// The value as the snapshot's reader has it.
+    pub fn value(&self) -> PropertyValue<'_> {
+        match *self {
+            Prop::Int(i) => PropertyValue::Int(i),
+            Prop::Float(x) => PropertyValue::Float(x),
+            Prop::Bool(b) => PropertyValue::Bool(b),
+            Prop::Str(s) => PropertyValue::String(s),
         }
     }
 
@@ -147,6 +153,16 @@ impl Prop<'_> {
             Prop::Bool(b) => (1, 0.0, i64::from(*b), ""),
             Prop::Str(s) => (2, 0.0, 0, s),
         }
+    }
+}
+
+/// A request's scalar as a snapshot value, to compare or seek.
+pub fn scalar_value(s: &Scalar) -> PropertyValue<'_> {
+    match s {
+        Scalar::Int(i) => PropertyValue::Int(*i),
+        Scalar::Float(x) => PropertyValue::Float(*x),
+        Scalar::Bool(b) => PropertyValue::Bool(*b),
+        Scalar::String(s) => PropertyValue::String(s),
     }
 }
 

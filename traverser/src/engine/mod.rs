@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::Instant;
 
 use hashbrown::HashMap;
-use neotrav_snapshot::{Column, Snapshot};
+use neotrav_snapshot::Snapshot;
 use neotrav_wire::{
     Answer, Consistency, Groups, NodeSelector, OnExceed, Path, ReturnForm, Scalar,
     ShortestPathRequest, ShortestPathResponse, Stats, TraverseRequest, TraverseResponse,
@@ -30,9 +30,39 @@ pub mod walk;
 
 use budget::{Exceeded, Meter};
 use fresh::{DirtySet, FreshGraph, MissSource};
-use graph::{Graph, Prop, SnapshotGraph, column_value};
+use graph::{Graph, Prop, SnapshotGraph};
 use plan::{KeySlot, Limits, Plan};
 use walk::{Bits, Found, Resolve, Walk, with_scratch};
+
+/// The snapshot nodes with `label` whose `key` equals `value` under Cypher's `=`, ascending:
+/// [`neotrav_snapshot::Property::seek`], a binary search in each kind-column's index (a scan
+/// on snapshots of format version 1), keeping the nodes with `label`. An error naming `field`
+/// when the key was not exported for the label.
+pub fn key_lookup<D: AsRef<[u8]>>(
+    snapshot: &Snapshot<D>,
+    field: &str,
+    label: &str,
+    key: &str,
+    value: &Scalar,
+) -> Result<Vec<u32>, RequestError> {
+    let code = snapshot.label_code(label);
+    let property = snapshot
+        .property(key)
+        .filter(|p| code.is_some_and(|c| p.covers(c)))
+        .ok_or_else(|| {
+            RequestError::new(
+                field,
+                format!(
+                    "the snapshot has no column for {label}.{key}: export it with `neotrav export --properties {label}.{key}`"
+                ),
+            )
+        })?;
+    let code = code.unwrap_or_default();
+    let view = snapshot.view();
+    let mut nodes = property.seek(graph::scalar_value(value));
+    nodes.retain(|&n| view.has_label(n, code));
+    Ok(nodes)
+}
 
 /// A request that cannot be run as given: the field and what is wrong with it (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,15 +226,23 @@ impl<D: AsRef<[u8]>> Engine<D> {
         let columns = keys
             .iter()
             .map(|k| match &k.label {
-                Some(l) => self.snapshot.column(l, &k.key).into_iter().collect(),
-                None => header
-                    .columns
-                    .iter()
-                    .filter(|c| c.key == k.key)
-                    .flat_map(|c| c.labels.iter())
-                    .filter_map(|&l| header.labels.get(l as usize))
-                    .filter_map(|l| self.snapshot.column(l, &k.key))
-                    .collect(),
+                // Every kind-column of the key: a node's value is in the one of its type.
+                Some(l) => self.snapshot.columns(l, &k.key),
+                None => {
+                    let mut labels: Vec<u32> = header
+                        .columns
+                        .iter()
+                        .filter(|c| c.key == k.key)
+                        .flat_map(|c| c.labels.iter().copied())
+                        .collect();
+                    labels.sort_unstable();
+                    labels.dedup();
+                    labels
+                        .iter()
+                        .filter_map(|&l| header.labels.get(l as usize))
+                        .flat_map(|l| self.snapshot.columns(l, &k.key))
+                        .collect()
+                }
             })
             .collect();
         SnapshotGraph {
@@ -333,7 +371,9 @@ impl<D: AsRef<[u8]>> Engine<D> {
         }
     }
 
-    /// The snapshot nodes with `label` whose `key` equals `value`: a scan of the column.
+    /// The snapshot nodes with `label` whose `key` equals `value` under Cypher's `=` (an int
+    /// finds equal floats too), ascending: a binary search in the key's column indices (see
+    /// [`key_lookup`]).
     pub fn lookup(
         &self,
         field: &str,
@@ -341,21 +381,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
         key: &str,
         value: &Scalar,
     ) -> Result<Vec<u32>, RequestError> {
-        let column: Column<'_> = self.snapshot.column(label, key).ok_or_else(|| {
-            RequestError::new(
-                field,
-                format!(
-                    "the snapshot has no column for {label}.{key}: export it with `neotrav export --properties {label}.{key}`"
-                ),
-            )
-        })?;
-        let n = self.snapshot.view().node_count() as u32;
-        Ok((0..n)
-            .filter(|&i| {
-                column_value(&column, i).and_then(|v| v.compare(value))
-                    == Some(std::cmp::Ordering::Equal)
-            })
-            .collect())
+        key_lookup(&self.snapshot, field, label, key, value)
     }
 
     /// Answers a shortest-path request from the snapshot alone.

@@ -433,17 +433,30 @@ impl Plan {
             if list.is_empty() {
                 return Ok(None);
             }
-            list.iter()
-                .map(|s| {
-                    direct_id(field, s)?.ok_or_else(|| {
-                        bad(
-                            field,
-                            "node lists take node ids or element ids, not key lookups",
-                        )
-                    })
-                })
-                .collect::<Result<HashSet<u64>, _>>()
-                .map(Some)
+            let mut ids = HashSet::default();
+            for (i, s) in list.iter().enumerate() {
+                let field = format!("{field}[{i}]");
+                match (direct_id(&field, s)?, s) {
+                    (Some(id), _) => {
+                        ids.insert(id);
+                    }
+                    // A key selector names the snapshot's nodes with that value (none is fine:
+                    // the list just holds no node for it).
+                    (None, NodeSelector::Key { label, key, value }) => {
+                        let view = snapshot.view();
+                        for n in super::key_lookup(snapshot, &field, label, key, value)? {
+                            ids.extend(view.node_id(n));
+                        }
+                    }
+                    (None, _) => {
+                        return Err(bad(
+                            &field,
+                            "node lists take node ids, element ids or key selectors, not labels",
+                        ));
+                    }
+                }
+            }
+            Ok(Some(ids))
         };
 
         let budgets = Budgets::of(&req.budget, limits)?;

@@ -1,0 +1,398 @@
+//! [`Property`]: one key read whatever the kind of its values (one column per kind), by node
+//! ([`Property::get`]) or by value through the column indices ([`Property::seek`],
+//! [`Property::seek_prefix`], [`Property::seek_range`]), with Cypher's comparison rules.
+//!
+//! Reads never panic and never allocate per value, even on a corrupt file that was not
+//! verified: a seek's candidates from the index are checked against the values again, so a
+//! corrupt index gives missing answers, never wrong ones.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+use super::Snapshot;
+use super::view::{View, cast};
+use crate::format::PropertyKind;
+
+/// A property value borrowed from a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PropertyValue<'a> {
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    String(&'a str),
+}
+
+impl PropertyValue<'_> {
+    /// The kind of column the value is in.
+    pub fn kind(&self) -> PropertyKind {
+        match self {
+            PropertyValue::Int(_) => PropertyKind::Int,
+            PropertyValue::Float(_) => PropertyKind::Float,
+            PropertyValue::Bool(_) => PropertyKind::Bool,
+            PropertyValue::String(_) => PropertyKind::String,
+        }
+    }
+
+    /// Cypher's comparison: ints and floats compare numerically and exactly (no rounding of
+    /// large ints), bools with bools, strings with strings by code point; anything else, and NaN
+    /// against anything, is `None` (null: no match).
+    pub fn compare(&self, other: &PropertyValue<'_>) -> Option<Ordering> {
+        use PropertyValue as V;
+        match (*self, *other) {
+            (V::Int(a), V::Int(b)) => Some(a.cmp(&b)),
+            (V::Float(a), V::Float(b)) => a.partial_cmp(&b),
+            (V::Int(a), V::Float(b)) => int_float(a, b),
+            (V::Float(a), V::Int(b)) => int_float(b, a).map(Ordering::reverse),
+            (V::Bool(a), V::Bool(b)) => Some(a.cmp(&b)),
+            (V::String(a), V::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            _ => None,
+        }
+    }
+
+    /// Cypher's `=`: [`PropertyValue::compare`] is `Equal` (so `1 = 1.0`, and `NaN = NaN` is
+    /// false).
+    pub fn equals(&self, other: &PropertyValue<'_>) -> bool {
+        self.compare(other) == Some(Ordering::Equal)
+    }
+
+    /// Whether the value is a number (int or float): the two compare with each other.
+    fn numeric(&self) -> bool {
+        matches!(self, PropertyValue::Int(_) | PropertyValue::Float(_))
+    }
+}
+
+/// An int against a float, exactly.
+fn int_float(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // 2^63: every i64 is below it, and -2^63 is the smallest.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let t = f.trunc();
+    if t >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if t < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    Some(match i.cmp(&(t as i64)) {
+        Ordering::Equal if f > t => Ordering::Less,
+        Ordering::Equal if f < t => Ordering::Greater,
+        o => o,
+    })
+}
+
+/// The slices of one column, without a label: values, presence bits, index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cells<'a> {
+    pub(super) kind: PropertyKind,
+    /// `i64`/`f64` words, bool value bits, or string offsets.
+    pub(super) values: &'a [u8],
+    pub(super) present: &'a [u64],
+    pub(super) string_bytes: &'a [u8],
+    /// `None` in files of format version 1.
+    pub(super) index: Option<&'a [u32]>,
+}
+
+impl<'a> Cells<'a> {
+    #[inline]
+    pub(super) fn present(&self, index: u32) -> bool {
+        let i = index as usize;
+        self.present
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    #[inline]
+    fn word(&self, index: u32) -> Option<u64> {
+        let words: &[u64] = cast(self.values);
+        words.get(index as usize).copied()
+    }
+
+    #[inline]
+    pub(super) fn int(&self, index: u32) -> Option<i64> {
+        (self.kind == PropertyKind::Int && self.present(index))
+            .then(|| self.word(index).map(|w| w as i64))
+            .flatten()
+    }
+
+    #[inline]
+    pub(super) fn float(&self, index: u32) -> Option<f64> {
+        (self.kind == PropertyKind::Float && self.present(index))
+            .then(|| self.word(index).map(f64::from_bits))
+            .flatten()
+    }
+
+    #[inline]
+    pub(super) fn bool(&self, index: u32) -> Option<bool> {
+        if self.kind != PropertyKind::Bool || !self.present(index) {
+            return None;
+        }
+        let i = index as usize;
+        let words: &[u64] = cast(self.values);
+        words.get(i / 64).map(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// The bytes of a string value (not checked to be UTF-8: `verify` does that).
+    #[inline]
+    fn bytes(&self, index: u32) -> Option<&'a [u8]> {
+        if self.kind != PropertyKind::String || !self.present(index) {
+            return None;
+        }
+        let offsets: &[u64] = cast(self.values);
+        let i = index as usize;
+        let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
+        self.string_bytes.get(a..b)
+    }
+
+    #[inline]
+    pub(super) fn str(&self, index: u32) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes(index)?).ok()
+    }
+
+    #[inline]
+    pub(super) fn value(&self, index: u32) -> Option<PropertyValue<'a>> {
+        match self.kind {
+            PropertyKind::Int => self.int(index).map(PropertyValue::Int),
+            PropertyKind::Float => self.float(index).map(PropertyValue::Float),
+            PropertyKind::Bool => self.bool(index).map(PropertyValue::Bool),
+            PropertyKind::String => self.str(index).map(PropertyValue::String),
+        }
+    }
+
+    /// The value of a node for ordering in the index: strings unchecked for UTF-8 (byte order
+    /// is all the search needs; results are read again with [`Cells::value`]).
+    #[inline]
+    fn order_value(&self, index: u32) -> Option<PropertyValue<'a>> {
+        match self.kind {
+            PropertyKind::String => self
+                .bytes(index)
+                .map(|b| PropertyValue::String(std::str::from_utf8(b).unwrap_or(""))),
+            _ => self.value(index),
+        }
+    }
+}
+
+/// One property key, all its kind-columns: read a node's value whatever its type, or find the
+/// nodes holding a value.
+#[derive(Debug, Clone, Copy)]
+pub struct Property<'a> {
+    key: &'a str,
+    labels: &'a [u32],
+    view: View<'a>,
+    /// By `PropertyKind as usize - 1`.
+    columns: [Option<Cells<'a>>; 4],
+}
+
+impl<D: AsRef<[u8]>> Snapshot<D> {
+    /// The key `key` with all its kind-columns; `None` if the key was never exported.
+    pub fn property(&self, key: &str) -> Option<Property<'_>> {
+        let mut columns = [None; 4];
+        let mut found: Option<(&str, &[u32])> = None;
+        for (i, c) in self.header.columns.iter().enumerate() {
+            if c.key == key {
+                columns[c.kind as usize - 1] = Some(self.cells(i));
+                found.get_or_insert((c.key.as_str(), c.labels.as_slice()));
+            }
+        }
+        let (key, labels) = found?;
+        Some(Property {
+            key,
+            labels,
+            view: self.view(),
+            columns,
+        })
+    }
+}
+
+impl<'a> Property<'a> {
+    /// The key.
+    pub fn key(&self) -> &'a str {
+        self.key
+    }
+
+    /// Whether the key was exported for the label code `label`.
+    pub fn covers(&self, label: u32) -> bool {
+        self.labels.contains(&label)
+    }
+
+    /// The label codes the key was exported for.
+    pub fn labels(&self) -> impl Iterator<Item = u32> + 'a {
+        self.labels.iter().copied()
+    }
+
+    /// The kinds of value the key holds somewhere (one column each).
+    pub fn kinds(&self) -> impl Iterator<Item = PropertyKind> + '_ {
+        self.columns.iter().flatten().map(|c| c.kind)
+    }
+
+    /// Whether the node has one of the labels the key was exported for.
+    #[inline]
+    fn node_covered(&self, node: u32) -> bool {
+        self.labels.iter().any(|&l| self.view.has_label(node, l))
+    }
+
+    /// The node's value, if it has a label the key was exported for and a value.
+    #[inline]
+    pub fn get(&self, node: u32) -> Option<PropertyValue<'a>> {
+        if !self.node_covered(node) {
+            return None;
+        }
+        self.columns.iter().flatten().find_map(|c| c.value(node))
+    }
+
+    /// The nodes whose value equals `value` under Cypher's `=` (int 1 finds float 1.0 too; NaN
+    /// finds nothing), ascending. A binary search per kind-column in its index: O(log n + k).
+    /// Files of format version 1 have no index: they are scanned.
+    pub fn seek(&self, value: PropertyValue<'_>) -> Vec<u32> {
+        self.seek_range(Bound::Included(value), Bound::Included(value))
+    }
+
+    /// The nodes with a string value starting with `prefix` (Cypher's `STARTS WITH`),
+    /// ascending.
+    pub fn seek_prefix(&self, prefix: &str) -> Vec<u32> {
+        let matches = |v: Option<PropertyValue<'_>>| matches!(v, Some(PropertyValue::String(s)) if s.as_bytes().starts_with(prefix.as_bytes()));
+        let Some(cells) = self.columns[PropertyKind::String as usize - 1] else {
+            return Vec::new();
+        };
+        let Some(index) = cells.index else {
+            return self.scan(|v| matches(Some(v)));
+        };
+        let bytes = |n: u32| cells.bytes(n).unwrap_or(&[]);
+        let lo = index.partition_point(|&n| bytes(n) < prefix.as_bytes());
+        // The matches follow: read on until one does not (each is read anyway, to check it).
+        let run = index[lo..]
+            .iter()
+            .copied()
+            .take_while(|&n| bytes(n).starts_with(prefix.as_bytes()));
+        self.finish(run, |n| matches(cells.value(n)))
+    }
+
+    /// The nodes whose value lies between the bounds under Cypher's comparison (`<`, `<=`, `>`,
+    /// `>=`), ascending: numbers (int and float together) against numbers, bools against bools,
+    /// strings against strings; NaN is in no range. Bounds of two classes (a number and a
+    /// string), or two unbounded ends, find nothing.
+    pub fn seek_range(
+        &self,
+        lower: Bound<PropertyValue<'_>>,
+        upper: Bound<PropertyValue<'_>>,
+    ) -> Vec<u32> {
+        let reference = match (lower, upper) {
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
+                let same = a.kind() == b.kind() || (a.numeric() && b.numeric());
+                if !same {
+                    return Vec::new();
+                }
+                a
+            }
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Unbounded)
+            | (Bound::Unbounded, Bound::Included(a) | Bound::Excluded(a)) => a,
+            (Bound::Unbounded, Bound::Unbounded) => return Vec::new(),
+        };
+        // Below the lower bound / within the upper bound. An incomparable value (NaN, or a
+        // corrupt entry) is neither: NaN sorts last in a float index, so both stay monotone.
+        let below = |v: Option<PropertyValue<'_>>| {
+            let Some(v) = v else { return false };
+            match lower {
+                Bound::Included(b) => v.compare(&b) == Some(Ordering::Less),
+                Bound::Excluded(b) => {
+                    matches!(v.compare(&b), Some(Ordering::Less | Ordering::Equal))
+                }
+                Bound::Unbounded => false,
+            }
+        };
+        let within = |v: Option<PropertyValue<'_>>| {
+            let Some(v) = v else { return false };
+            match upper {
+                Bound::Included(b) => {
+                    matches!(v.compare(&b), Some(Ordering::Less | Ordering::Equal))
+                }
+                Bound::Excluded(b) => v.compare(&b) == Some(Ordering::Less),
+                Bound::Unbounded => v.compare(&reference).is_some(),
+            }
+        };
+        let in_range = |v: Option<PropertyValue<'_>>| v.is_some() && !below(v) && within(v);
+        let kinds: &[PropertyKind] = match reference.kind() {
+            PropertyKind::Int | PropertyKind::Float => &[PropertyKind::Int, PropertyKind::Float],
+            PropertyKind::Bool => &[PropertyKind::Bool],
+            PropertyKind::String => &[PropertyKind::String],
+        };
+        let columns = kinds.iter().filter_map(|&k| self.columns[k as usize - 1]);
+        if self.columns.iter().flatten().any(|c| c.index.is_none()) {
+            return self.scan(|v| in_range(Some(v)));
+        }
+        let mut out = Vec::new();
+        for cells in columns {
+            let index = cells.index.unwrap_or(&[]);
+            // One binary search for the start; the range follows, and is read on until a value
+            // is past the upper bound (every one is read anyway, to check it).
+            let lo = index.partition_point(|&n| below(cells.order_value(n)));
+            out.extend(
+                index[lo..]
+                    .iter()
+                    .copied()
+                    .take_while(|&n| within(cells.order_value(n)))
+                    .filter(|&n| self.node_covered(n) && in_range(cells.value(n))),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Candidates from one index, checked again (label covered, value matches), ascending.
+    fn finish(
+        &self,
+        candidates: impl Iterator<Item = u32>,
+        matches: impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
+        let mut out: Vec<u32> = candidates
+            .filter(|&n| self.node_covered(n) && matches(n))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every node whose value satisfies `matches`: the scan of a file without an index.
+    fn scan(&self, matches: impl Fn(PropertyValue<'a>) -> bool) -> Vec<u32> {
+        (0..self.view.node_count() as u32)
+            .filter(|&n| self.get(n).is_some_and(&matches))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_and_floats_compare_exactly() {
+        use PropertyValue as V;
+        assert!(V::Int(1).equals(&V::Float(1.0)));
+        assert!(V::Float(-0.0).equals(&V::Int(0)));
+        assert!(!V::Int(1).equals(&V::Float(1.5)));
+        assert_eq!(V::Int(1).compare(&V::Float(1.5)), Some(Ordering::Less));
+        assert_eq!(V::Int(-1).compare(&V::Float(-1.5)), Some(Ordering::Greater));
+        assert_eq!(
+            V::Int(i64::MAX).compare(&V::Float(9.3e18)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            V::Int(i64::MIN).compare(&V::Float(-9.3e18)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            V::Int((1 << 53) + 1).compare(&V::Float((1u64 << 53) as f64)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(V::Float(f64::NAN).compare(&V::Float(f64::NAN)), None);
+        assert_eq!(V::Int(1).compare(&V::Float(f64::NAN)), None);
+        assert_eq!(V::Int(1).compare(&V::String("1")), None);
+        assert_eq!(V::Bool(true).compare(&V::Int(1)), None);
+    }
+}
