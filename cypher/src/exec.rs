@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hashbrown::{HashMap, HashSet};
-use neotrav_snapshot::{Column, Direction, Header, PropertyKind, Snapshot, View};
+use neotrav_snapshot::{Direction, Header, Property, PropertyValue, Snapshot, View};
 
 use crate::error::{CypherError, Forward};
 use crate::ir::{NodeCheck, Query, RelSpec, Source, Step, Steps};
@@ -19,10 +19,8 @@ type R<T> = Result<T, CypherError>;
 pub(crate) type Row = Vec<Val>;
 type AllKeys<'a> = Vec<(Arc<str>, KeyReader<'a>)>;
 
-/// The reads of one key: its columns, one per label it was exported for.
-struct KeyReader<'a> {
-    columns: Vec<(u32, Column<'a>)>,
-}
+/// The reads of one key: every kind-column of it (`None`: never exported).
+type KeyReader<'a> = Option<Property<'a>>;
 
 /// What a run reads and spends.
 pub(crate) struct Ctx<'a> {
@@ -44,18 +42,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 fn reader<'a, D: AsRef<[u8]>>(snap: &'a Snapshot<D>, key: &str) -> KeyReader<'a> {
-    let h = snap.header();
-    let mut columns = Vec::new();
-    for c in h.columns.iter().filter(|c| c.key == key) {
-        for &l in &c.labels {
-            if let Some(name) = h.labels.get(l as usize)
-                && let Some(col) = snap.column(name, key)
-            {
-                columns.push((l, col));
-            }
-        }
-    }
-    KeyReader { columns }
+    snap.property(key)
 }
 
 pub(crate) fn run<D: AsRef<[u8]>>(
@@ -179,24 +166,19 @@ impl<'a> Ctx<'a> {
             .map_or("", String::as_str)
     }
 
+    /// `None` when the node has none of the labels the key was exported for (the snapshot
+    /// does not know its value), else its value or null.
     fn read(k: &KeyReader<'_>, view: &View<'_>, n: u32) -> Option<Option<Val>> {
-        let mut covered = false;
-        for (label, col) in &k.columns {
-            if !view.has_label(n, *label) {
-                continue;
-            }
-            covered = true;
-            let v = match col.kind() {
-                PropertyKind::Int => col.int(n).map(Val::Int),
-                PropertyKind::Float => col.float(n).map(Val::Float),
-                PropertyKind::Bool => col.bool(n).map(Val::Bool),
-                PropertyKind::String => col.str(n).map(Val::str),
-            };
-            if v.is_some() {
-                return Some(v);
-            }
+        let p = k.as_ref()?;
+        if !p.labels().any(|l| view.has_label(n, l)) {
+            return None;
         }
-        covered.then_some(None)
+        Some(p.get(n).map(|v| match v {
+            PropertyValue::Int(i) => Val::Int(i),
+            PropertyValue::Float(f) => Val::Float(f),
+            PropertyValue::Bool(b) => Val::Bool(b),
+            PropertyValue::String(s) => Val::str(s),
+        }))
     }
 
     /// `v.key`: from the snapshot for nodes of labels the key was exported for; Neo4j otherwise.
@@ -675,26 +657,26 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    /// Nodes whose `prop` equals `v` (Cypher equality), restricted to `label`.
+    /// Nodes whose `prop` equals `v` (Cypher equality), restricted to `label`: a binary
+    /// search in the key's index (a scan on snapshots of format 1).
     fn seek(&self, prop: usize, v: &Val, label: Option<u32>) -> R<Vec<u32>> {
-        if v.is_null() {
+        let Some(p) = &self.keys[prop] else {
             return Ok(Vec::new());
-        }
-        let candidates: Arc<Vec<u32>> = match label {
-            Some(l) => self.label_nodes(l),
-            None => Arc::new((0..self.view.node_count() as u32).collect()),
         };
-        self.charge(4 * candidates.len() as u64)?;
-        let k = &self.keys[prop];
-        let mut out = Vec::new();
-        for &n in candidates.iter() {
-            if let Some(Some(x)) = Self::read(k, &self.view, n)
-                && crate::value::equals(&x, v) == Some(true)
-            {
-                out.push(n);
-            }
+        let key = match v {
+            Val::Int(i) => PropertyValue::Int(*i),
+            Val::Float(f) => PropertyValue::Float(*f),
+            Val::Bool(b) => PropertyValue::Bool(*b),
+            Val::Str(s) => PropertyValue::String(s),
+            // Null equals nothing; lists, maps and entities are never stored values.
+            _ => return Ok(Vec::new()),
+        };
+        let mut out = p.seek(key);
+        self.charge(4 * out.capacity() as u64)?;
+        self.tick(out.len() as u64 + 1)?;
+        if let Some(l) = label {
+            out.retain(|&n| self.view.has_label(n, l));
         }
-        self.tick(candidates.len() as u64 / 16 + 1)?;
         Ok(out)
     }
 }

@@ -185,3 +185,54 @@ fn limit_stops_the_matching_and_budgets_hold() {
         .unwrap_err();
     assert!(e.to_string().contains("$missing"), "{e}");
 }
+
+#[test]
+fn a_key_of_mixed_types_compares_orders_and_seeks_as_cypher_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.snap");
+    let mut b = SnapshotBuilder::new();
+    b.column("T", "m", PropertyKind::Int).unwrap();
+    let values = [
+        Value::Int(1),
+        Value::String("1".into()),
+        Value::Float(1.0),
+        Value::Bool(true),
+        Value::Int(7),
+        Value::Float(f64::NAN),
+    ];
+    for (i, v) in values.into_iter().enumerate() {
+        b.add_node(i as u64, ["T"], [("m", v)]).unwrap();
+    }
+    b.add_node(99, ["T"], []).unwrap();
+    b.write(&path).unwrap();
+    let snap = Snapshot::open(&path).unwrap();
+    let one = |q: &str| run(&snap, q, serde_json::json!({}));
+    // The seek (an inline map) and the filter agree: 1 = 1.0, '1' <> 1, NaN equals nothing.
+    assert_eq!(
+        one("MATCH (n:T {m: 1}) RETURN count(*)"),
+        vec![vec![V::Int(2)]]
+    );
+    assert_eq!(
+        one("MATCH (n:T) WHERE n.m = 1 RETURN count(*)"),
+        vec![vec![V::Int(2)]]
+    );
+    assert_eq!(
+        one("MATCH (n:T) WHERE n.m > 0 RETURN count(*)"),
+        vec![vec![V::Int(3)]]
+    );
+    assert_eq!(
+        one("MATCH (n:T) WHERE n.m = '1' RETURN id(n)"),
+        vec![vec![V::Int(1)]]
+    );
+    // ORDER BY across types: strings, booleans, numbers (NaN last among them), then null.
+    let rows = one("MATCH (n:T) RETURN id(n) ORDER BY n.m, id(n)");
+    let ids: Vec<V> = rows.into_iter().map(|mut r| r.remove(0)).collect();
+    assert_eq!(
+        ids,
+        [1, 3, 0, 2, 4, 5, 99].map(V::Int).to_vec(),
+        "'1', true, 1, 1.0, 7, NaN, null"
+    );
+    let rows = one("MATCH (n:T) RETURN max(n.m), min(n.m)");
+    assert!(matches!(rows[0][0], V::Float(x) if x.is_nan()), "{rows:?}");
+    assert_eq!(rows[0][1], V::String("1".into()));
+}
