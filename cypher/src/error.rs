@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn lines_and_columns_count_characters() {
-        assert_eq!(line_column("ab\ncdé f", 7), (2, 5));
+        assert_eq!(line_column("ab\ncdé f", 7), (2, 4));
         assert_eq!(line_column("x", 0), (1, 1));
     }
 

@@ -1,1 +1,664 @@
-//! Expression evaluation.
+//! Expression evaluation, with Cypher's null logic, integer overflow checks and type errors.
+
+use std::cmp::Ordering;
+
+use crate::error::{CypherError, Forward};
+use crate::exec::Ctx;
+use crate::expr::{ArOp, CmpOp, Expr, Func, StrOp};
+use crate::value::{Val, compare, equals};
+
+type R<T> = Result<T, CypherError>;
+
+fn type_error(what: &str, v: &Val) -> CypherError {
+    CypherError::Runtime(format!("type mismatch: {what}, but was {}", v.type_name()))
+}
+
+fn tri(v: &Val, what: &str) -> R<Option<bool>> {
+    match v {
+        Val::Null => Ok(None),
+        Val::Bool(b) => Ok(Some(*b)),
+        other => Err(type_error(what, other)),
+    }
+}
+
+fn opt_bool(b: Option<bool>) -> Val {
+    b.map_or(Val::Null, Val::Bool)
+}
+
+impl Ctx<'_> {
+    /// Whether a predicate holds (`null` does not).
+    pub fn truthy(&self, e: &Expr, row: &[Val]) -> R<bool> {
+        match self.eval(e, row)? {
+            Val::Bool(b) => Ok(b),
+            Val::Null => Ok(false),
+            other => Err(type_error("expected a BOOLEAN predicate", &other)),
+        }
+    }
+
+    pub fn eval(&self, e: &Expr, row: &[Val]) -> R<Val> {
+        Ok(match e {
+            Expr::Const(v) => v.clone(),
+            Expr::Param(name) => match self.params.get(name) {
+                Some(v) => v.clone(),
+                None => {
+                    return Err(CypherError::MissingParameter {
+                        name: name.to_string(),
+                    });
+                }
+            },
+            Expr::Slot(s) => row.get(*s).cloned().unwrap_or(Val::Null),
+            Expr::Prop(target, prop) => {
+                let t = self.eval(target, row)?;
+                self.property(&t, *prop)?
+            }
+            Expr::Not(x) => {
+                opt_bool(tri(&self.eval(x, row)?, "NOT expects a BOOLEAN")?.map(|b| !b))
+            }
+            Expr::And(v) => {
+                let mut unknown = false;
+                for x in v {
+                    match tri(&self.eval(x, row)?, "AND expects BOOLEANs")? {
+                        Some(false) => return Ok(Val::Bool(false)),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                if unknown { Val::Null } else { Val::Bool(true) }
+            }
+            Expr::Or(v) => {
+                let mut unknown = false;
+                for x in v {
+                    match tri(&self.eval(x, row)?, "OR expects BOOLEANs")? {
+                        Some(true) => return Ok(Val::Bool(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown { Val::Null } else { Val::Bool(false) }
+            }
+            Expr::Xor(a, b) => {
+                let a = tri(&self.eval(a, row)?, "XOR expects BOOLEANs")?;
+                let b = tri(&self.eval(b, row)?, "XOR expects BOOLEANs")?;
+                match (a, b) {
+                    (Some(a), Some(b)) => Val::Bool(a != b),
+                    _ => Val::Null,
+                }
+            }
+            Expr::Cmp(op, a, b) => {
+                let a = self.eval(a, row)?;
+                let b = self.eval(b, row)?;
+                opt_bool(match op {
+                    CmpOp::Eq => equals(&a, &b),
+                    CmpOp::Ne => equals(&a, &b).map(|x| !x),
+                    CmpOp::Lt => compare(&a, &b).map(|o| o == Ordering::Less),
+                    CmpOp::Le => compare(&a, &b).map(|o| o != Ordering::Greater),
+                    CmpOp::Gt => compare(&a, &b).map(|o| o == Ordering::Greater),
+                    CmpOp::Ge => compare(&a, &b).map(|o| o != Ordering::Less),
+                })
+            }
+            Expr::Arith(op, a, b) => arith(*op, self.eval(a, row)?, self.eval(b, row)?)?,
+            Expr::Neg(x) => match self.eval(x, row)? {
+                Val::Null => Val::Null,
+                Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
+                Val::Float(f) => Val::Float(-f),
+                other => return Err(type_error("unary minus expects a number", &other)),
+            },
+            Expr::Str(op, a, b) => match (self.eval(a, row)?, self.eval(b, row)?) {
+                (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
+                    StrOp::StartsWith => a.starts_with(&*b),
+                    StrOp::EndsWith => a.ends_with(&*b),
+                    StrOp::Contains => a.contains(&*b),
+                }),
+                _ => Val::Null,
+            },
+            Expr::In(a, b) => {
+                let a = self.eval(a, row)?;
+                match self.eval(b, row)? {
+                    Val::Null => Val::Null,
+                    Val::List(l) => {
+                        let mut unknown = false;
+                        for x in l.iter() {
+                            match equals(&a, x) {
+                                Some(true) => return Ok(Val::Bool(true)),
+                                None => unknown = true,
+                                Some(false) => {}
+                            }
+                        }
+                        if unknown { Val::Null } else { Val::Bool(false) }
+                    }
+                    other => return Err(type_error("IN expects a LIST on its right", &other)),
+                }
+            }
+            Expr::IsNull(x, negated) => Val::Bool(self.eval(x, row)?.is_null() != *negated),
+            Expr::List(v) => {
+                let items = v.iter().map(|x| self.eval(x, row)).collect::<R<Vec<_>>>()?;
+                Val::List(items.into())
+            }
+            Expr::Map(m) => {
+                let items = m
+                    .iter()
+                    .map(|(k, x)| Ok((k.clone(), self.eval(x, row)?)))
+                    .collect::<R<Vec<_>>>()?;
+                Val::Map(items.into())
+            }
+            Expr::HasLabels(x, labels) => match self.eval(x, row)? {
+                Val::Null => Val::Null,
+                Val::Node(n) => Val::Bool(
+                    labels
+                        .iter()
+                        .all(|l| l.is_some_and(|l| self.view.has_label(n, l))),
+                ),
+                other => return Err(type_error("a label predicate expects a NODE", &other)),
+            },
+            Expr::Exists(steps) => Val::Bool(self.count_matches(steps, row, true)? > 0),
+            Expr::Count(steps) => Val::Int(self.count_matches(steps, row, false)? as i64),
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                let subject = match operand {
+                    Some(o) => Some(self.eval(o, row)?),
+                    None => None,
+                };
+                for (w, then) in whens {
+                    let hit = match &subject {
+                        Some(s) => equals(s, &self.eval(w, row)?) == Some(true),
+                        None => self.truthy(w, row)?,
+                    };
+                    if hit {
+                        return self.eval(then, row);
+                    }
+                }
+                match otherwise {
+                    Some(o) => self.eval(o, row)?,
+                    None => Val::Null,
+                }
+            }
+            Expr::Index(a, i) => match (self.eval(a, row)?, self.eval(i, row)?) {
+                (Val::Null, _) | (_, Val::Null) => Val::Null,
+                (Val::List(l), Val::Int(i)) => {
+                    let n = l.len() as i64;
+                    let at = if i < 0 { n + i } else { i };
+                    if (0..n).contains(&at) {
+                        l[at as usize].clone()
+                    } else {
+                        Val::Null
+                    }
+                }
+                (Val::Map(m), Val::Str(k)) => m
+                    .iter()
+                    .find(|(key, _)| *key == k)
+                    .map_or(Val::Null, |(_, v)| v.clone()),
+                (Val::Node(_), Val::Str(_)) | (Val::Rel(_), Val::Str(_)) => {
+                    return Err(CypherError::NeedsNeo4j(Forward {
+                        construct: "[]".into(),
+                        reason: "dynamic property access runs on Neo4j".into(),
+                        line: 1,
+                        column: 1,
+                    }));
+                }
+                (l, _) => {
+                    return Err(type_error(
+                        "[] expects a LIST with an INTEGER or a MAP with a STRING",
+                        &l,
+                    ));
+                }
+            },
+            Expr::Func(f, args) => {
+                let vals = args
+                    .iter()
+                    .map(|x| self.eval(x, row))
+                    .collect::<R<Vec<_>>>()?;
+                self.func(*f, vals)?
+            }
+        })
+    }
+
+    fn func(&self, f: Func, mut a: Vec<Val>) -> R<Val> {
+        use Func::*;
+        let first = a.first().cloned().unwrap_or(Val::Null);
+        if f != Coalesce && first.is_null() {
+            return Ok(Val::Null);
+        }
+        Ok(match f {
+            Id => match first {
+                Val::Node(n) => Val::Int(self.node_id(n) as i64),
+                Val::Rel(r) => Val::Int(self.rel_id(r.idx) as i64),
+                other => return Err(type_error("id() expects a NODE or RELATIONSHIP", &other)),
+            },
+            ElementId => match first {
+                Val::Node(n) => Val::str(&self.node_element_id(n)),
+                Val::Rel(r) => Val::str(&self.rel_element_id(r.idx)),
+                other => {
+                    return Err(type_error(
+                        "elementId() expects a NODE or RELATIONSHIP",
+                        &other,
+                    ));
+                }
+            },
+            Labels => match first {
+                Val::Node(n) => Val::List(
+                    self.labels_of(n)
+                        .into_iter()
+                        .map(Val::str)
+                        .collect::<Vec<_>>()
+                        .into(),
+                ),
+                other => return Err(type_error("labels() expects a NODE", &other)),
+            },
+            Type => match first {
+                Val::Rel(r) => Val::str(self.rel_type(r.idx)),
+                other => return Err(type_error("type() expects a RELATIONSHIP", &other)),
+            },
+            StartNode | EndNode => match first {
+                Val::Rel(r) => Val::Node(if f == StartNode { r.start } else { r.end }),
+                other => {
+                    return Err(type_error(
+                        "startNode()/endNode() expect a RELATIONSHIP",
+                        &other,
+                    ));
+                }
+            },
+            Size => match first {
+                Val::List(l) => Val::Int(l.len() as i64),
+                Val::Str(s) => Val::Int(s.encode_utf16().count() as i64),
+                other => return Err(type_error("size() expects a STRING or LIST", &other)),
+            },
+            Length => match first {
+                Val::Path(p) => Val::Int(p.rels.len() as i64),
+                other => return Err(type_error("length() expects a PATH", &other)),
+            },
+            Nodes => match first {
+                Val::Path(p) => Val::List(
+                    p.nodes
+                        .iter()
+                        .map(|&n| Val::Node(n))
+                        .collect::<Vec<_>>()
+                        .into(),
+                ),
+                other => return Err(type_error("nodes() expects a PATH", &other)),
+            },
+            Relationships => match first {
+                Val::Path(p) => Val::List(
+                    p.rels
+                        .iter()
+                        .map(|&r| Val::Rel(r))
+                        .collect::<Vec<_>>()
+                        .into(),
+                ),
+                other => return Err(type_error("relationships() expects a PATH", &other)),
+            },
+            Head | Last | Tail => match first {
+                Val::List(l) => match f {
+                    Head => l.first().cloned().unwrap_or(Val::Null),
+                    Last => l.last().cloned().unwrap_or(Val::Null),
+                    _ => Val::List(l.iter().skip(1).cloned().collect::<Vec<_>>().into()),
+                },
+                other => return Err(type_error("head()/last()/tail() expect a LIST", &other)),
+            },
+            Coalesce => a.into_iter().find(|v| !v.is_null()).unwrap_or(Val::Null),
+            ToString => match first {
+                Val::Str(s) => Val::Str(s),
+                Val::Int(i) => Val::str(&i.to_string()),
+                Val::Float(x) => Val::str(&java_double(x)),
+                Val::Bool(b) => Val::str(if b { "true" } else { "false" }),
+                other => {
+                    return Err(type_error(
+                        "toString() expects a STRING, number or BOOLEAN",
+                        &other,
+                    ));
+                }
+            },
+            ToInteger => match first {
+                Val::Int(i) => Val::Int(i),
+                Val::Float(x) => float_to_int(x)?,
+                Val::Bool(b) => Val::Int(b as i64),
+                Val::Str(s) => parse_int(&s),
+                other => {
+                    return Err(type_error(
+                        "toInteger() expects a STRING, number or BOOLEAN",
+                        &other,
+                    ));
+                }
+            },
+            ToFloat => match first {
+                Val::Int(i) => Val::Float(i as f64),
+                Val::Float(x) => Val::Float(x),
+                Val::Str(s) => parse_float(&s).map_or(Val::Null, Val::Float),
+                other => return Err(type_error("toFloat() expects a STRING or number", &other)),
+            },
+            ToBoolean => match first {
+                Val::Bool(b) => Val::Bool(b),
+                Val::Int(i) => Val::Bool(i != 0),
+                Val::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+                    "true" => Val::Bool(true),
+                    "false" => Val::Bool(false),
+                    _ => Val::Null,
+                },
+                other => {
+                    return Err(type_error(
+                        "toBoolean() expects a STRING, INTEGER or BOOLEAN",
+                        &other,
+                    ));
+                }
+            },
+            Abs => match first {
+                Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(overflow)?),
+                Val::Float(x) => Val::Float(x.abs()),
+                other => return Err(type_error("abs() expects a number", &other)),
+            },
+            Sign => match first {
+                Val::Int(i) => Val::Int(i.signum()),
+                Val::Float(x) => Val::Int(if x > 0.0 {
+                    1
+                } else if x < 0.0 {
+                    -1
+                } else {
+                    0
+                }),
+                other => return Err(type_error("sign() expects a number", &other)),
+            },
+            Ceil | Floor | Round | Sqrt => {
+                let x = match first {
+                    Val::Int(i) => i as f64,
+                    Val::Float(x) => x,
+                    other => return Err(type_error("a math function expects a number", &other)),
+                };
+                Val::Float(match f {
+                    Ceil => x.ceil(),
+                    Floor => x.floor(),
+                    // Java's Math.round: half up.
+                    Round => (x + 0.5).floor(),
+                    _ => x.sqrt(),
+                })
+            }
+            ToLower | ToUpper | Trim | LTrim | RTrim | Reverse => match first {
+                Val::Str(s) => Val::str(&match f {
+                    ToLower => s.to_lowercase(),
+                    ToUpper => s.to_uppercase(),
+                    Trim => s.trim().to_owned(),
+                    LTrim => s.trim_start().to_owned(),
+                    RTrim => s.trim_end().to_owned(),
+                    _ => s.chars().rev().collect(),
+                }),
+                Val::List(l) if f == Reverse => {
+                    Val::List(l.iter().rev().cloned().collect::<Vec<_>>().into())
+                }
+                other => return Err(type_error("a string function expects a STRING", &other)),
+            },
+            Replace => match (&a[0], &a[1], &a[2]) {
+                (Val::Str(s), Val::Str(x), Val::Str(y)) => Val::str(&s.replace(&**x, y)),
+                (_, Val::Null, _) | (_, _, Val::Null) => Val::Null,
+                _ => return Err(CypherError::Runtime("replace() expects STRINGs".into())),
+            },
+            Substring | Left | Right => {
+                let Val::Str(s) = &a[0] else {
+                    return Err(type_error(
+                        "substring()/left()/right() expect a STRING",
+                        &a[0],
+                    ));
+                };
+                let units: Vec<u16> = s.encode_utf16().collect();
+                let int = |v: &Val, what: &str| -> R<Option<i64>> {
+                    match v {
+                        Val::Int(i) if *i < 0 => Err(CypherError::Runtime(format!(
+                            "{what} must be non-negative, but was {i}"
+                        ))),
+                        Val::Int(i) => Ok(Some(*i)),
+                        Val::Null => Ok(None),
+                        other => Err(type_error(&format!("{what} must be an INTEGER"), other)),
+                    }
+                };
+                let n = units.len() as i64;
+                let (from, len) = match f {
+                    Substring => {
+                        let Some(start) = int(&a[1], "start")? else {
+                            return Ok(Val::Null);
+                        };
+                        let len = match a.get(2) {
+                            Some(v) => match int(v, "length")? {
+                                Some(l) => l,
+                                None => return Ok(Val::Null),
+                            },
+                            None => i64::MAX,
+                        };
+                        (start.min(n), len)
+                    }
+                    Left => {
+                        let Some(l) = int(&a[1], "length")? else {
+                            return Ok(Val::Null);
+                        };
+                        (0, l)
+                    }
+                    _ => {
+                        let Some(l) = int(&a[1], "length")? else {
+                            return Ok(Val::Null);
+                        };
+                        ((n - l).max(0), l)
+                    }
+                };
+                let to = from.saturating_add(len).min(n);
+                Val::str(&String::from_utf16_lossy(
+                    &units[from as usize..to as usize],
+                ))
+            }
+            Split => match (&a[0], &a[1]) {
+                (Val::Str(s), Val::Str(d)) => Val::List(
+                    if d.is_empty() {
+                        s.chars()
+                            .map(|c| Val::str(&c.to_string()))
+                            .collect::<Vec<_>>()
+                    } else {
+                        s.split(&**d).map(Val::str).collect::<Vec<_>>()
+                    }
+                    .into(),
+                ),
+                (_, Val::Null) => Val::Null,
+                _ => return Err(CypherError::Runtime("split() expects STRINGs".into())),
+            },
+            Range => {
+                let mut ints = Vec::with_capacity(3);
+                for v in a.drain(..) {
+                    match v {
+                        Val::Int(i) => ints.push(i),
+                        other => return Err(type_error("range() expects INTEGERs", &other)),
+                    }
+                }
+                let (lo, hi, step) = (ints[0], ints[1], ints.get(2).copied().unwrap_or(1));
+                if step == 0 {
+                    return Err(CypherError::Runtime(
+                        "step argument to range() can't be 0".into(),
+                    ));
+                }
+                let count = if (step > 0 && hi < lo) || (step < 0 && hi > lo) {
+                    0
+                } else {
+                    ((hi as i128 - lo as i128) / step as i128 + 1) as u128
+                };
+                self.charge(count.min(u64::MAX as u128) as u64 * 16)?;
+                let mut out = Vec::with_capacity(count as usize);
+                let mut x = lo as i128;
+                for _ in 0..count {
+                    out.push(Val::Int(x as i64));
+                    x += step as i128;
+                }
+                Val::List(out.into())
+            }
+        })
+    }
+}
+
+fn overflow() -> CypherError {
+    CypherError::Runtime("integer overflow (long overflow)".into())
+}
+
+fn arith(op: ArOp, a: Val, b: Val) -> R<Val> {
+    use Val::*;
+    Ok(match (op, a, b) {
+        (_, Null, _) | (_, _, Null) => Null,
+        (ArOp::Add, Str(x), Str(y)) => Val::str(&format!("{x}{y}")),
+        (ArOp::Add, Str(x), Int(y)) => Val::str(&format!("{x}{y}")),
+        (ArOp::Add, Str(x), Float(y)) => Val::str(&format!("{x}{}", java_double(y))),
+        (ArOp::Add, Int(x), Str(y)) => Val::str(&format!("{x}{y}")),
+        (ArOp::Add, Float(x), Str(y)) => Val::str(&format!("{}{y}", java_double(x))),
+        (ArOp::Add, Str(x), Bool(y)) => Val::str(&format!("{x}{y}")),
+        (ArOp::Add, Bool(x), Str(y)) => Val::str(&format!("{x}{y}")),
+        (ArOp::Add, List(x), List(y)) => {
+            List(x.iter().chain(y.iter()).cloned().collect::<Vec<_>>().into())
+        }
+        (ArOp::Add, List(x), y) => List(
+            x.iter()
+                .cloned()
+                .chain(std::iter::once(y))
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        (ArOp::Add, x, List(y)) => List(
+            std::iter::once(x)
+                .chain(y.iter().cloned())
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        (op, Int(x), Int(y)) => match op {
+            ArOp::Add => Int(x.checked_add(y).ok_or_else(overflow)?),
+            ArOp::Sub => Int(x.checked_sub(y).ok_or_else(overflow)?),
+            ArOp::Mul => Int(x.checked_mul(y).ok_or_else(overflow)?),
+            ArOp::Div => {
+                if y == 0 {
+                    return Err(CypherError::Runtime("/ by zero".into()));
+                }
+                Int(x.checked_div(y).ok_or_else(overflow)?)
+            }
+            ArOp::Rem => {
+                if y == 0 {
+                    return Err(CypherError::Runtime("/ by zero".into()));
+                }
+                Int(x.checked_rem(y).unwrap_or(0))
+            }
+            ArOp::Pow => Float((x as f64).powf(y as f64)),
+        },
+        (op, x @ (Int(_) | Float(_)), y @ (Int(_) | Float(_))) => {
+            let f = |v: Val| match v {
+                Int(i) => i as f64,
+                Float(f) => f,
+                _ => unreachable!("numbers only"),
+            };
+            let (x, y) = (f(x), f(y));
+            Float(match op {
+                ArOp::Add => x + y,
+                ArOp::Sub => x - y,
+                ArOp::Mul => x * y,
+                ArOp::Div => x / y,
+                ArOp::Rem => x % y,
+                ArOp::Pow => x.powf(y),
+            })
+        }
+        (_, x, y) => {
+            return Err(CypherError::Runtime(format!(
+                "type mismatch: cannot apply an arithmetic operator to {} and {}",
+                x.type_name(),
+                y.type_name()
+            )));
+        }
+    })
+}
+
+fn float_to_int(x: f64) -> R<Val> {
+    if x.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
+        return Err(CypherError::Runtime(format!(
+            "the float {} cannot be represented as an integer",
+            java_double(x)
+        )));
+    }
+    Ok(Val::Int(x.trunc() as i64))
+}
+
+fn parse_int(s: &str) -> Val {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Val::Int(i);
+    }
+    match parse_float(t) {
+        Some(f) if f.is_finite() && f > -9.3e18 && f < 9.3e18 => Val::Int(f.trunc() as i64),
+        _ => Val::Null,
+    }
+}
+
+fn parse_float(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity") {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}
+
+/// A float as Java's `Double.toString` writes it (what Neo4j's `toString` returns).
+pub(crate) fn java_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    let a = x.abs();
+    if (1e-3..1e7).contains(&a) {
+        let s = format!("{x}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        // Shortest digits in scientific form: d.dddE[-]n.
+        let s = format!("{x:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_owned()
+        } else {
+            format!("{mantissa}.0")
+        };
+        format!("{mantissa}E{exp}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_java_prints_them() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(0.1), "0.1");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(1.5e-4), "1.5E-4");
+        assert_eq!(java_double(-2.5e20), "-2.5E20");
+    }
+
+    #[test]
+    fn arithmetic_checks_overflow_and_division_by_zero() {
+        assert!(arith(ArOp::Add, Val::Int(i64::MAX), Val::Int(1)).is_err());
+        assert!(arith(ArOp::Div, Val::Int(1), Val::Int(0)).is_err());
+        assert!(matches!(
+            arith(ArOp::Div, Val::Int(7), Val::Int(2)),
+            Ok(Val::Int(3))
+        ));
+        assert!(
+            matches!(arith(ArOp::Div, Val::Float(1.0), Val::Int(0)), Ok(Val::Float(f)) if f.is_infinite())
+        );
+        assert!(
+            matches!(arith(ArOp::Add, Val::str("a"), Val::Int(1)), Ok(Val::Str(s)) if &*s == "a1")
+        );
+        assert!(matches!(
+            arith(ArOp::Mul, Val::Null, Val::Int(1)),
+            Ok(Val::Null)
+        ));
+    }
+}

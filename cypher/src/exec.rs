@@ -1,17 +1,712 @@
-//! Running a plan.
-use neotrav_snapshot::Snapshot;
+//! Running a plan: clauses over materialised rows, pattern steps by backtracking, projections
+//! with hash aggregation, sorting and top-k. Every row held and every relationship followed is
+//! counted against the run's [`Limits`].
 
-use crate::ir::Query;
-use crate::{Answer, CypherError, Limits, Params};
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::time::Instant;
+
+use hashbrown::{HashMap, HashSet};
+use neotrav_snapshot::{Column, Direction, Header, PropertyKind, Snapshot, View};
+
+use crate::error::{CypherError, Forward};
+use crate::ir::{NodeCheck, Query, RelSpec, Source, Step, Steps};
+use crate::pipe::Pipe;
+use crate::value::{PathVal, Rel, Val, group_key};
+use crate::{Answer, Limits, Params};
+
+type R<T> = Result<T, CypherError>;
+pub(crate) type Row = Vec<Val>;
+type AllKeys<'a> = Vec<(Arc<str>, KeyReader<'a>)>;
+
+/// The reads of one key: its columns, one per label it was exported for.
+struct KeyReader<'a> {
+    columns: Vec<(u32, Column<'a>)>,
+}
+
+/// What a run reads and spends.
+pub(crate) struct Ctx<'a> {
+    pub view: View<'a>,
+    header: &'a Header,
+    out_types: &'a [u8],
+    keys: Vec<KeyReader<'a>>,
+    all_keys: RefCell<Option<AllKeys<'a>>>,
+    labels: RefCell<HashMap<u32, Arc<Vec<u32>>>>,
+    label_source: Box<dyn Fn(u32) -> Vec<u32> + 'a>,
+    column_source: Box<dyn Fn(&str) -> KeyReader<'a> + 'a>,
+    pub params: &'a Params,
+    prop_names: &'a [String],
+    pub width: usize,
+    limits: &'a Limits,
+    started: Instant,
+    work: Cell<u64>,
+    memory: Cell<u64>,
+}
+
+fn reader<'a, D: AsRef<[u8]>>(snap: &'a Snapshot<D>, key: &str) -> KeyReader<'a> {
+    let h = snap.header();
+    let mut columns = Vec::new();
+    for c in h.columns.iter().filter(|c| c.key == key) {
+        for &l in &c.labels {
+            if let Some(name) = h.labels.get(l as usize)
+                && let Some(col) = snap.column(name, key)
+            {
+                columns.push((l, col));
+            }
+        }
+    }
+    KeyReader { columns }
+}
 
 pub(crate) fn run<D: AsRef<[u8]>>(
     query: &Query,
-    _snapshot: &Snapshot<D>,
-    _params: &Params,
-    _limits: &Limits,
-) -> Result<Answer, CypherError> {
+    snap: &Snapshot<D>,
+    params: &Params,
+    limits: &Limits,
+) -> R<Answer> {
+    let ctx = Ctx {
+        view: snap.view(),
+        header: snap.header(),
+        out_types: snap.edge_types(Direction::Outgoing),
+        keys: query.props.iter().map(|k| reader(snap, k)).collect(),
+        all_keys: RefCell::new(None),
+        labels: RefCell::new(HashMap::new()),
+        label_source: Box::new(move |l| {
+            snap.label_nodes(l)
+                .map(|b| b.iter().collect())
+                .unwrap_or_default()
+        }),
+        column_source: Box::new(move |k| reader(snap, k)),
+        params,
+        prop_names: &query.props,
+        width: query.width,
+        limits,
+        started: Instant::now(),
+        work: Cell::new(0),
+        memory: Cell::new(0),
+    };
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    let dedupe = query.branches.len() > 1 && query.union_distinct;
+    for branch in &query.branches {
+        let mut sink = |row: &Row| -> R<bool> {
+            let out: Row = branch.outputs.iter().map(|&s| row[s].clone()).collect();
+            if dedupe {
+                let mut k = Vec::new();
+                out.iter().for_each(|v| group_key(v, &mut k));
+                if !seen.insert(k) {
+                    return Ok(true);
+                }
+            }
+            ctx.charge_row(&out)?;
+            rows.push(out.iter().map(|v| ctx.output(v)).collect());
+            Ok(true)
+        };
+        Pipe::new(&ctx, &branch.clauses).run(vec![Val::Null; query.width], &mut sink)?;
+    }
     Ok(Answer {
         fields: query.fields.clone(),
-        rows: Vec::new(),
+        rows,
     })
+}
+
+impl<'a> Ctx<'a> {
+    // ---- budgets ----
+
+    pub fn charge(&self, bytes: u64) -> R<()> {
+        let used = self.memory.get().saturating_add(bytes);
+        if used > self.limits.max_memory {
+            return Err(CypherError::Budget {
+                budget: "maxMemory",
+                detail: format!("{} bytes", self.limits.max_memory),
+            });
+        }
+        self.memory.set(used);
+        Ok(())
+    }
+
+    pub fn tick(&self, n: u64) -> R<()> {
+        let w = self.work.get() + n;
+        self.work.set(w);
+        if w > self.limits.max_work {
+            return Err(CypherError::Budget {
+                budget: "maxVisited",
+                detail: format!("{} units of work", self.limits.max_work),
+            });
+        }
+        if w & 0xfff < n && self.started.elapsed() > self.limits.deadline {
+            return Err(CypherError::Budget {
+                budget: "deadlineMs",
+                detail: format!("{} ms", self.limits.deadline.as_millis()),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn charge_row(&self, row: &Row) -> R<()> {
+        self.charge(24 + 16 * row.len() as u64 + row.iter().map(Val::heap_bytes).sum::<u64>())
+    }
+
+    // ---- snapshot reads ----
+
+    pub fn node_id(&self, n: u32) -> u64 {
+        self.view.node_id(n).unwrap_or(u64::MAX)
+    }
+
+    pub fn rel_id(&self, r: u32) -> u64 {
+        self.view.relationship_id(r).unwrap_or(u64::MAX)
+    }
+
+    pub fn node_element_id(&self, n: u32) -> String {
+        format!("4:{}:{}", self.limits.database_id, self.node_id(n))
+    }
+
+    pub fn rel_element_id(&self, r: u32) -> String {
+        format!("5:{}:{}", self.limits.database_id, self.rel_id(r))
+    }
+
+    pub fn labels_of(&self, n: u32) -> Vec<&'a str> {
+        (0..self.header.labels.len() as u32)
+            .filter(|&l| self.view.has_label(n, l))
+            .map(|l| self.header.labels[l as usize].as_str())
+            .collect()
+    }
+
+    pub fn rel_type(&self, r: u32) -> &'a str {
+        self.out_types
+            .get(r as usize)
+            .and_then(|&t| self.header.relationship_types.get(t as usize))
+            .map_or("", String::as_str)
+    }
+
+    fn read(k: &KeyReader<'_>, view: &View<'_>, n: u32) -> Option<Option<Val>> {
+        let mut covered = false;
+        for (label, col) in &k.columns {
+            if !view.has_label(n, *label) {
+                continue;
+            }
+            covered = true;
+            let v = match col.kind() {
+                PropertyKind::Int => col.int(n).map(Val::Int),
+                PropertyKind::Float => col.float(n).map(Val::Float),
+                PropertyKind::Bool => col.bool(n).map(Val::Bool),
+                PropertyKind::String => col.str(n).map(Val::str),
+            };
+            if v.is_some() {
+                return Some(v);
+            }
+        }
+        covered.then_some(None)
+    }
+
+    /// `v.key`: from the snapshot for nodes of labels the key was exported for; Neo4j otherwise.
+    pub fn property(&self, v: &Val, prop: usize) -> R<Val> {
+        match v {
+            Val::Null => Ok(Val::Null),
+            Val::Node(n) => match Self::read(&self.keys[prop], &self.view, *n) {
+                Some(v) => Ok(v.unwrap_or(Val::Null)),
+                None => Err(CypherError::NeedsNeo4j(Forward {
+                    construct: "property".into(),
+                    reason: "a node's property was not exported for any of its labels".into(),
+                    line: 1,
+                    column: 1,
+                })),
+            },
+            Val::Map(m) => {
+                let key = self.key_name(prop);
+                Ok(m.iter()
+                    .find(|(k, _)| &**k == key)
+                    .map_or(Val::Null, |(_, v)| v.clone()))
+            }
+            Val::Rel(_) => Err(CypherError::NeedsNeo4j(Forward {
+                construct: "relationship property".into(),
+                reason: "relationship properties are not in the snapshot".into(),
+                line: 1,
+                column: 1,
+            })),
+            other => Err(CypherError::Runtime(format!(
+                "type mismatch: expected a map, node or relationship but was {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn key_name(&self, prop: usize) -> &str {
+        self.prop_names.get(prop).map_or("", String::as_str)
+    }
+
+    /// Every exported property of a node, for answers.
+    pub fn node_properties(&self, n: u32) -> Vec<(String, Val)> {
+        let mut cache = self.all_keys.borrow_mut();
+        let all = cache.get_or_insert_with(|| {
+            let mut keys: Vec<&str> = self.header.columns.iter().map(|c| c.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys.into_iter()
+                .map(|k| (Arc::from(k), (self.column_source)(k)))
+                .collect()
+        });
+        all.iter()
+            .filter_map(|(k, r)| match Self::read(r, &self.view, n) {
+                Some(Some(v)) => Some((k.to_string(), v)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn label_nodes(&self, l: u32) -> Arc<Vec<u32>> {
+        if let Some(v) = self.labels.borrow().get(&l) {
+            return v.clone();
+        }
+        let v = Arc::new((self.label_source)(l));
+        // Charged once per run: the decoded bitmap stays cached for the run.
+        let _ = self.charge(4 * v.len() as u64);
+        self.labels.borrow_mut().insert(l, v.clone());
+        v
+    }
+
+    // ---- clauses ----
+
+    /// Counts the matches of a pattern predicate on `row` (stopping at the first if `any`).
+    pub fn count_matches(&self, steps: &Steps, row: &[Val], any: bool) -> R<u64> {
+        let mut r = row.to_vec();
+        let mut used = Vec::new();
+        let mut n = 0u64;
+        self.steps(steps, 0, &mut r, &mut used, &mut |_| {
+            n += 1;
+            Ok(!any)
+        })?;
+        Ok(n)
+    }
+
+    fn node_ok(&self, n: u32, check: &NodeCheck) -> bool {
+        !check.impossible && check.labels.iter().all(|&l| self.view.has_label(n, l))
+    }
+
+    /// Runs steps `i..` on `row`; `emit` returns false to stop. Returns false when stopped.
+    pub fn steps(
+        &self,
+        steps: &Steps,
+        i: usize,
+        row: &mut Row,
+        used: &mut Vec<u32>,
+        emit: &mut dyn FnMut(&Row) -> R<bool>,
+    ) -> R<bool> {
+        let Some(step) = steps.steps.get(i) else {
+            return emit(row);
+        };
+        self.tick(1)?;
+        match step {
+            Step::Filter(e) => {
+                if self.truthy(e, row)? {
+                    return self.steps(steps, i + 1, row, used, emit);
+                }
+                Ok(true)
+            }
+            Step::Check { slot, check } => match row[*slot] {
+                Val::Node(n) if self.node_ok(n, check) => self.steps(steps, i + 1, row, used, emit),
+                _ => Ok(true),
+            },
+            Step::Scan {
+                slot,
+                source,
+                check,
+            } => {
+                let all;
+                let list: Arc<Vec<u32>>;
+                let candidates: &mut dyn Iterator<Item = u32> = match source {
+                    Source::Nothing => return Ok(true),
+                    Source::All => {
+                        all = 0..self.view.node_count() as u32;
+                        &mut all.into_iter()
+                    }
+                    Source::Label(l) => {
+                        list = self.label_nodes(*l);
+                        &mut list.iter().copied()
+                    }
+                    Source::Seek { prop, value, label } => {
+                        let v = self.eval(value, row)?;
+                        list = Arc::new(self.seek(*prop, &v, *label)?);
+                        &mut list.iter().copied()
+                    }
+                };
+                for n in candidates {
+                    self.tick(1)?;
+                    if !self.node_ok(n, check) {
+                        continue;
+                    }
+                    row[*slot] = Val::Node(n);
+                    if !self.steps(steps, i + 1, row, used, emit)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Step::Expand {
+                from,
+                rel,
+                to,
+                to_bound,
+                spec,
+                check,
+                rel_bound,
+            } => {
+                let Val::Node(n) = row[*from] else {
+                    return Ok(true);
+                };
+                let target = if *to_bound {
+                    match row[*to] {
+                        Val::Node(m) => Some(m),
+                        _ => return Ok(true),
+                    }
+                } else {
+                    None
+                };
+                let want_rel = if *rel_bound {
+                    match &row[rel.expect("a bound relationship has a slot")] {
+                        Val::Rel(r) => Some(r.idx),
+                        _ => return Ok(true),
+                    }
+                } else {
+                    None
+                };
+                let mut edges = Vec::new();
+                self.edges(n, spec, &mut edges);
+                self.tick(edges.len() as u64)?;
+                for r in edges {
+                    let m = if r.start == n { r.end } else { r.start };
+                    let m = if r.start == n && r.end == n { n } else { m };
+                    if target.is_some_and(|t| t != m)
+                        || want_rel.is_some_and(|w| w != r.idx)
+                        || (steps.rel_unique && used.contains(&r.idx))
+                        || !self.node_ok(m, check)
+                    {
+                        continue;
+                    }
+                    if let Some(s) = rel {
+                        row[*s] = Val::Rel(r);
+                    }
+                    row[*to] = Val::Node(m);
+                    used.push(r.idx);
+                    let go = self.steps(steps, i + 1, row, used, emit);
+                    used.pop();
+                    if !go? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Step::VarExpand {
+                from,
+                rel,
+                to,
+                to_bound,
+                spec,
+                check,
+                min,
+                max,
+                reversed,
+            } => {
+                let Val::Node(n) = row[*from] else {
+                    return Ok(true);
+                };
+                let target = if *to_bound {
+                    match row[*to] {
+                        Val::Node(m) => Some(m),
+                        _ => return Ok(true),
+                    }
+                } else {
+                    None
+                };
+                let mut path: Vec<Rel> = Vec::new();
+                let k = VarLen {
+                    rel: *rel,
+                    to: *to,
+                    target,
+                    spec,
+                    check,
+                    min: *min,
+                    max: *max,
+                    reversed: *reversed,
+                    next: i + 1,
+                };
+                self.var_expand(steps, &k, n, &mut path, row, used, emit)
+            }
+            Step::Shortest {
+                from,
+                to,
+                rel,
+                spec,
+                min,
+                max,
+                all,
+            } => {
+                let (Val::Node(a), Val::Node(b)) = (&row[*from], &row[*to]) else {
+                    return Ok(true);
+                };
+                let (a, b) = (*a, *b);
+                if a == b {
+                    if *min == 0 {
+                        row[*rel] = Val::List(Vec::new().into());
+                        return self.steps(steps, i + 1, row, used, emit);
+                    }
+                    return Err(CypherError::NeedsNeo4j(Forward {
+                        construct: "shortestPath".into(),
+                        reason: "shortestPath between a node and itself runs on Neo4j".into(),
+                        line: 1,
+                        column: 1,
+                    }));
+                }
+                for p in self.shortest(a, b, spec, *max, *all)? {
+                    if steps.rel_unique && p.iter().any(|r| used.contains(&r.idx)) {
+                        continue;
+                    }
+                    row[*rel] = Val::List(p.into_iter().map(Val::Rel).collect::<Vec<_>>().into());
+                    if !self.steps(steps, i + 1, row, used, emit)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Step::BindPath { slot, start, rels } => {
+                let Val::Node(mut cur) = row[*start] else {
+                    row[*slot] = Val::Null;
+                    return self.steps(steps, i + 1, row, used, emit);
+                };
+                let mut nodes = vec![cur];
+                let mut out = Vec::new();
+                let mut null = false;
+                for (s, _) in rels {
+                    let list: Vec<Rel> = match &row[*s] {
+                        Val::Rel(r) => vec![*r],
+                        Val::List(l) => l
+                            .iter()
+                            .filter_map(|v| match v {
+                                Val::Rel(r) => Some(*r),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => {
+                            null = true;
+                            break;
+                        }
+                    };
+                    for r in list {
+                        cur = if r.start == cur { r.end } else { r.start };
+                        nodes.push(cur);
+                        out.push(r);
+                    }
+                }
+                row[*slot] = if null {
+                    Val::Null
+                } else {
+                    Val::Path(Arc::new(PathVal { nodes, rels: out }))
+                };
+                self.steps(steps, i + 1, row, used, emit)
+            }
+        }
+    }
+
+    /// The relationships of `n` that `spec` allows, with their true ends. A self-loop is listed
+    /// once for an undirected pattern.
+    fn edges(&self, n: u32, spec: &RelSpec, out: &mut Vec<Rel>) {
+        let Some(types) = &spec.types else {
+            return;
+        };
+        let dirs: &[Direction] = match spec.dir {
+            Some(Direction::Outgoing) => &[Direction::Outgoing],
+            Some(Direction::Incoming) => &[Direction::Incoming],
+            None => &Direction::BOTH,
+        };
+        for &d in dirs {
+            let all = self.view.edges(n, d);
+            let mut push = |e: neotrav_snapshot::Edges<'_>| {
+                for k in 0..e.len() {
+                    let m = e.neighbors[k];
+                    let Some(idx) = e.relationship(k) else {
+                        continue;
+                    };
+                    if d == Direction::Incoming && spec.dir.is_none() && m == n {
+                        continue;
+                    }
+                    out.push(match d {
+                        Direction::Outgoing => Rel {
+                            idx,
+                            start: n,
+                            end: m,
+                        },
+                        Direction::Incoming => Rel {
+                            idx,
+                            start: m,
+                            end: n,
+                        },
+                    });
+                }
+            };
+            if types.is_empty() {
+                push(all);
+            } else {
+                for &t in types {
+                    push(all.of_type(t));
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn var_expand(
+        &self,
+        steps: &Steps,
+        k: &VarLen<'_>,
+        n: u32,
+        path: &mut Vec<Rel>,
+        row: &mut Row,
+        used: &mut Vec<u32>,
+        emit: &mut dyn FnMut(&Row) -> R<bool>,
+    ) -> R<bool> {
+        let depth = path.len() as u32;
+        if depth >= k.min && k.target.is_none_or(|t| t == n) && self.node_ok(n, k.check) {
+            let mut list: Vec<Val> = path.iter().map(|&r| Val::Rel(r)).collect();
+            if k.reversed {
+                list.reverse();
+            }
+            row[k.rel] = Val::List(list.into());
+            row[k.to] = Val::Node(n);
+            if !self.steps(steps, k.next, row, used, emit)? {
+                return Ok(false);
+            }
+        }
+        if depth >= k.max {
+            return Ok(true);
+        }
+        let mut edges = Vec::new();
+        self.edges(n, k.spec, &mut edges);
+        self.tick(edges.len() as u64)?;
+        self.charge(12 * edges.len() as u64)?;
+        let bytes = 12 * edges.len() as u64;
+        for r in edges {
+            if used.contains(&r.idx) {
+                continue;
+            }
+            let m = if r.start == n { r.end } else { r.start };
+            path.push(r);
+            used.push(r.idx);
+            let go = self.var_expand(steps, k, m, path, row, used, emit);
+            used.pop();
+            path.pop();
+            if !go? {
+                self.memory.set(self.memory.get().saturating_sub(bytes));
+                return Ok(false);
+            }
+        }
+        self.memory.set(self.memory.get().saturating_sub(bytes));
+        Ok(true)
+    }
+
+    /// Shortest paths from `a` to `b` of at most `max` relationships: one, or all of them.
+    fn shortest(&self, a: u32, b: u32, spec: &RelSpec, max: u32, all: bool) -> R<Vec<Vec<Rel>>> {
+        // Breadth-first, level by level, keeping every parent edge that reaches a node at its
+        // first level (all shortest paths form a DAG of those).
+        let mut level: HashMap<u32, u32> = HashMap::new();
+        let mut parents: HashMap<u32, Vec<Rel>> = HashMap::new();
+        level.insert(a, 0);
+        let mut frontier = vec![a];
+        let mut depth = 0u32;
+        let mut found = false;
+        let mut edges = Vec::new();
+        while !frontier.is_empty() && depth < max && !found {
+            depth += 1;
+            let mut next = Vec::new();
+            for &n in &frontier {
+                edges.clear();
+                self.edges(n, spec, &mut edges);
+                self.tick(edges.len() as u64 + 1)?;
+                for &r in &edges {
+                    let m = if r.start == n { r.end } else { r.start };
+                    match level.get(&m) {
+                        None => {
+                            level.insert(m, depth);
+                            parents.insert(m, vec![r]);
+                            self.charge(48)?;
+                            next.push(m);
+                        }
+                        Some(&d) if d == depth && all => {
+                            parents.entry(m).or_default().push(r);
+                            self.charge(12)?;
+                        }
+                        _ => {}
+                    }
+                    if m == b {
+                        found = true;
+                    }
+                }
+            }
+            frontier = next;
+        }
+        if !found {
+            return Ok(Vec::new());
+        }
+        // Walk back from b.
+        let mut out = Vec::new();
+        let mut stack: Vec<(u32, Vec<Rel>)> = vec![(b, Vec::new())];
+        while let Some((n, suffix)) = stack.pop() {
+            if n == a {
+                let mut p = suffix;
+                p.reverse();
+                self.charge(12 * p.len() as u64 + 24)?;
+                out.push(p);
+                if !all {
+                    break;
+                }
+                continue;
+            }
+            let ps = parents.get(&n).map(Vec::as_slice).unwrap_or(&[]);
+            let ps = if all { ps } else { &ps[..ps.len().min(1)] };
+            for &r in ps {
+                let prev = if r.end == n { r.start } else { r.end };
+                let prev = if r.start == n && r.end == n { n } else { prev };
+                if level.get(&prev).is_some_and(|&d| d + 1 == level[&n]) {
+                    let mut s = suffix.clone();
+                    s.push(r);
+                    stack.push((prev, s));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Nodes whose `prop` equals `v` (Cypher equality), restricted to `label`.
+    fn seek(&self, prop: usize, v: &Val, label: Option<u32>) -> R<Vec<u32>> {
+        if v.is_null() {
+            return Ok(Vec::new());
+        }
+        let candidates: Arc<Vec<u32>> = match label {
+            Some(l) => self.label_nodes(l),
+            None => Arc::new((0..self.view.node_count() as u32).collect()),
+        };
+        self.charge(4 * candidates.len() as u64)?;
+        let k = &self.keys[prop];
+        let mut out = Vec::new();
+        for &n in candidates.iter() {
+            if let Some(Some(x)) = Self::read(k, &self.view, n)
+                && crate::value::equals(&x, v) == Some(true)
+            {
+                out.push(n);
+            }
+        }
+        self.tick(candidates.len() as u64 / 16 + 1)?;
+        Ok(out)
+    }
+}
+
+struct VarLen<'s> {
+    rel: usize,
+    to: usize,
+    target: Option<u32>,
+    spec: &'s RelSpec,
+    check: &'s NodeCheck,
+    min: u32,
+    max: u32,
+    reversed: bool,
+    next: usize,
 }

@@ -31,6 +31,8 @@ pub(crate) enum Expr {
     HasLabels(Box<Expr>, Vec<Option<u32>>),
     /// A pattern predicate or `EXISTS { ... }`: true when the steps match at least once.
     Exists(Arc<Steps>),
+    /// `COUNT { ... }`: how many times the steps match.
+    Count(Arc<Steps>),
     Case {
         operand: Option<Box<Expr>>,
         whens: Vec<(Expr, Expr)>,
@@ -180,6 +182,13 @@ impl AggFunc {
 }
 
 impl Expr {
+    /// Whether the expression reads `slot`.
+    pub fn reads(&self, slot: usize) -> bool {
+        let mut v = Vec::new();
+        self.slots(&mut v);
+        v.contains(&slot)
+    }
+
     /// Every slot the expression reads (including from inside pattern predicates).
     pub fn slots(&self, out: &mut Vec<usize>) {
         match self {
@@ -200,7 +209,7 @@ impl Expr {
                 b.slots(out);
             }
             Expr::Map(m) => m.iter().for_each(|(_, e)| e.slots(out)),
-            Expr::Exists(steps) => out.extend(steps.outer.iter().copied()),
+            Expr::Exists(steps) | Expr::Count(steps) => out.extend(steps.outer.iter().copied()),
             Expr::Case {
                 operand,
                 whens,

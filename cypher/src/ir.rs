@@ -12,10 +12,8 @@ use crate::expr::{AggFunc, Expr};
 pub(crate) struct Query {
     /// Column names of the answer.
     pub fields: Vec<String>,
-    /// The slots of the answer's columns.
-    pub outputs: Vec<usize>,
     /// One branch per UNION part (one when there is no UNION).
-    pub branches: Vec<Vec<Clause>>,
+    pub branches: Vec<Branch>,
     /// UNION (deduplicate) rather than UNION ALL.
     pub union_distinct: bool,
     /// Slots per row.
@@ -24,6 +22,13 @@ pub(crate) struct Query {
     pub props: Vec<String>,
     /// The statement asked only for its plan.
     pub explain: bool,
+}
+
+/// One UNION part: its clauses and the slots of the answer's columns.
+#[derive(Debug)]
+pub(crate) struct Branch {
+    pub clauses: Vec<Clause>,
+    pub outputs: Vec<usize>,
 }
 
 /// One clause.
@@ -77,8 +82,6 @@ pub(crate) struct NodeCheck {
     pub labels: Vec<u32>,
     /// The pattern named a label the snapshot does not have.
     pub impossible: bool,
-    /// `{key: value}` of the pattern: property index and value.
-    pub props: Vec<(usize, Expr)>,
 }
 
 /// Relationship types (empty: any) and direction.
@@ -122,6 +125,8 @@ pub(crate) enum Step {
         check: NodeCheck,
         min: u32,
         max: u32,
+        /// Walked from the pattern's right end: the list is reversed into pattern order.
+        reversed: bool,
     },
     /// `shortestPath` / `allShortestPaths` between two bound nodes.
     Shortest {
@@ -175,7 +180,8 @@ pub(crate) struct Agg {
 
 impl fmt::Display for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (b, clauses) in self.branches.iter().enumerate() {
+        for (b, branch) in self.branches.iter().enumerate() {
+            let clauses = &branch.clauses;
             if b > 0 {
                 writeln!(
                     f,

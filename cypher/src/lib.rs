@@ -50,6 +50,7 @@ mod exec;
 mod expr;
 mod ir;
 mod output;
+mod pipe;
 mod value;
 
 use std::fmt;
@@ -125,6 +126,11 @@ impl Plan {
     /// Column names, in RETURN order.
     pub fn fields(&self) -> &[String] {
         &self.query.fields
+    }
+
+    /// Whether the statement asked only for its plan (`EXPLAIN`).
+    pub fn is_explain(&self) -> bool {
+        self.query.explain
     }
 
     /// Runs the plan.

@@ -160,8 +160,7 @@ pub(crate) fn equals(a: &Val, b: &Val) -> Option<bool> {
 fn int_float_eq(i: i64, f: f64) -> bool {
     // Exact: compare in i128 space when f is integral and in range.
     f.fract() == 0.0
-        && f >= -9.223_372_036_854_776e18
-        && f < 9.223_372_036_854_776e18
+        && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)
         && f as i64 == i
 }
 
@@ -177,7 +176,7 @@ fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
     }
     let t = f.trunc();
     match i.cmp(&(t as i64)) {
-        Ordering::Equal => (0.0).partial_cmp(&(f - t)).map(|o| o),
+        Ordering::Equal => (0.0).partial_cmp(&(f - t)),
         o => Some(o),
     }
 }
@@ -397,7 +396,7 @@ mod tests {
 
     #[test]
     fn the_sort_order_ranks_types_and_puts_nan_and_null_last() {
-        let mut v = vec![
+        let mut v = [
             Val::Null,
             Val::Float(f64::NAN),
             Val::Int(3),

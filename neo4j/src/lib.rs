@@ -4,6 +4,8 @@
 //! - [`cypher`]: the one rule for names put into Cypher ([`cypher::quote`]) and the one way
 //!   result streams are drained ([`cypher::rows`]).
 //! - [`value`]: values to and from Bolt.
+//! - [`forward`]: read-only Cypher run on Neo4j in a read transaction, its rows in the Query
+//!   API's value model (what the sidecar answers with when its snapshot cannot).
 //! - [`export`]: the exporter, a live database into a snapshot file.
 //! - [`miss`]: the Neo4j [`MissSource`](neotrav_traverser::engine::fresh::MissSource) that
 //!   `consistency: "fresh"` reads misses from.
@@ -34,6 +36,7 @@ pub mod bundled;
 pub mod connect;
 pub mod cypher;
 pub mod export;
+pub mod forward;
 pub mod miss;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,0 +1,187 @@
+//! Statements answered from a small hand-built snapshot, with the answers worked out by hand.
+
+use neotrav_cypher::{AnswerValue as V, Limits, Params, Prepared, parse};
+use neotrav_snapshot::{PropertyKind, Snapshot, SnapshotBuilder, Value};
+
+fn graph() -> (tempfile::TempDir, Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.snap");
+    let mut b = SnapshotBuilder::new();
+    b.column("Artist", "name", PropertyKind::String).unwrap();
+    b.column("Release", "year", PropertyKind::Int).unwrap();
+    b.column("Genre", "name", PropertyKind::String).unwrap();
+    for (id, name) in [(1, "Nina"), (2, "Otis"), (3, "Aretha")] {
+        b.add_node(id, ["Artist"], [("name", Value::String(name.into()))])
+            .unwrap();
+    }
+    for (id, year) in [(10, 1965), (11, 1967), (12, 1967)] {
+        b.add_node(id, ["Release"], [("year", Value::Int(year))])
+            .unwrap();
+    }
+    b.add_node(20, ["Genre"], [("name", Value::String("Soul".into()))])
+        .unwrap();
+    let rels = [
+        (100, "BY", 10, 1),
+        (101, "BY", 11, 1),
+        (102, "BY", 11, 2),
+        (103, "BY", 12, 3),
+        (104, "IN", 10, 20),
+        (105, "IN", 11, 20),
+        (106, "IN", 12, 20),
+    ];
+    for (id, t, s, e) in rels {
+        b.add_relationship(id, t, s, e).unwrap();
+    }
+    b.write(&path).unwrap();
+    let snap = Snapshot::open(&path).unwrap();
+    (dir, snap)
+}
+
+fn run(snap: &Snapshot, q: &str, params: serde_json::Value) -> Vec<Vec<V>> {
+    let statement = parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let plan = match statement.plan(snap).unwrap_or_else(|e| panic!("{q}: {e}")) {
+        Prepared::Local(p) => p,
+        Prepared::Forward(f) => panic!("{q}: forwarded: {f}"),
+    };
+    let params = Params::from_json(&params).unwrap();
+    plan.run(snap, &params, &Limits::default())
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .rows
+}
+
+fn s(x: &str) -> V {
+    V::String(x.into())
+}
+
+#[test]
+fn co_artists_counts_and_ordering() {
+    let (_d, snap) = graph();
+    let rows = run(
+        &snap,
+        "MATCH (a:Artist {name: $name})<-[:BY]-(r:Release)-[:BY]->(co:Artist) RETURN co.name AS co, count(r) AS n",
+        serde_json::json!({"name": "Nina"}),
+    );
+    assert_eq!(rows, vec![vec![s("Otis"), V::Int(1)]]);
+    let rows = run(
+        &snap,
+        "MATCH (r:Release)-[:BY]->(a:Artist) RETURN a.name AS name, count(*) AS releases ORDER BY releases DESC, name LIMIT 2",
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        rows,
+        vec![vec![s("Nina"), V::Int(2)], vec![s("Aretha"), V::Int(1)]]
+    );
+    let rows = run(
+        &snap,
+        "MATCH (g:Genre)<-[:IN]-(r:Release) WITH r.year AS year, count(*) AS n WHERE n > 1 RETURN year, n",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(1967), V::Int(2)]]);
+}
+
+#[test]
+fn anti_patterns_optional_match_and_aggregates_over_nothing() {
+    let (_d, snap) = graph();
+    let rows = run(
+        &snap,
+        "MATCH (a:Artist) WHERE NOT (a)<-[:BY]-(:Release {year: 1965}) RETURN a.name ORDER BY a.name",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![s("Aretha")], vec![s("Otis")]]);
+    let rows = run(
+        &snap,
+        "MATCH (a:Artist) OPTIONAL MATCH (a)<-[:BY]-(r:Release {year: 1965}) RETURN a.name, r.year ORDER BY a.name",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows[0], vec![s("Aretha"), V::Null]);
+    assert_eq!(rows[1], vec![s("Nina"), V::Int(1965)]);
+    let rows = run(
+        &snap,
+        "MATCH (n:Nope) RETURN count(*), collect(n), sum(1), avg(1)",
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        rows,
+        vec![vec![V::Int(0), V::List(vec![]), V::Int(0), V::Null]]
+    );
+}
+
+#[test]
+fn variable_length_paths_and_shortest_paths() {
+    let (_d, snap) = graph();
+    let rows = run(
+        &snap,
+        "MATCH p = (a:Artist {name: 'Nina'})-[*1..4]-(b:Artist {name: 'Aretha'}) RETURN min(length(p))",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(4)]]);
+    let rows = run(
+        &snap,
+        "MATCH p = shortestPath((a:Artist {name: 'Otis'})-[*]-(b:Artist {name: 'Aretha'})) RETURN length(p)",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(4)]]);
+    let rows = run(
+        &snap,
+        "MATCH p = allShortestPaths((a:Artist {name: 'Nina'})-[*]-(b:Genre)) RETURN count(p)",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(2)]]);
+}
+
+#[test]
+fn outside_the_subset_is_forwarded_and_writes_are_refused() {
+    let (_d, snap) = graph();
+    for q in [
+        "CALL db.labels()",
+        "MATCH (a:Artist) RETURN a.born",
+        "MATCH ()-[r:BY]->() RETURN r.role",
+        "MATCH (a:Artist) RETURN apoc.text.join([a.name], ',')",
+    ] {
+        let p = parse(q).unwrap().plan(&snap).unwrap();
+        assert!(matches!(p, Prepared::Forward(_)), "{q}: {p:?}");
+    }
+    let e = parse("CREATE (n)").unwrap().plan(&snap).unwrap_err();
+    assert!(e.to_string().contains("CREATE"), "{e}");
+    let e = parse("MATCH (n RETURN n").unwrap_err();
+    assert!(e.to_string().contains("line 1"), "{e}");
+}
+
+#[test]
+fn limit_stops_the_matching_and_budgets_hold() {
+    let (_d, snap) = graph();
+    // Without early termination this enumerates every trail of the graph, many times over.
+    let rows = run(
+        &snap,
+        "MATCH (a)-[*]-(b)-[*]-(c) RETURN a, b, c LIMIT 3",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows.len(), 3);
+    let rows = run(
+        &snap,
+        "MATCH (r:Release) WITH r ORDER BY r.year DESC, id(r) LIMIT 2 RETURN r.year",
+        serde_json::json!({}),
+    );
+    assert_eq!(rows, vec![vec![V::Int(1967)], vec![V::Int(1967)]]);
+    let statement = parse("UNWIND range(1, 1000000000) AS x RETURN count(x)").unwrap();
+    let Prepared::Local(plan) = statement.plan(&snap).unwrap() else {
+        panic!("local")
+    };
+    let limits = Limits {
+        max_memory: 64 << 20,
+        ..Limits::default()
+    };
+    let e = plan.run(&snap, &Params::default(), &limits).unwrap_err();
+    assert!(e.to_string().contains("maxMemory"), "{e}");
+    let e = parse("MATCH (a) WHERE a.name = $missing RETURN a")
+        .unwrap()
+        .plan(&snap)
+        .unwrap();
+    let Prepared::Local(plan) = e else {
+        panic!("local")
+    };
+    let e = plan
+        .run(&snap, &Params::default(), &Limits::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("$missing"), "{e}");
+}
