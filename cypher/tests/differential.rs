@@ -60,6 +60,12 @@ fn mixed() -> bool {
     }
 }
 
+/// The one forwarding reason of a statement in the grammar that is not a failure: it reads a
+/// property of a node none of whose labels had the key exported (the unlabeled nodes), which
+/// only Neo4j knows.
+const OUTSIDE_EXPORT: &str =
+    "(at run time) property: a node's property was not exported for any of its labels";
+
 /// What the snapshot did with a statement.
 enum Ours {
     Answer(neotrav_cypher::Answer),
@@ -168,7 +174,11 @@ async fn check(
         (Ours::Forward(reason), Ok(_)) => {
             tally.forwarded += 1;
             *tally.reasons.entry(reason.clone()).or_default() += 1;
-            tally.fail("forwarded", format!("{}  forwarded: {reason}\n", head()));
+            // Documented: the snapshot cannot know the properties of a node outside the
+            // export (an unlabeled node here), so it forwards when a statement reads one.
+            if !reason.starts_with(OUTSIDE_EXPORT) {
+                tally.fail("forwarded", format!("{}  forwarded: {reason}\n", head()));
+            }
         }
         (Ours::Forward(reason), Err(e)) => {
             tally.fail("Neo4j refused (a generator bug)", format!(
@@ -277,7 +287,9 @@ async fn statements_equal_neo4j_on_random_graphs() {
                 .await
                 .unwrap();
         }
-        let (n, r) = graph::generate(seed, nodes, degree, mixed);
+        // The two larger graphs have no unlabeled nodes: reading a property of one is
+        // forwarded (see OUTSIDE_EXPORT), which the smaller graphs cover.
+        let (n, r) = graph::generate(seed, nodes, degree, mixed, gi < 2);
         let g = graph::build(&db.graph, &db.server.uri, n, r, mixed, &keys).await;
         let info = info(&g);
         let built = started.elapsed();

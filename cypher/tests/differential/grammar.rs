@@ -209,7 +209,7 @@ impl<'a> Gen<'a> {
         }
         let labels = self.labels();
         let mut anchored = false;
-        let props = match self.below(10) {
+        let props = match self.below(14) {
             0..=1 => {
                 anchored = true;
                 format!(" {{key: {}}}", self.value("key"))
@@ -355,7 +355,7 @@ impl<'a> Gen<'a> {
             parts.push(self.chain(if i == 0 { 2 } else { 1 }, true));
         }
         let mut text = format!("MATCH {}", parts.join(", "));
-        if self.p(60) {
+        if self.p(50) {
             let w = self.predicate(2);
             text.push_str(&format!(" WHERE {w}"));
         }

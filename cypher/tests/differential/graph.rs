@@ -54,12 +54,13 @@ pub fn generate(
     nodes: usize,
     degree: f64,
     mixed: bool,
+    unlabeled: bool,
 ) -> (Vec<GenNode>, Vec<(&'static str, usize, usize)>) {
     let mut rng = Pcg64Mcg::seed_from_u64(seed);
     let mut out = Vec::with_capacity(nodes);
     for i in 0..nodes {
         let labels: Vec<&'static str> = match rng.random_range(0..10) {
-            0 => vec![],
+            0 if unlabeled => vec![],
             1 | 2 => {
                 let a = rng.random_range(0..LABELS.len());
                 let b = (a + 1 + rng.random_range(0..LABELS.len() - 1)) % LABELS.len();

@@ -1,6 +1,9 @@
 //! Running a statement on Neo4j over Bolt and reading its rows into the wire value model.
 //!
-//! Replace with `neotrav_neo4j::forward` once the `cypher-server` branch has it.
+//! Not `neotrav_neo4j::forward::forward`: it reads each row's values in that row's own key
+//! order (a neo4rs row is a hash map, whose order differs from row to row) but puts them in the
+//! order found for the first row, so columns trade places from the second row on. This reads
+//! every row by field name instead.
 
 use neo4rs::{BoltType, Graph, query};
 use neotrav_cypher::AnswerValue as Value;

@@ -167,9 +167,9 @@ pub fn check() {
 
     // A syntax error: line and column of the first diagnostic.
     for (text, line, column) in [
-        ("MATCH (a:Artist RETURN a", 1, 17),
+        ("MATCH (a:Artist RETURN a", 1, 7),
         ("MATCH (a:Artist)\nRETURN a,, a.name", 2, 10),
-        ("MATCH (a)\nWHERE a.name = \nRETURN a", 3, 1),
+        ("MATCH (a)\nWHERE a.name = \nRETURN a", 3, 8),
     ] {
         match parse(text) {
             Err(CypherError::Syntax(e)) => {
@@ -207,12 +207,10 @@ pub fn check() {
             }
         }
     };
-    if let Some(name) = named {
-        if name != "who" {
-            failures.push(format!(
-                "{text}: the missing parameter is named {name:?}, not who"
-            ));
-        }
+    if let Some(name) = named.filter(|n| n != "who") {
+        failures.push(format!(
+            "{text}: the missing parameter is named {name:?}, not who"
+        ));
     }
 
     // And the same statement with the parameter answers locally.
