@@ -50,6 +50,11 @@ impl Neo4jArgs {
             .unwrap_or_else(|| format!("bolt://127.0.0.1:{DEFAULT_BOLT_PORT}"))
     }
 
+    /// Whether a Neo4j address was given (--uri or NEO4J_URI).
+    pub(super) fn given(&self) -> bool {
+        self.uri.as_ref().is_some_and(|u| !u.is_empty())
+    }
+
     /// Where the graph comes from, without credentials.
     pub(super) fn origin(&self) -> Origin {
         Origin {

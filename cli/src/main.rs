@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod batch;
 mod bench;
 mod connection;
+mod cypher;
 mod dataset;
 mod export;
 mod neo4j;
@@ -54,7 +55,11 @@ enum Command {
     Traverse(traverse::TraverseArgs),
     /// Find the shortest path (or all shortest paths) between two nodes of a snapshot.
     Path(traverse::PathArgs),
-    /// Serve traversal, neighbour and shortest-path requests over HTTP (JSON under /v1).
+    /// Run one read-only Cypher statement on a snapshot, in-process, and print the answer;
+    /// what the snapshot cannot answer is forwarded to Neo4j (--unsupported forward) or refused.
+    Cypher(Box<cypher::CypherArgs>),
+    /// Serve traversal, neighbour, shortest-path and Cypher requests over HTTP (JSON under /v1,
+    /// and Neo4j's Query API path /db/{name}/query/v2).
     Serve(Box<serve::ServeArgs>),
     /// Send one traversal request to a running sidecar and print the answer.
     Query(traverse::QueryArgs),
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
             Command::Traverse(args) => traverse::traverse(args).await,
             Command::Path(args) => traverse::path(args).await,
             Command::Serve(args) => serve::run(*args).await,
+            Command::Cypher(args) => cypher::run(*args).await,
             Command::Query(args) => traverse::query(args).await,
             Command::Bench(args) => bench::bench(args).await,
             Command::Demo(args) => bench::demo(args).await,

@@ -124,6 +124,13 @@ pub(super) struct ServeArgs {
     /// cannot be re-exported.
     #[arg(long)]
     no_neo4j: bool,
+    /// What `POST /v1/cypher` (and `/db/{name}/query/v2`) does with a statement its snapshot
+    /// cannot answer (a procedure call, a relationship property, a property not exported, ...):
+    /// `forward` runs it on Neo4j in a read transaction (`answeredBy: "neo4j"`,
+    /// `forwardedBecause` names the construct); `refuse` answers 422 `cypher_unsupported`
+    /// naming the construct, line and column. Default: forward, or refuse under --no-neo4j.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    unsupported: Option<UnsupportedArg>,
     #[command(flatten)]
     neo4j: Neo4jArgs,
     /// What a refresh exports. `--properties` defaults to the served snapshot's columns.
@@ -131,7 +138,29 @@ pub(super) struct ServeArgs {
     selection: Selection,
 }
 
+/// `--unsupported`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum UnsupportedArg {
+    /// Run it on Neo4j in a read transaction.
+    Forward,
+    /// Answer 422 `cypher_unsupported`.
+    Refuse,
+}
+
+impl From<UnsupportedArg> for neotrav_server::Unsupported {
+    fn from(u: UnsupportedArg) -> neotrav_server::Unsupported {
+        match u {
+            UnsupportedArg::Forward => neotrav_server::Unsupported::Forward,
+            UnsupportedArg::Refuse => neotrav_server::Unsupported::Refuse,
+        }
+    }
+}
+
 pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
+    anyhow::ensure!(
+        !(args.no_neo4j && args.unsupported == Some(UnsupportedArg::Forward)),
+        "--unsupported forward needs Neo4j: drop --no-neo4j, or use --unsupported refuse"
+    );
     let token = match &args.token_file {
         None => None,
         Some(f) => {
@@ -170,6 +199,13 @@ pub(super) async fn run(args: ServeArgs) -> Result<ExitCode> {
             |n| n as usize,
         ))
         .with_neo4j_timeout(args.neo4j_timeout);
+    if let Some(u) = args.unsupported {
+        state = state.with_unsupported(u.into());
+    }
+    let database = args.neo4j.origin().database;
+    if !database.is_empty() {
+        state = state.with_database_name(database);
+    }
     if neo4j.is_some() {
         let mut options = args.selection.options()?;
         if options.properties.is_empty() {

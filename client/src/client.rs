@@ -33,6 +33,7 @@ use serde::de::DeserializeOwned;
 
 #[cfg(feature = "cypher-fallback")]
 use crate::fallback::Fallback;
+use crate::wire::cypher::{CypherRequest, CypherResponse};
 use crate::wire::{
     ErrorBody, ErrorCode, InvalidateRequest, InvalidateResponse, NeighborsRequest, ReloadRequest,
     ShortestPathRequest, ShortestPathResponse, SnapshotInfo, TraverseRequest, TraverseResponse,
@@ -195,6 +196,34 @@ impl Client {
                 .await;
         }
         self.post("/v1/shortest-path", r, true).await
+    }
+
+    /// `POST /v1/cypher`: one read-only Cypher statement, answered from the sidecar's snapshot
+    /// or by Neo4j behind it (`answered_by`, `forwarded_because`); values in the plain
+    /// encoding. With a [fallback](ClientBuilder::fallback), run on Neo4j directly while the
+    /// sidecar is unreachable (`answered_by` Neo4j, `forwarded_because` saying so).
+    pub async fn cypher(&self, r: &CypherRequest) -> Result<CypherResponse, ClientError> {
+        #[cfg(feature = "cypher-fallback")]
+        if let Some(state) = &self.fallback {
+            return self
+                .or_fallback(state, "/v1/cypher", r, state.fallback.cypher(r))
+                .await;
+        }
+        self.post("/v1/cypher", r, true).await
+    }
+
+    /// [`Client::cypher`] of `statement` with `parameters` (a JSON object: plain or typed
+    /// values; anything else is no parameters).
+    pub async fn cypher_statement(
+        &self,
+        statement: &str,
+        parameters: serde_json::Value,
+    ) -> Result<CypherResponse, ClientError> {
+        let mut r = CypherRequest::new(statement);
+        if let serde_json::Value::Object(p) = parameters {
+            r.parameters = p;
+        }
+        self.cypher(&r).await
     }
 
     /// Asks the sidecar, or `fallback` when it is unreachable. Once it was found unreachable,

@@ -18,11 +18,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`Client::cypher`] sends read-only Cypher to `POST /v1/cypher` (answered from the snapshot or
+//! by Neo4j behind the sidecar: `answered_by`, `forwarded_because`).
+//!
 //! It does not hold the wire types (`neotrav-wire`) or the server (`neotrav-server`).
 //!
 //! With the `cypher-fallback` feature, the `fallback` module answers the same requests with APOC
 //! and Cypher on Neo4j, and `ClientBuilder::fallback` makes the client use it while the sidecar
-//! is unreachable.
+//! is unreachable; `Client::cypher` then runs the statement on Neo4j in a read transaction.
 
 #![forbid(unsafe_code)]
 // The client's async methods with their retries nest deeper than the default layout depth.

@@ -123,41 +123,33 @@ pub async fn forward(
         q = q.param(name, to_bolt(v));
     }
     let mut stream = graph.execute_read(q).await.map_err(ForwardError::of)?;
+    // A neo4rs row is a hash map (its keys' order differs from row to row): the RETURN order is
+    // recovered from the statement's text once, and every row is read by name in it.
     let mut fields: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     while let Some(row) = stream.next().await.map_err(ForwardError::of)? {
-        let names: Vec<String> = row.keys().iter().map(|k| k.value.clone()).collect();
+        let names = fields.get_or_insert_with(|| {
+            let names: Vec<String> = row.keys().iter().map(|k| k.value.clone()).collect();
+            field_order(statement, &names)
+                .into_iter()
+                .map(|i| names[i].clone())
+                .collect()
+        });
         let mut values = Vec::with_capacity(names.len());
-        for name in &names {
+        for name in names.iter() {
             let v: BoltType = row
                 .get(name)
                 .map_err(|e| ForwardError::Value(format!("field {name}: {e}")))?;
             values.push(from_bolt(&v, database_id)?);
         }
-        fields.get_or_insert(names);
         rows.push(values);
     }
     // An empty answer carries no row to read the fields from: the stream's keys are not public
     // in this neo4rs, so an empty answer has no fields.
-    let Some(names) = fields else {
-        return Ok(Forwarded {
-            fields: Vec::new(),
-            rows,
-        });
-    };
-    // A neo4rs row is a hash map: the RETURN order is recovered from the statement's text.
-    let order = field_order(statement, &names);
-    let fields = order.iter().map(|&i| names[i].clone()).collect();
-    let rows = rows
-        .into_iter()
-        .map(|mut row| {
-            order
-                .iter()
-                .map(|&i| std::mem::replace(&mut row[i], Value::Null))
-                .collect()
-        })
-        .collect();
-    Ok(Forwarded { fields, rows })
+    Ok(Forwarded {
+        fields: fields.unwrap_or_default(),
+        rows,
+    })
 }
 
 /// The order of `names` (the keys of a row) in the statement's last `RETURN` (or `YIELD`)

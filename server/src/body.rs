@@ -102,4 +102,6 @@ pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+        // Neo4j's Query API request type (`application/vnd.neo4j.query`, any version).
+        || essence.starts_with("application/vnd.neo4j.query")
 }

@@ -3,6 +3,9 @@
 //! - `POST /v1/traverse`, `POST /v1/shortest-path`, `POST /v1/neighbors`: the request language
 //!   of [`neotrav_traverser::engine`]; `POST /v1/invalidate` marks nodes dirty for fresh requests;
 //!   `GET /v1/snapshot` and `POST /v1/snapshot/reload` show and swap the snapshot;
+//!   `POST /v1/cypher` and `POST /db/{name}/query/v2` (Neo4j's Query API path and error shape)
+//!   take read-only Cypher, answered from the snapshot when the planner can, else forwarded to
+//!   Neo4j in a read transaction or refused ([`cypher`], `neotrav serve --unsupported`);
 //!   `GET /healthz` (the process answers) and `GET /readyz` (a snapshot is loaded, its file was
 //!   not changed in place, and the newest reload did not fail).
 //! - **Hot swap.** The served snapshot sits behind an [`ArcSwap`](arc_swap::ArcSwap): a reload opens the new file
@@ -56,7 +59,8 @@
 //!   as one JSON value per line instead (`{"node": id}` or a path), then a last line with
 //!   `partial` and `stats`, under the same cap.
 //! - `GET /metrics`: Prometheus text format: requests by endpoint and status, latency
-//!   histograms by endpoint, misses, Cypher round trips, snapshot age, reload failures.
+//!   histograms by endpoint, misses, Cypher round trips, snapshot age, reload failures, and
+//!   Cypher statements by who answered and outcome.
 //! - **Security.** Loopback by default; with a token, every route but the health checks needs
 //!   `Authorization: Bearer <token>`, compared in constant time.
 //!
@@ -84,6 +88,7 @@ use axum::routing::{get, post};
 
 mod admission;
 mod body;
+pub mod cypher;
 mod encode;
 mod error;
 mod metrics;
@@ -94,6 +99,7 @@ mod routes;
 mod serve;
 mod state;
 
+pub use cypher::Unsupported;
 pub use error::ApiError;
 pub use neo4j::{DEFAULT_NEO4J_TIMEOUT, default_fresh_in_flight};
 pub use openapi::ApiDoc;
@@ -122,6 +128,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/shortest-path", post(shortest_path))
         // The routes above read the snapshot's memory map.
         .route_layer(middleware::from_fn_with_state(state.clone(), unmodified))
+        // The Cypher routes check the served file themselves, to answer in their own shapes.
+        .route("/v1/cypher", post(cypher::cypher))
+        .route("/db/{name}/query/v2", post(cypher::query_v2))
         .route("/v1/invalidate", post(invalidate))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/snapshot/reload", post(reload))

@@ -31,6 +31,12 @@ pub(crate) struct EndpointLabels {
     pub(crate) endpoint: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct CypherLabels {
+    pub(crate) answered_by: String,
+    pub(crate) outcome: String,
+}
+
 /// The sidecar's Prometheus metrics.
 pub(crate) struct Metrics {
     pub(crate) registry: Registry,
@@ -41,6 +47,7 @@ pub(crate) struct Metrics {
     pub(crate) snapshot_age: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub(crate) reload_failures: Counter,
     pub(crate) memory_reserved: Gauge,
+    pub(crate) cypher: Family<CypherLabels, Counter>,
 }
 
 impl Metrics {
@@ -56,6 +63,12 @@ impl Metrics {
         let snapshot_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         let reload_failures = Counter::default();
         let memory_reserved = Gauge::default();
+        let cypher = Family::<CypherLabels, Counter>::default();
+        registry.register(
+            "cypher_requests",
+            "Cypher statements (/v1/cypher, /db/{name}/query/v2) by who answered (snapshot, neo4j, none) and outcome (ok or the error code)",
+            cypher.clone(),
+        );
         registry.register(
             "memory_reserved_bytes",
             "Memory reserved by requests now (their bodies and budget.maxMemory), of --max-memory",
@@ -100,7 +113,17 @@ impl Metrics {
             snapshot_age,
             reload_failures,
             memory_reserved,
+            cypher,
         }
+    }
+
+    pub(crate) fn record_cypher(&self, answered_by: &str, outcome: &str) {
+        self.cypher
+            .get_or_create(&CypherLabels {
+                answered_by: answered_by.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn record_stats(&self, stats: &neotrav_wire::Stats) {

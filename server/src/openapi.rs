@@ -15,6 +15,8 @@ use utoipa::OpenApi;
         crate::routes::traverse,
         crate::routes::neighbors,
         crate::routes::shortest_path,
+        crate::cypher::cypher,
+        crate::cypher::query_v2,
         crate::routes::invalidate,
         crate::routes::snapshot,
         crate::routes::reload,
@@ -25,7 +27,7 @@ use utoipa::OpenApi;
     ),
     // The traversal routes document their answers with an `IntoResponses` type, whose
     // schemas are not collected from the paths.
-    components(schemas(neotrav_wire::TraverseResponse)),
+    components(schemas(neotrav_wire::TraverseResponse, neotrav_wire::cypher::CypherResponse)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

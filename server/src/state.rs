@@ -104,6 +104,8 @@ pub struct AppState {
     pub(crate) export: Option<(Origin, ExportOptions)>,
     /// One refresh at a time.
     pub(crate) refreshing: tokio::sync::Mutex<()>,
+    /// The Cypher routes' settings and plan cache.
+    pub(crate) cypher: crate::cypher::CypherState,
 }
 
 /// The outcome of the newest reload or refresh attempt that recorded one.
@@ -194,9 +196,11 @@ impl AppState {
         let snapshot_dir = canonical
             .parent()
             .map_or_else(|| PathBuf::from("/"), std::path::Path::to_path_buf);
+        let cypher = crate::cypher::CypherState::new(neo4j.is_some());
         Ok(AppState {
             current: ArcSwap::from_pointee(Loaded::new(engine, path, 1, Vec::new(), stamp)),
             neo4j,
+            cypher,
             token,
             snapshot_dir,
             attempts: AtomicU64::new(0),

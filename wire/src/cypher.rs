@@ -29,6 +29,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
+use crate::Budget;
+
 /// The body of `POST /v1/cypher`: Neo4j's Query API request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -54,6 +56,21 @@ pub struct CypherRequest {
     /// Neo4j's Query API field, accepted and ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impersonated_user: Option<String>,
+    /// neotrav's field: limits on the statement's work when the snapshot answers it
+    /// (`deadlineMs`, `maxMemory`, `maxVisited` as units of work), capped by the server's as
+    /// for traversals; a forwarded statement gets its `deadlineMs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+}
+
+impl CypherRequest {
+    /// A request for `statement` with no parameters.
+    pub fn new(statement: impl Into<String>) -> CypherRequest {
+        CypherRequest {
+            statement: statement.into(),
+            ..CypherRequest::default()
+        }
+    }
 }
 
 /// Which answered a statement.
@@ -89,6 +106,29 @@ pub struct CypherResponse {
     /// How the statement was answered: rows, time, the snapshot's watermark.
     #[serde(default)]
     pub stats: CypherStats,
+    /// For an `EXPLAIN` statement: the snapshot's plan, one operator a line, or, for a
+    /// statement Neo4j would answer, the construct that forces it (and no rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+}
+
+/// The error body of `/db/{name}/query/v2`, as Neo4j's Query API writes it:
+/// `{"errors": [{"code": "Neo.ClientError.Statement.SyntaxError", "message": "..."}]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueryApiErrors {
+    /// The errors (one).
+    pub errors: Vec<QueryApiError>,
+}
+
+/// One error of [`QueryApiErrors`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueryApiError {
+    /// Neo4j's status code (`Neo.ClientError.Statement.SyntaxError`, ...).
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
 }
 
 /// Fields and rows of an answer.

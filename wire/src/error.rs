@@ -49,6 +49,24 @@ pub enum ErrorCode {
     BodyTooLarge,
     /// A budget was exceeded; `details.budget` names it and `details.limit` gives it (422).
     BudgetExceeded,
+    /// A Cypher statement's parameter is missing or cannot be read; `details.parameter` names
+    /// it (400).
+    CypherParameter,
+    /// A Cypher statement failed while it ran, as it fails in Neo4j (division by zero, a type
+    /// error) (400).
+    CypherRuntime,
+    /// A Cypher statement is semantically wrong (an unknown variable, ...) (400).
+    CypherSemantic,
+    /// A Cypher statement does not parse; `details` has `line`, `column` and `rendered` (400).
+    CypherSyntax,
+    /// A Cypher statement needs Neo4j and this sidecar does not forward (`neotrav serve
+    /// --unsupported refuse`, or no Neo4j); `details` names the `construct`, `line` and
+    /// `column` (422).
+    CypherUnsupported,
+    /// A Cypher statement writes; neotrav only reads (400).
+    CypherWrite,
+    /// `/db/{name}/query/v2` named a database this sidecar does not serve (404).
+    DatabaseNotFound,
     /// The sidecar failed; nothing about the request was wrong (500).
     Internal,
     /// Neo4j did not answer a fresh request's read in time (504).
@@ -81,6 +99,8 @@ pub enum ErrorCode {
     UnknownNode,
     /// The body was declared as something other than JSON (415).
     UnsupportedMediaType,
+    /// Neo4j refused a forwarded statement; `details.neo4jCode` is its status code (400).
+    Neo4jRefused,
     /// A code this build does not know (a newer sidecar's).
     #[serde(other)]
     Unknown,
@@ -94,6 +114,13 @@ impl ErrorCode {
             ErrorCode::BodyTimeout => "body_timeout",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::BudgetExceeded => "budget_exceeded",
+            ErrorCode::CypherParameter => "cypher_parameter",
+            ErrorCode::CypherRuntime => "cypher_runtime",
+            ErrorCode::CypherSemantic => "cypher_semantic",
+            ErrorCode::CypherSyntax => "cypher_syntax",
+            ErrorCode::CypherUnsupported => "cypher_unsupported",
+            ErrorCode::CypherWrite => "cypher_write",
+            ErrorCode::DatabaseNotFound => "database_not_found",
             ErrorCode::Internal => "internal",
             ErrorCode::Neo4jTimeout => "neo4j_timeout",
             ErrorCode::Neo4jUnavailable => "neo4j_unavailable",
@@ -110,6 +137,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::UnknownNode => "unknown_node",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Neo4jRefused => "neo4j_refused",
             ErrorCode::Unknown => "unknown",
         }
     }

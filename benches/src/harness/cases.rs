@@ -106,6 +106,8 @@ pub enum Question {
     ArtistLabels,
     /// The 100 artists with the most relationships, most first (ties by id).
     TopDegree,
+    /// A statement of the Cypher suite ([`super::statements::STATEMENTS`], by index).
+    Statement(usize),
 }
 
 /// One question over a list of inputs, and the systems that answer it.
@@ -135,6 +137,8 @@ pub struct Ctx {
     pub gds_graph: String,
     /// Neo4j's transaction timeout.
     pub query_timeout: std::time::Duration,
+    /// The database id of element ids (`4:<id>:<n>`).
+    pub database_id: String,
 }
 
 impl Case {
@@ -142,6 +146,9 @@ impl Case {
     pub async fn ask(&self, ctx: &Ctx, system: System, input: &Input) -> Result<Value, BenchError> {
         use System::*;
         let q = self.question;
+        if let Question::Statement(i) = q {
+            return ask_statement(ctx, system, i, input).await;
+        }
         match system {
             Neotrav | NeotravHttp => {
                 if let Question::TopDegree = q {
@@ -204,6 +211,43 @@ impl Case {
                 canonical_rows(q, &name, &rows)
             }
         }
+    }
+}
+
+/// The catalogue key of a node, read from the snapshot: an artist's `id`, a genre's `name`.
+fn catalogue_key(engine: &Engine, id: u64) -> Option<String> {
+    let snap = engine.snapshot();
+    let index = snap.view().node_index(id)?;
+    [("Artist", "id"), ("Genre", "name"), ("Label", "id")]
+        .into_iter()
+        .find_map(|(label, key)| snap.column(label, key)?.str(index).map(str::to_owned))
+}
+
+async fn ask_statement(
+    ctx: &Ctx,
+    system: System,
+    i: usize,
+    input: &Input,
+) -> Result<Value, BenchError> {
+    use super::statements::{STATEMENTS, canonical, params, run_local};
+    let s = &STATEMENTS[i];
+    let params = params(s, input, &|id| catalogue_key(&ctx.engine, id))?;
+    match system {
+        System::Neotrav => run_local(s, ctx.engine.snapshot(), &params),
+        System::Cypher => {
+            let answer =
+                neotrav_neo4j::forward::forward(&ctx.graph, &ctx.database_id, s.text, &params)
+                    .await
+                    .map_err(|source| BenchError::Forward {
+                        statement: s.name,
+                        source: Box::new(source),
+                    })?;
+            Ok(canonical(s, &answer.rows))
+        }
+        other => Err(BenchError::Unanswered {
+            system: other,
+            question: Question::Statement(i),
+        }),
     }
 }
 
@@ -311,7 +355,7 @@ pub fn traverse_request(q: Question, input: &Input) -> Result<TraverseRequest, B
                 label: Some("Release".into()),
             };
         }
-        Question::ShortestPath | Question::TopDegree => {
+        Question::ShortestPath | Question::TopDegree | Question::Statement(_) => {
             return Err(BenchError::NotTraversal { question: q });
         }
     }
@@ -542,5 +586,6 @@ fn canonical_rows(q: Question, query: &str, rows: &[neo4rs::Row]) -> Result<Valu
         // Already in Cypher's `ORDER BY`, which is part of the answer.
         Question::TopDegree => json!(key_values()?),
         Question::Explore | Question::CoArtists | Question::ArtistLabels => pairs(key_values()?),
+        Question::Statement(_) => return Err(BenchError::NotTraversal { question: q }),
     })
 }

@@ -73,7 +73,22 @@ impl Spec {
     fn properties(&self) -> Vec<(String, String)> {
         let (label, key) = match self {
             Spec::Tree { .. } => ("B", "flag"),
-            Spec::Discogs { .. } => ("Release", "year"),
+            Spec::Discogs { .. } => {
+                // The tag questions read release years; the Cypher suite names artists,
+                // genres and labels by catalogue key and answers with names and styles.
+                return [
+                    ("Release", "year"),
+                    ("Artist", "id"),
+                    ("Artist", "name"),
+                    ("Genre", "name"),
+                    ("Style", "name"),
+                    ("Label", "id"),
+                    ("Label", "name"),
+                ]
+                .into_iter()
+                .map(|(l, k)| (l.to_string(), k.to_string()))
+                .collect();
+            }
         };
         vec![(label.to_string(), key.to_string())]
     }
@@ -336,6 +351,13 @@ impl Environment {
                 what: format!("building the client of the sidecar at {base}"),
                 source,
             })?;
+        let database_id = neotrav_neo4j::forward::database_id(&graph)
+            .await
+            .map_err(|source| BenchError::Forward {
+                statement: "database id",
+                source: Box::new(source),
+            })?
+            .unwrap_or_default();
         let engine = Engine::open(&snapshot).map_err(|source| BenchError::Snapshot {
             action: "opening the engine on",
             path: snapshot.clone(),
@@ -349,6 +371,7 @@ impl Environment {
                 graph,
                 gds_graph: GDS_GRAPH.to_string(),
                 query_timeout: settings.query_timeout,
+                database_id,
             },
             setup,
             neo4j_version,
@@ -412,12 +435,12 @@ impl Environment {
             Spec::Discogs { seed, .. } => {
                 let picks = Picks::draw(&self.ctx.graph, &tag, seed).await?;
                 let no_gds = &all[..5];
-                vec![
+                let mut cases = vec![
                     case(
                         "shortest-path",
                         "shortest path between two artists over BY|ON|IS|ALIAS_OF|MEMBER_OF|DERIVED_FROM, undirected, at most 6 hops (50 pairs, 5 with an artist without relationships)",
                         Question::ShortestPath,
-                        picks.pairs,
+                        picks.pairs.clone(),
                         &[
                             System::Neotrav,
                             System::NeotravHttp,
@@ -451,7 +474,7 @@ impl Environment {
                         "artist-labels",
                         "an artist's labels through its releases, with counts (10 artists)",
                         Question::ArtistLabels,
-                        picks.artists,
+                        picks.artists.clone(),
                         no_gds,
                     ),
                     case(
@@ -461,7 +484,23 @@ impl Environment {
                         vec![Input::None],
                         &[System::Neotrav, System::Cypher, System::CypherTuned],
                     ),
-                ]
+                ];
+                for (i, st) in super::statements::STATEMENTS.iter().enumerate() {
+                    use super::statements::Inputs;
+                    let inputs = match st.inputs {
+                        Inputs::Artist => picks.artists.clone(),
+                        Inputs::Pair => picks.pairs.clone(),
+                        Inputs::Genre => vec![picks.genre],
+                    };
+                    cases.push(case(
+                        st.name,
+                        st.description,
+                        Question::Statement(i),
+                        inputs,
+                        &[System::Neotrav, System::Cypher],
+                    ));
+                }
+                cases
             }
         })
     }

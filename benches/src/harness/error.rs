@@ -210,6 +210,32 @@ pub enum BenchError {
         question: Question,
     },
 
+    /// A Cypher-suite input has no catalogue key in the snapshot.
+    #[error("node {id} has no catalogue key in the snapshot (is its key exported?)")]
+    NoKey {
+        /// The Neo4j id.
+        id: u64,
+    },
+
+    /// A Cypher-suite statement failed on neotrav.
+    #[error("the Cypher statement {statement} failed on neotrav: {message}")]
+    Cypher {
+        /// The statement's case name.
+        statement: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A Cypher-suite statement failed on Neo4j.
+    #[error("the Cypher statement {statement} failed on Neo4j")]
+    Forward {
+        /// The statement's case name.
+        statement: &'static str,
+        /// What went wrong.
+        #[source]
+        source: Box<neotrav_neo4j::forward::ForwardError>,
+    },
+
     /// A case asked the sidecar for the artists by degree, which it has no endpoint for.
     #[error("the sidecar has no degree endpoint")]
     NoDegreeEndpoint,

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod environment;
 mod error;
 pub mod report;
+pub mod statements;
 
 use std::time::{Duration, Instant};
 

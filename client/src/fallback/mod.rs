@@ -154,6 +154,67 @@ impl Fallback {
         })
     }
 
+    /// Runs a Cypher statement on Neo4j in a read transaction
+    /// ([`neotrav_neo4j::forward::forward`]), as `POST /v1/cypher` would forward it: answered
+    /// by Neo4j, `forwarded_because` saying the sidecar was unreachable, values in the plain
+    /// encoding. Element ids are Neo4j's.
+    pub async fn cypher(
+        &self,
+        r: &neotrav_wire::cypher::CypherRequest,
+    ) -> Result<neotrav_wire::cypher::CypherResponse, ClientError> {
+        use neotrav_wire::cypher::{
+            CypherAnsweredBy, CypherData, CypherResponse, CypherStats, Encoding, Value,
+        };
+        let started = Instant::now();
+        let failed = |e: neotrav_neo4j::forward::ForwardError| ClientError::Fallback {
+            message: e.to_string(),
+        };
+        let params = r
+            .parameters
+            .iter()
+            .map(|(k, v)| {
+                Value::from_parameter(v)
+                    .map(|v| (k.clone(), v))
+                    .map_err(|e| ClientError::Fallback {
+                        message: format!("parameter ${k}: {e}"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let work = async {
+            let database_id = neotrav_neo4j::forward::database_id(&self.graph)
+                .await
+                .map_err(failed)?
+                .unwrap_or_default();
+            neotrav_neo4j::forward::forward(&self.graph, &database_id, &r.statement, &params)
+                .await
+                .map_err(failed)
+        };
+        let deadline = r.budget.as_ref().and_then(|b| b.deadline_ms);
+        let answer = within_deadline(deadline, work).await?;
+        Ok(CypherResponse {
+            data: CypherData {
+                values: answer
+                    .rows
+                    .iter()
+                    .map(|row| row.iter().map(|v| v.encode(Encoding::Plain)).collect())
+                    .collect(),
+                fields: answer.fields,
+            },
+            answered_by: CypherAnsweredBy::Neo4j,
+            forwarded_because: Some(
+                "the sidecar was unreachable: the client's Cypher fallback ran it on Neo4j".into(),
+            ),
+            bookmarks: Vec::new(),
+            counters: None,
+            stats: CypherStats {
+                rows: answer.rows.len() as u64,
+                elapsed_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                warnings: Vec::new(),
+            },
+            plan: None,
+        })
+    }
+
     /// Answers a one-hop request as the traversal [`NeighborsRequest::to_traversal`] gives.
     pub async fn neighbors(&self, r: &NeighborsRequest) -> Result<TraverseResponse, ClientError> {
         self.traverse(&r.to_traversal()).await
