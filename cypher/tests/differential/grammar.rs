@@ -264,6 +264,13 @@ impl<'a> Gen<'a> {
             1 => ("<-", "-", 1.0),
             _ => ("-", "-", 2.0),
         };
+        // Unbounded only along one type in one direction: Neo4j enumerates every trail, and
+        // undirected or over all types those are too many on the larger graphs.
+        let range = if range == "*" && (dir > 1.0 || types.is_empty() || types.contains('|')) {
+            "*1..3".to_string()
+        } else {
+            range
+        };
         let body = format!("{}{types}{range}", var.unwrap_or(""));
         let text = if body.is_empty() && self.p(50) {
             match r {
