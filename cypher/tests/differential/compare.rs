@@ -1,0 +1,329 @@
+//! Comparing two answers: normalised values, rows as multisets or in order.
+
+use std::cmp::Ordering;
+use std::fmt::Write;
+
+use neotrav_cypher::AnswerValue as Value;
+
+/// How one returned column is compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Col {
+    /// A `collect`: its list is compared as a multiset.
+    pub unordered: bool,
+    /// A `shortestPath` path: compared by length (which path among ties is not defined).
+    pub path_length: bool,
+}
+
+/// How rows are compared.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    pub cols: Vec<Col>,
+    /// ORDER BY columns: the sequence of their values must be equal.
+    pub order: Vec<usize>,
+    /// The order is total over the returned rows: rows equal in order.
+    pub total: bool,
+    /// SKIP/LIMIT over an order that is not total: rows are not defined, their number and
+    /// sort keys are.
+    pub limited: bool,
+}
+
+/// A value reduced to what both sides must agree on.
+#[derive(Debug, Clone)]
+pub enum Norm {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Norm>),
+    Map(Vec<(String, Norm)>),
+    Node {
+        id: String,
+        labels: Vec<String>,
+        props: Vec<(String, Norm)>,
+    },
+    Rel {
+        id: String,
+        start: String,
+        end: String,
+        ty: String,
+    },
+    Path(Vec<Norm>),
+    Other(String),
+}
+
+/// Normalises one value: node properties cut to the exported keys, labels sorted, relationship
+/// properties dropped (the snapshot holds none), maps sorted by key.
+pub fn norm(v: &Value, col: Col, exported: &[&str]) -> Norm {
+    let plain = Col::default();
+    match v {
+        Value::Null => Norm::Null,
+        Value::Bool(b) => Norm::Bool(*b),
+        Value::Int(i) => Norm::Int(*i),
+        Value::Float(x) => Norm::Float(*x),
+        Value::String(s) => Norm::Str(s.clone()),
+        Value::List(l) => {
+            let mut items: Vec<Norm> = l.iter().map(|v| norm(v, plain, exported)).collect();
+            if col.unordered {
+                items.sort_by(order);
+            }
+            Norm::List(items)
+        }
+        Value::Map(m) => {
+            let mut items: Vec<(String, Norm)> = m
+                .iter()
+                .map(|(k, v)| (k.clone(), norm(v, plain, exported)))
+                .collect();
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            Norm::Map(items)
+        }
+        Value::Node(n) => {
+            let mut labels = n.labels.clone();
+            labels.sort();
+            let mut props: Vec<(String, Norm)> = n
+                .properties
+                .iter()
+                .filter(|(k, _)| !labels.is_empty() && exported.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), norm(v, plain, exported)))
+                .collect();
+            props.sort_by(|a, b| a.0.cmp(&b.0));
+            Norm::Node {
+                id: n.element_id.clone(),
+                labels,
+                props,
+            }
+        }
+        Value::Relationship(r) => Norm::Rel {
+            id: r.element_id.clone(),
+            start: r.start_node_element_id.clone(),
+            end: r.end_node_element_id.clone(),
+            ty: r.rel_type.clone(),
+        },
+        Value::Path(p) if col.path_length => Norm::Int(p.relationships.len() as i64),
+        Value::Path(p) => {
+            let mut items = Vec::new();
+            for (i, n) in p.nodes.iter().enumerate() {
+                items.push(norm(&Value::Node(n.clone()), plain, exported));
+                if let Some(r) = p.relationships.get(i) {
+                    items.push(norm(&Value::Relationship(r.clone()), plain, exported));
+                }
+            }
+            Norm::Path(items)
+        }
+        Value::Other { type_name, text } => Norm::Other(format!("{type_name}:{text}")),
+    }
+}
+
+fn rank(n: &Norm) -> u8 {
+    match n {
+        Norm::Null => 0,
+        Norm::Bool(_) => 1,
+        Norm::Int(_) | Norm::Float(_) => 2,
+        Norm::Str(_) => 3,
+        Norm::List(_) => 4,
+        Norm::Map(_) => 5,
+        Norm::Node { .. } => 6,
+        Norm::Rel { .. } => 7,
+        Norm::Path(_) => 8,
+        Norm::Other(_) => 9,
+    }
+}
+
+/// A total order for sorting normalised values (floats rounded, so that values within the
+/// tolerance sort together).
+pub fn order(a: &Norm, b: &Norm) -> Ordering {
+    use Norm::*;
+    fn num(n: &Norm) -> f64 {
+        match n {
+            Int(i) => *i as f64,
+            Float(x) => round(*x),
+            _ => 0.0,
+        }
+    }
+    match (a, b) {
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (Int(x), Int(y)) => x.cmp(y),
+        (Int(_) | Float(_), Int(_) | Float(_)) => num(a)
+            .total_cmp(&num(b))
+            .then_with(|| matches!(a, Float(_)).cmp(&matches!(b, Float(_)))),
+        (Str(x), Str(y)) => x.cmp(y),
+        (List(x), List(y)) | (Path(x), Path(y)) => list_order(x, y),
+        (Map(x), Map(y)) => {
+            for ((ka, va), (kb, vb)) in x.iter().zip(y) {
+                let o = ka.cmp(kb).then_with(|| order(va, vb));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Node { id: x, .. }, Node { id: y, .. }) => x.cmp(y),
+        (Rel { id: x, .. }, Rel { id: y, .. }) => x.cmp(y),
+        (Other(x), Other(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn list_order(x: &[Norm], y: &[Norm]) -> Ordering {
+    for (a, b) in x.iter().zip(y) {
+        let o = order(a, b);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
+fn round(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let digits = 9 - x.abs().log10().floor() as i32;
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Equal within a tiny relative tolerance for floats; an integer never equals a float.
+pub fn same(a: &Norm, b: &Norm) -> bool {
+    use Norm::*;
+    match (a, b) {
+        (Null, Null) => true,
+        (Bool(x), Bool(y)) => x == y,
+        (Int(x), Int(y)) => x == y,
+        (Float(x), Float(y)) => {
+            (x.is_nan() && y.is_nan())
+                || x == y
+                || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300)
+        }
+        (Str(x), Str(y)) => x == y,
+        (List(x), List(y)) | (Path(x), Path(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Map(x), Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        (
+            Node {
+                id: i1,
+                labels: l1,
+                props: p1,
+            },
+            Node {
+                id: i2,
+                labels: l2,
+                props: p2,
+            },
+        ) => {
+            i1 == i2
+                && l1 == l2
+                && p1.len() == p2.len()
+                && p1
+                    .iter()
+                    .zip(p2)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        (
+            Rel {
+                id: i1,
+                start: s1,
+                end: e1,
+                ty: t1,
+            },
+            Rel {
+                id: i2,
+                start: s2,
+                end: e2,
+                ty: t2,
+            },
+        ) => i1 == i2 && s1 == s2 && e1 == e2 && t1 == t2,
+        (Other(x), Other(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn row_order(a: &[Norm], b: &[Norm]) -> Ordering {
+    list_order(a, b)
+}
+
+fn rows_same(a: &[Vec<Norm>], b: &[Vec<Norm>]) -> Option<usize> {
+    if a.len() != b.len() {
+        return Some(a.len().min(b.len()));
+    }
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x.len() != y.len() || !x.iter().zip(y).all(|(p, q)| same(p, q)))
+}
+
+/// Compares Neo4j's rows with the snapshot's; `Err` describes the first difference.
+pub fn compare(
+    shape: &Shape,
+    neo: &[Vec<Value>],
+    snap: &[Vec<Value>],
+    exported: &[&str],
+) -> Result<(), String> {
+    let n = |rows: &[Vec<Value>]| -> Vec<Vec<Norm>> {
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(i, v)| norm(v, shape.cols.get(i).copied().unwrap_or_default(), exported))
+                    .collect()
+            })
+            .collect()
+    };
+    let (a, b) = (n(neo), n(snap));
+    if a.len() != b.len() {
+        return Err(format!(
+            "Neo4j has {} rows, the snapshot {}",
+            a.len(),
+            b.len()
+        ));
+    }
+    if !shape.order.is_empty() {
+        let keys = |rows: &[Vec<Norm>]| -> Vec<Vec<Norm>> {
+            rows.iter()
+                .map(|r| shape.order.iter().map(|&i| r[i].clone()).collect())
+                .collect()
+        };
+        if let Some(i) = rows_same(&keys(&a), &keys(&b)) {
+            return Err(format!("sort keys differ at row {i}"));
+        }
+    }
+    if shape.total {
+        if let Some(i) = rows_same(&a, &b) {
+            return Err(format!("rows (in order) differ at row {i}"));
+        }
+        return Ok(());
+    }
+    if shape.limited {
+        return Ok(());
+    }
+    let (mut a, mut b) = (a, b);
+    a.sort_by(|x, y| row_order(x, y));
+    b.sort_by(|x, y| row_order(x, y));
+    if let Some(i) = rows_same(&a, &b) {
+        return Err(format!(
+            "rows (as multisets, sorted) differ at sorted row {i}"
+        ));
+    }
+    Ok(())
+}
+
+/// Rows for a message, at most `max`.
+pub fn show(rows: &[Vec<Value>], max: usize) -> String {
+    let mut s = String::new();
+    for r in rows.iter().take(max) {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|v| v.encode(neotrav_wire::cypher::Encoding::Plain).to_string())
+            .collect();
+        let _ = writeln!(s, "    [{}]", cells.join(", "));
+    }
+    if rows.len() > max {
+        let _ = writeln!(s, "    ... {} rows in all", rows.len());
+    }
+    s
+}
