@@ -20,6 +20,7 @@ use crate::expr::{AggFunc, ArOp, CmpOp, Expr, Func, StrOp};
 use crate::ir::{
     Agg, Branch, Clause, Match, NodeCheck, Project, Query, RelSpec, Source, Step, Steps,
 };
+use crate::rewrite::Rewrite;
 use crate::value::Val;
 
 /// Why compiling stopped.
@@ -67,6 +68,7 @@ pub(crate) fn is_explain(program: &Program) -> bool {
 
 pub(crate) fn compile<D: AsRef<[u8]>>(
     text: &str,
+    rewrite: &Rewrite,
     program: &Program,
     snapshot: &Snapshot<D>,
 ) -> R<Query> {
@@ -78,6 +80,7 @@ pub(crate) fn compile<D: AsRef<[u8]>>(
     };
     let mut c = Compiler {
         text,
+        rewrite,
         snap: Catalog::of(snapshot),
         width: 0,
         props: Vec::new(),
@@ -154,6 +157,7 @@ impl Catalog {
 
 struct Compiler<'t> {
     text: &'t str,
+    rewrite: &'t Rewrite,
     snap: Catalog,
     width: usize,
     props: Vec<String>,
@@ -191,7 +195,7 @@ impl<'t> Compiler<'t> {
     }
 
     fn forward(&self, span: Span, construct: &str, reason: impl Into<String>) -> Stop {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = line_column(self.text, self.rewrite.orig(span.start));
         Stop::Forward(Forward {
             construct: construct.to_owned(),
             reason: reason.into(),
@@ -201,11 +205,13 @@ impl<'t> Compiler<'t> {
     }
 
     fn src(&self, span: Span) -> &'t str {
-        self.text.get(span.start..span.end).unwrap_or("")
+        self.text
+            .get(self.rewrite.orig(span.start)..self.rewrite.orig(span.end))
+            .unwrap_or("")
     }
 
     fn semantic(&self, span: Span, msg: impl Into<String>) -> Stop {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = line_column(self.text, self.rewrite.orig(span.start));
         Stop::Error(CypherError::Semantic(format!(
             "{} (line {line}, column {column})",
             msg.into()
@@ -649,10 +655,13 @@ impl<'t> Compiler<'t> {
             Some(l) => {
                 let mut names = Vec::new();
                 self.rel_types(l, &mut names)?;
-                let codes: Vec<u32> = names
+                // `:A|A` is `:A`: each relationship matches once.
+                let mut codes: Vec<u32> = names
                     .iter()
                     .filter_map(|n| self.snap.types.get(*n).copied())
                     .collect();
+                codes.sort_unstable();
+                codes.dedup();
                 if codes.is_empty() { None } else { Some(codes) }
             }
         };

@@ -51,6 +51,7 @@ mod expr;
 mod ir;
 mod output;
 mod pipe;
+mod rewrite;
 mod value;
 
 use std::fmt;
@@ -72,15 +73,26 @@ pub const MAX_NESTING: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Statement {
     text: String,
+    /// What was parsed: the text, or a work-around for a parser gap (`rewrite.rs`).
+    rewrite: rewrite::Rewrite,
     program: open_cypher::ast::Program,
 }
 
 /// Parses one statement.
 pub fn parse(text: &str) -> Result<Statement, CypherError> {
     error::check_size(text)?;
-    let parsed = open_cypher::parse(text).map_err(|e| SyntaxError::of(text, &e))?;
+    let (rewrite, parsed) = match open_cypher::parse(text) {
+        Ok(p) => (rewrite::Rewrite::none(text), p),
+        Err(e) => match rewrite::rewrite(text)
+            .and_then(|r| open_cypher::parse(&r.text).ok().map(|p| (r, p)))
+        {
+            Some(ok) => ok,
+            None => return Err(SyntaxError::of(text, &e)),
+        },
+    };
     Ok(Statement {
         text: text.to_owned(),
+        rewrite,
         program: parsed.program,
     })
 }
@@ -93,7 +105,7 @@ impl Statement {
 
     /// Plans the statement onto `snapshot`.
     pub fn plan<D: AsRef<[u8]>>(&self, snapshot: &Snapshot<D>) -> Result<Prepared, CypherError> {
-        match compile::compile(&self.text, &self.program, snapshot) {
+        match compile::compile(&self.text, &self.rewrite, &self.program, snapshot) {
             Ok(query) => Ok(Prepared::Local(Plan { query })),
             Err(compile::Stop::Forward(f)) => Ok(Prepared::Forward(f)),
             Err(compile::Stop::Error(e)) => Err(e),

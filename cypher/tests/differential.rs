@@ -50,9 +50,9 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Mixed types under one key: the snapshot builder refuses them until the fix from the
-/// snapshot key index work lands on main; then this becomes the default.
-const MIXED_DEFAULT: bool = false;
+/// Mixed types under one key (an int on some nodes, a string, float or bool on others): on by
+/// default; `NEOTRAV_CYPHER_MIXED=0` turns them off to tell their failures from others.
+const MIXED_DEFAULT: bool = true;
 
 fn mixed() -> bool {
     match std::env::var("NEOTRAV_CYPHER_MIXED") {
