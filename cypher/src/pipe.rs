@@ -396,19 +396,21 @@ impl Acc {
                     };
                 }
             }
-            Acc::Avg(sum, n, set) => {
+            Acc::Avg(mean, n, set) => {
                 if fresh(set)? {
-                    match v {
-                        Val::Int(i) => *sum += i as f64,
-                        Val::Float(f) => *sum += f,
+                    // A running mean, as Neo4j computes it (no overflow, and the same rounding).
+                    let x = match v {
+                        Val::Int(i) => i as f64,
+                        Val::Float(f) => f,
                         other => {
                             return Err(CypherError::Runtime(format!(
                                 "avg() expects numbers, but was {}",
                                 other.type_name()
                             )));
                         }
-                    }
+                    };
                     *n += 1;
+                    *mean += (x - *mean) / *n as f64;
                 }
             }
             Acc::Min(m) => {
@@ -432,7 +434,7 @@ impl Acc {
             Acc::Sum(SumState::Int(i), _) => Val::Int(i),
             Acc::Sum(SumState::Float(f), _) => Val::Float(f),
             Acc::Avg(_, 0, _) => Val::Null,
-            Acc::Avg(s, n, _) => Val::Float(s / n as f64),
+            Acc::Avg(mean, _, _) => Val::Float(mean),
             Acc::Min(m) | Acc::Max(m) => m.unwrap_or(Val::Null),
         })
     }
