@@ -333,16 +333,8 @@ impl<'a> Ctx<'a> {
                 check,
                 rel_bound,
             } => {
-                let Val::Node(n) = row[*from] else {
+                let Some((n, target)) = ends(row, *from, *to, *to_bound) else {
                     return Ok(true);
-                };
-                let target = if *to_bound {
-                    match row[*to] {
-                        Val::Node(m) => Some(m),
-                        _ => return Ok(true),
-                    }
-                } else {
-                    None
                 };
                 let want_rel = if *rel_bound {
                     match &row[rel.expect("a bound relationship has a slot")] {
@@ -389,16 +381,8 @@ impl<'a> Ctx<'a> {
                 max,
                 reversed,
             } => {
-                let Val::Node(n) = row[*from] else {
+                let Some((n, target)) = ends(row, *from, *to, *to_bound) else {
                     return Ok(true);
-                };
-                let target = if *to_bound {
-                    match row[*to] {
-                        Val::Node(m) => Some(m),
-                        _ => return Ok(true),
-                    }
-                } else {
-                    None
                 };
                 let mut path: Vec<Rel> = Vec::new();
                 let k = VarLen {
@@ -678,6 +662,21 @@ impl<'a> Ctx<'a> {
             out.retain(|&n| self.view.has_label(n, l));
         }
         Ok(out)
+    }
+}
+
+/// The node an expansion starts from and, when its other end is bound, that node; `None` when
+/// either is not a node (null from an OPTIONAL MATCH): nothing matches.
+fn ends(row: &Row, from: usize, to: usize, to_bound: bool) -> Option<(u32, Option<u32>)> {
+    let Val::Node(n) = row[from] else {
+        return None;
+    };
+    if !to_bound {
+        return Some((n, None));
+    }
+    match row[to] {
+        Val::Node(m) => Some((n, Some(m))),
+        _ => None,
     }
 }
 
