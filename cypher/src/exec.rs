@@ -569,8 +569,73 @@ impl<'a> Ctx<'a> {
         Ok(true)
     }
 
+    /// One shortest path from `a` to `b` of at most `max` relationships, searched from both
+    /// ends, a level at a time from the side with the smaller frontier (hubs reached from one
+    /// side are not expanded when the other side is cheaper).
+    fn one_shortest(&self, a: u32, b: u32, spec: &RelSpec, max: u32) -> R<Option<Vec<Rel>>> {
+        let back = RelSpec {
+            types: spec.types.clone(),
+            dir: spec.dir.map(|d| match d {
+                Direction::Outgoing => Direction::Incoming,
+                Direction::Incoming => Direction::Outgoing,
+            }),
+        };
+        let other = |r: &Rel, n: u32| if r.start == n { r.end } else { r.start };
+        // parent[side]: node -> the relationship it was reached through (None for the end).
+        let mut parent: [HashMap<u32, Option<Rel>>; 2] = [HashMap::new(), HashMap::new()];
+        parent[0].insert(a, None);
+        parent[1].insert(b, None);
+        let mut frontier = [vec![a], vec![b]];
+        let mut depth = 0u32;
+        let mut edges = Vec::new();
+        let mut meet = None;
+        while depth < max && meet.is_none() && !frontier[0].is_empty() && !frontier[1].is_empty() {
+            depth += 1;
+            let side = usize::from(frontier[1].len() < frontier[0].len());
+            let mut next = Vec::new();
+            'level: for &n in &frontier[side] {
+                edges.clear();
+                self.edges(n, if side == 0 { spec } else { &back }, &mut edges);
+                self.tick(edges.len() as u64 + 1)?;
+                for r in &edges {
+                    let m = other(r, n);
+                    if parent[side].contains_key(&m) {
+                        continue;
+                    }
+                    self.charge(48)?;
+                    parent[side].insert(m, Some(*r));
+                    if parent[1 - side].contains_key(&m) {
+                        meet = Some(m);
+                        break 'level;
+                    }
+                    next.push(m);
+                }
+            }
+            frontier[side] = next;
+        }
+        let Some(m) = meet else {
+            return Ok(None);
+        };
+        let mut path = Vec::new();
+        let mut n = m;
+        while let Some(Some(r)) = parent[0].get(&n) {
+            path.push(*r);
+            n = other(r, n);
+        }
+        path.reverse();
+        let mut n = m;
+        while let Some(Some(r)) = parent[1].get(&n) {
+            path.push(*r);
+            n = other(r, n);
+        }
+        Ok(Some(path))
+    }
+
     /// Shortest paths from `a` to `b` of at most `max` relationships: one, or all of them.
     fn shortest(&self, a: u32, b: u32, spec: &RelSpec, max: u32, all: bool) -> R<Vec<Vec<Rel>>> {
+        if !all {
+            return Ok(self.one_shortest(a, b, spec, max)?.into_iter().collect());
+        }
         // Breadth-first, level by level, keeping every parent edge that reaches a node at its
         // first level (all shortest paths form a DAG of those).
         let mut level: HashMap<u32, u32> = HashMap::new();
