@@ -62,6 +62,14 @@ fn bench_all_on_small_graphs_answers_equal_and_writes_its_report() {
             "discogs-0.001/genre-years",
             "discogs-0.001/artist-labels",
             "discogs-0.001/top-artists-by-degree",
+            "discogs-0.001/cypher-artist-by-key",
+            "discogs-0.001/cypher-co-artists",
+            "discogs-0.001/cypher-collaborators-by-year",
+            "discogs-0.001/cypher-genre-breakdown",
+            "discogs-0.001/cypher-artist-labels",
+            "discogs-0.001/cypher-styles-to-explore",
+            "discogs-0.001/cypher-shortest-path",
+            "discogs-0.001/cypher-genre-years",
         ]
     );
     for name in names {
