@@ -30,6 +30,8 @@ mod grammar;
 mod graph;
 #[path = "differential/neo.rs"]
 mod neo;
+#[path = "differential/snapshot.rs"]
+mod snapshot;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -37,11 +39,10 @@ use std::time::Instant;
 use compare::{compare, show};
 use grammar::{Case, Gen, Info};
 use graph::{KEYS, TestGraph};
-use memmap2::Mmap;
-use neotrav_cypher::{CypherError, Limits, Params, Prepared, parse};
+use neotrav_cypher::CypherError;
 use neotrav_neo4j::testkit;
-use neotrav_snapshot::Snapshot;
 use serde_json::Value as Json;
+use snapshot::{Ours, ours};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -62,45 +63,11 @@ fn mixed() -> bool {
     }
 }
 
-/// The one forwarding reason of a statement in the grammar that is not a failure: it reads a
-/// property of a node none of whose labels had the key exported (the unlabeled nodes), which
-/// only Neo4j knows.
+/// The one forwarding reason of a statement in the grammar that is not a failure
+/// ([`Ours::reason`]): it reads a property of a node none of whose labels had the key exported
+/// (the unlabeled nodes), which only Neo4j knows.
 const OUTSIDE_EXPORT: &str =
     "(at run time) property: a node's property was not exported for any of its labels";
-
-/// What the snapshot did with a statement.
-enum Ours {
-    Answer(neotrav_cypher::Answer),
-    Forward(String),
-    Error(CypherError),
-}
-
-fn ours(snap: &Snapshot<Mmap>, case: &Case, database_id: &str) -> Ours {
-    let statement = match parse(&case.text) {
-        Ok(s) => s,
-        Err(e) => return Ours::Error(e),
-    };
-    let plan = match statement.plan(snap) {
-        Ok(Prepared::Local(plan)) => plan,
-        Ok(Prepared::Forward(f)) => return Ours::Forward(format!("{}: {}", f.construct, f.reason)),
-        Err(e) => return Ours::Error(e),
-    };
-    let params = match Params::from_map(&case.params) {
-        Ok(p) => p,
-        Err(e) => return Ours::Error(e),
-    };
-    let limits = Limits {
-        database_id: database_id.to_string(),
-        ..Limits::default()
-    };
-    match plan.run(snap, &params, &limits) {
-        Ok(a) => Ours::Answer(a),
-        Err(CypherError::NeedsNeo4j(f)) => {
-            Ours::Forward(format!("(at run time) {}: {}", f.construct, f.reason))
-        }
-        Err(e) => Ours::Error(e),
-    }
-}
 
 /// How long the suite waits for Neo4j over one statement (Community edition has no dynamic
 /// transaction timeout): a statement past it is counted, printed, and not judged.
@@ -173,7 +140,7 @@ async fn check(
     label: &str,
     tally: &mut Tally,
 ) {
-    let mine = ours(&g.snapshot, case, &g.database_id);
+    let mine = ours(&g.snapshot, &case.text, &case.params, &g.database_id);
     let Ok(theirs) = tokio::time::timeout(
         NEO4J_TIMEOUT,
         neo::run(db, &case.text, &case.params, &case.fields, &g.database_id),
@@ -195,7 +162,8 @@ async fn check(
         )
     };
     match (mine, theirs) {
-        (Ours::Forward(reason), Ok(_)) => {
+        (Ours::Forward(f, at_run_time), Ok(_)) => {
+            let reason = Ours::reason(&f, at_run_time);
             tally.forwarded += 1;
             *tally.reasons.entry(reason.clone()).or_default() += 1;
             // Documented: the snapshot cannot know the properties of a node outside the
@@ -204,7 +172,8 @@ async fn check(
                 tally.fail("forwarded", format!("{}  forwarded: {reason}\n", head()));
             }
         }
-        (Ours::Forward(reason), Err(e)) => {
+        (Ours::Forward(f, at_run_time), Err(e)) => {
+            let reason = Ours::reason(&f, at_run_time);
             tally.fail("Neo4j refused (a generator bug)", format!(
                 "{}  Neo4j refused a generated statement (the snapshot forwarded it: {reason}): {e}\n",
                 head()

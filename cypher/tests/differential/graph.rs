@@ -2,15 +2,15 @@
 //! snapshot.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use neo4rs::{Graph, query};
-use neotrav_neo4j::export::{self, ExportOptions, Origin};
 use neotrav_neo4j::testkit::rows;
-use neotrav_snapshot::{NoProgress, Snapshot};
+use neotrav_snapshot::Snapshot;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::{Value as Json, json};
+
+use super::snapshot::export_to;
 
 /// Labels of the random graphs.
 pub const LABELS: [&str; 4] = ["L0", "L1", "L2", "L3"];
@@ -236,20 +236,6 @@ pub async fn build(
         snapshot,
         _dir: dir,
     }
-}
-
-async fn export_to(graph: &Graph, uri: &str, properties: &[(String, String)], out: &Path) {
-    let origin = Origin {
-        address: uri.to_string(),
-        database: String::new(),
-    };
-    let options = ExportOptions {
-        properties: properties.to_vec(),
-        ..ExportOptions::default()
-    };
-    export::export(graph, &origin, &options, out, &NoProgress)
-        .await
-        .expect("export");
 }
 
 /// Every generator key for every label.
