@@ -175,6 +175,10 @@ fn list_order(x: &[Norm], y: &[Norm]) -> Ordering {
 }
 
 fn round(x: f64) -> f64 {
+    // One NaN: a NaN with its sign bit set (as 0.0 / 0.0 gives on x86) sorts first otherwise.
+    if x.is_nan() {
+        return f64::NAN;
+    }
     if !x.is_finite() || x == 0.0 {
         return x;
     }
