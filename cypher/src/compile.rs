@@ -8,11 +8,11 @@ use hashbrown::HashMap;
 use neotrav_snapshot::{Direction, Snapshot};
 use open_cypher::Span;
 use open_cypher::ast::{
-    BinaryOperator, ClauseKind, Expr as Ast, ExprKind, IsPredicate, LabelExpression,
-    LabelExpressionKind, LiteralKind, MatchClause, NodePattern, ParameterName, PathFactorKind,
-    Pattern, PatternPart, Program, ProjectionClause, ProjectionItemKind, QuantifierKind, QueryKind,
-    RelationshipDirection, RelationshipPattern, SetQuantifier, SingleQuery, SortDirection,
-    StatementKind, SubqueryExpressionKind, UnaryOperator,
+    BinaryOperator, ClauseKind, Expr as Ast, ExprKind, IntegerLiteral, IntegerRadix, IsPredicate,
+    LabelExpression, LabelExpressionKind, LiteralKind, MatchClause, NodePattern, ParameterName,
+    PathFactorKind, Pattern, PatternPart, Program, ProjectionClause, ProjectionItemKind,
+    QuantifierKind, QueryKind, RelationshipDirection, RelationshipPattern, SetQuantifier,
+    SingleQuery, SortDirection, StatementKind, SubqueryExpressionKind, UnaryOperator,
 };
 
 use crate::error::{CypherError, Forward, line_column};
@@ -1238,8 +1238,20 @@ impl<'t> Compiler<'t> {
             Some(e) => Some(self.expr(e, &empty, &mut plain)?),
             None => None,
         };
+        // WHERE sees the projected names and, when rows are not regrouped, the old ones too
+        // (as ORDER BY does, and Neo4j: `OPTIONAL MATCH (a)-[r]->(b) WITH b WHERE r IS NULL`).
         let filter = match filter {
-            Some(w) => Some(self.expr(w, &next, &mut AggCtx::default())?),
+            Some(w) => {
+                let mut filter_scope = if aggregating || distinct {
+                    Scope::new()
+                } else {
+                    scope.clone()
+                };
+                for (k, v) in &next {
+                    filter_scope.insert(k.clone(), v.clone());
+                }
+                Some(self.expr(w, &filter_scope, &mut AggCtx::default())?)
+            }
             None => None,
         };
         let keys = (0..items.len()).filter(|&i| !has_agg[i]).collect();
@@ -1271,26 +1283,19 @@ impl<'t> Compiler<'t> {
                 LiteralKind::Null => Val::Null,
                 LiteralKind::Boolean(v) => Val::Bool(*v),
                 LiteralKind::Integer(i) => {
-                    let (digits, radix) = match i.radix {
-                        open_cypher::ast::IntegerRadix::Decimal => (i.text.as_str(), 10),
-                        open_cypher::ast::IntegerRadix::Hexadecimal => {
-                            (i.text.trim_start_matches("0x").trim_start_matches("0X"), 16)
-                        }
-                        open_cypher::ast::IntegerRadix::Octal => {
-                            (i.text.trim_start_matches("0o").trim_start_matches("0O"), 8)
-                        }
-                        _ => {
-                            return Err(self.forward(
-                                e.span,
-                                self.src(e.span),
-                                "this literal runs on Neo4j",
-                            ));
-                        }
-                    };
-                    let digits: String = digits.chars().filter(|c| *c != '_').collect();
-                    match i64::from_str_radix(&digits, radix) {
-                        Ok(v) => Val::Int(v),
-                        Err(_) => {
+                    if !matches!(
+                        i.radix,
+                        IntegerRadix::Decimal | IntegerRadix::Hexadecimal | IntegerRadix::Octal
+                    ) {
+                        return Err(self.forward(
+                            e.span,
+                            self.src(e.span),
+                            "this literal runs on Neo4j",
+                        ));
+                    }
+                    match int_literal(i).and_then(|v| i64::try_from(v).ok()) {
+                        Some(v) => Val::Int(v),
+                        None => {
                             return Err(
                                 self.semantic(e.span, format!("integer is too large: {}", i.text))
                             );
@@ -1350,6 +1355,14 @@ impl<'t> Compiler<'t> {
                     })
                     .collect::<R<_>>()?,
             ),
+            // `-9223372036854775808` is minus a literal one past i64::MAX.
+            ExprKind::Unary { operator, operand }
+                if matches!(operator.kind, UnaryOperator::Minus)
+                    && matches!(&operand.kind, ExprKind::Literal(l)
+                        if matches!(&l.kind, LiteralKind::Integer(i) if int_literal(i) == Some(1 << 63))) =>
+            {
+                Expr::Const(Val::Int(i64::MIN))
+            }
             ExprKind::Unary { operator, operand } => {
                 let x = self.expr(operand, scope, ctx)?;
                 match operator.kind {
@@ -1374,10 +1387,21 @@ impl<'t> Compiler<'t> {
                 operator,
                 right,
             } => {
-                // `-9223372036854775808` parses as minus a literal that does not fit.
                 let l = self.expr(left, scope, ctx)?;
                 let r = self.expr(right, scope, ctx)?;
                 use BinaryOperator as B;
+                // `a < b = c` is a chain, `a < b AND b = c`; the parser folds it as
+                // `(a < b) = c` (a written `(a < b) = c` is Parenthesized, so not this).
+                if let ExprKind::Binary {
+                    operator: inner,
+                    right: middle,
+                    ..
+                } = &left.kind
+                    && let (Some(_), Some(op)) = (cmp_op(inner.kind), cmp_op(operator.kind))
+                {
+                    let m = self.expr(middle, scope, ctx)?;
+                    return Ok(Expr::And(vec![l, Expr::Cmp(op, b(m), b(r))]));
+                }
                 match operator.kind {
                     B::Or => Expr::Or(vec![l, r]),
                     B::And => Expr::And(vec![l, r]),
@@ -1690,4 +1714,30 @@ fn split_and(e: Expr, out: &mut Vec<Expr>) {
         Expr::And(v) => v.into_iter().for_each(|x| split_and(x, out)),
         x => out.push(x),
     }
+}
+
+/// The value of an integer literal, before it has to fit an i64 (`None` past i128 too).
+fn int_literal(i: &IntegerLiteral) -> Option<i128> {
+    let (digits, radix) = match i.radix {
+        IntegerRadix::Decimal => (i.text.as_str(), 10),
+        IntegerRadix::Hexadecimal => (i.text.trim_start_matches("0x").trim_start_matches("0X"), 16),
+        IntegerRadix::Octal => (i.text.trim_start_matches("0o").trim_start_matches("0O"), 8),
+        _ => return None,
+    };
+    let digits: String = digits.chars().filter(|c| *c != '_').collect();
+    i128::from_str_radix(&digits, radix).ok()
+}
+
+/// The comparison a binary operator is, if it is one.
+fn cmp_op(op: BinaryOperator) -> Option<CmpOp> {
+    use BinaryOperator as B;
+    Some(match op {
+        B::Equal => CmpOp::Eq,
+        B::NotEqual => CmpOp::Ne,
+        B::Less => CmpOp::Lt,
+        B::LessEqual => CmpOp::Le,
+        B::Greater => CmpOp::Gt,
+        B::GreaterEqual => CmpOp::Ge,
+        _ => return None,
+    })
 }

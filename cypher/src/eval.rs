@@ -87,6 +87,16 @@ impl Ctx<'_> {
             Expr::Cmp(op, a, b) => {
                 let a = self.eval(a, row)?;
                 let b = self.eval(b, row)?;
+                // NaN is a number, so `<` and friends are false for it, not null (as in Neo4j).
+                let nan = |v: &Val| matches!(v, Val::Float(f) if f.is_nan());
+                let number = |v: &Val| matches!(v, Val::Int(_) | Val::Float(_));
+                if !matches!(op, CmpOp::Eq | CmpOp::Ne)
+                    && number(&a)
+                    && number(&b)
+                    && (nan(&a) || nan(&b))
+                {
+                    return Ok(Val::Bool(false));
+                }
                 opt_bool(match op {
                     CmpOp::Eq => equals(&a, &b),
                     CmpOp::Ne => equals(&a, &b).map(|x| !x),

@@ -236,3 +236,33 @@ fn a_key_of_mixed_types_compares_orders_and_seeks_as_cypher_does() {
     assert!(matches!(rows[0][0], V::Float(x) if x.is_nan()), "{rows:?}");
     assert_eq!(rows[0][1], V::String("1".into()));
 }
+
+/// What the openCypher TCK suite (tests/tck.rs) found: NaN compares false rather than null, the
+/// smallest integer is a literal, comparisons chain (`a < b = c` is `a < b AND b = c`), and
+/// `WITH ... WHERE` reads variables the WITH does not keep.
+#[test]
+fn tck_regressions() {
+    let (_d, snap) = graph();
+    let one = |q: &str| run(&snap, q, serde_json::json!({}));
+    assert_eq!(
+        one("RETURN 0.0 / 0.0 > 1 AS a, 0.0 / 0.0 <= 0.0 / 0.0 AS b, 0.0 / 0.0 = 0.0 / 0.0 AS c"),
+        vec![vec![V::Bool(false), V::Bool(false), V::Bool(false)]]
+    );
+    assert_eq!(
+        one(
+            "RETURN -9223372036854775808 AS a, -0x8000000000000000 AS b, -0o1000000000000000000000 AS c"
+        ),
+        vec![vec![V::Int(i64::MIN), V::Int(i64::MIN), V::Int(i64::MIN)]]
+    );
+    assert_eq!(
+        one("RETURN 1 < 2 = 2 AS chain, (1 < 2) = 2 AS nested, 3 > 2 > 1 AS down"),
+        vec![vec![V::Bool(true), V::Bool(false), V::Bool(true)]]
+    );
+    // Release 12 is the only one not by Nina.
+    assert_eq!(
+        one(
+            "MATCH (r:Release) OPTIONAL MATCH (r)-[b:BY]->(:Artist {name: 'Nina'}) WITH r WHERE b IS NULL RETURN r.year"
+        ),
+        vec![vec![V::Int(1967)]]
+    );
+}
