@@ -198,22 +198,31 @@ async fn params(
     Ok(out)
 }
 
-/// Runs one scenario on the snapshot and, unless it forwards or refuses a write, on Neo4j.
-async fn check(
+/// A scenario neotrav answered or refused, waiting for Neo4j's answer.
+struct Pending<'a> {
+    s: &'a Scenario,
+    params: serde_json::Map<String, Json>,
+    mine: Ours,
+    /// The fields to read Neo4j's rows by: neotrav's, else the TCK's.
+    fields: Vec<String>,
+}
+
+/// Runs one scenario on the snapshot; counts it when it forwards, and returns it when Neo4j
+/// has to be asked too.
+async fn ask_ours<'a>(
     graph: &Graph,
     snap: &Snapshot<memmap2::Mmap>,
     db: &str,
-    keys: &[&str],
-    s: &Scenario,
+    s: &'a Scenario,
     tally: &mut Tally,
-) {
+) -> Option<Pending<'a>> {
     let params = match params(graph, db, s).await {
         Ok(p) => p,
         Err(e) => {
             tally
                 .setup_refused
                 .push(format!("{}: Neo4j refused a parameter: {e}", s.id));
-            return;
+            return None;
         }
     };
     let t = Instant::now();
@@ -229,11 +238,11 @@ async fn check(
             if std::env::var_os("NEOTRAV_TCK_VERBOSE").is_some() {
                 eprintln!("forwarded {}: {}", s.id, Ours::reason(&f, at_run_time));
             }
-            return;
+            return None;
         }
         Ours::Error(CypherError::Write { .. }) => {
             tally.writes += 1;
-            return;
+            return None;
         }
         other => other,
     };
@@ -245,17 +254,54 @@ async fn check(
             .map(<[String]>::to_vec)
             .unwrap_or_default(),
     };
-    let t = Instant::now();
-    let theirs = match tokio::time::timeout(
-        NEO4J_TIMEOUT,
-        neo::run(graph, &s.query, &params, &fields, db),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(_) => Err(format!("Neo4j took over {NEO4J_TIMEOUT:?}")),
-    };
-    tally.theirs += t.elapsed();
+    Some(Pending {
+        s,
+        params,
+        mine,
+        fields,
+    })
+}
+
+/// Queries Neo4j answers at once: the scenarios' queries only read, so they run side by side.
+const NEO4J_CONCURRENCY: usize = 2;
+
+/// Neo4j's answers to the pending scenarios' queries, in their order.
+async fn ask_neo4j(
+    graph: &Graph,
+    db: &str,
+    pending: &[Pending<'_>],
+) -> Vec<Result<neo::NeoAnswer, String>> {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(NEO4J_CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, p) in pending.iter().enumerate() {
+        let (graph, db, gate) = (graph.clone(), db.to_string(), gate.clone());
+        let (query, params, fields) = (p.s.query.clone(), p.params.clone(), p.fields.clone());
+        tasks.spawn(async move {
+            let _turn = gate.acquire_owned().await.expect("the gate stays open");
+            let answer = tokio::time::timeout(
+                NEO4J_TIMEOUT,
+                neo::run(&graph, &query, &params, &fields, &db),
+            )
+            .await
+            .unwrap_or_else(|_| Err(format!("Neo4j took over {NEO4J_TIMEOUT:?}")));
+            (i, answer)
+        });
+    }
+    let mut answers: Vec<Option<Result<neo::NeoAnswer, String>>> =
+        (0..pending.len()).map(|_| None).collect();
+    while let Some(done) = tasks.join_next().await {
+        let (i, answer) = done.expect("a Neo4j task does not panic");
+        answers[i] = Some(answer);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.expect("every task answered"))
+        .collect()
+}
+
+/// Judges neotrav's outcome against Neo4j's answer.
+fn judge(p: Pending<'_>, theirs: Result<neo::NeoAnswer, String>, keys: &[&str], tally: &mut Tally) {
+    let (s, mine) = (p.s, p.mine);
     match (mine, theirs) {
         (Ours::Error(mine), Err(e)) => tally
             .both_refused
@@ -437,8 +483,15 @@ async fn tck_scenarios_equal_neo4j() {
         let snap = Snapshot::open(&path).expect("open the snapshot");
         exporting += t.elapsed();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut pending = Vec::new();
         for s in scenarios {
-            check(graph, &snap, &db, &keys, s, &mut tally).await;
+            pending.extend(ask_ours(graph, &snap, &db, s, &mut tally).await);
+        }
+        let t = Instant::now();
+        let answers = ask_neo4j(graph, &db, &pending).await;
+        tally.theirs += t.elapsed();
+        for (p, theirs) in pending.into_iter().zip(answers) {
+            judge(p, theirs, &keys, &mut tally);
         }
         drop(snap);
         let _ = std::fs::remove_file(&path);
