@@ -7,12 +7,13 @@
 //!   `application/vnd.neo4j.query*`, else plain); `Accept: application/x-ndjson` streams a line
 //!   `{"fields": [...]}`, one line per row (an array of values, plain), then a line with
 //!   `answeredBy`, `forwardedBecause` and `stats`.
-//! - Parse, then plan against the served snapshot (plans are cached by statement text in a
-//!   bounded LRU, emptied when the snapshot is swapped). A plan the snapshot answers runs on the
-//!   blocking pool under the same admission and budgets as traversals (`budget.deadlineMs`,
-//!   `budget.maxMemory`, `budget.maxVisited` as units of work). A statement the snapshot cannot
-//!   answer is forwarded to Neo4j ([`Unsupported::Forward`]) or refused with 422
-//!   `cypher_unsupported` naming the construct ([`Unsupported::Refuse`]).
+//! - Parse, then plan against the served snapshot (parses and plans are cached by statement
+//!   text in a bounded LRU, emptied when the snapshot is swapped: a hit skips the parser). A
+//!   plan the snapshot answers runs on the blocking pool under the same admission and budgets
+//!   as traversals (`budget.deadlineMs`, `budget.maxMemory`, `budget.maxVisited` as units of
+//!   work). A statement the snapshot cannot answer is forwarded to Neo4j
+//!   ([`Unsupported::Forward`]) or refused with 422 `cypher_unsupported` naming the construct
+//!   ([`Unsupported::Refuse`]).
 //! - `EXPLAIN ...` answers with the plan's text in `plan` (or the construct that forces Neo4j)
 //!   and no rows.
 //! - On `/db/{name}/query/v2`, errors are Neo4j's Query API shape, `{"errors": [{"code",
@@ -56,8 +57,18 @@ pub enum Unsupported {
 /// Plans kept per snapshot.
 pub const PLAN_CACHE_ENTRIES: usize = 256;
 
-/// A planning decision, cached by statement text for one snapshot generation.
-pub(crate) enum Cached {
+/// A statement as parsed and planned, cached by its text for one snapshot generation: a hit
+/// skips the parser (which costs more than running most small plans).
+pub(crate) struct Cached {
+    /// The parsed statement, to plan again on a snapshot swapped in while a request waited.
+    statement: Statement,
+    /// Whether it starts with `EXPLAIN` (or `PROFILE`).
+    explain: bool,
+    decision: Decision,
+}
+
+/// What planning decided.
+pub(crate) enum Decision {
     Local(neotrav_cypher::Plan),
     Forward(Forward),
 }
@@ -578,15 +589,14 @@ async fn run(
         .with_details(serde_json::json!({ "field": e.field }))
     })?;
     let (text, stripped) = strip_explain(&req.statement);
-    let statement = neotrav_cypher::parse(&text).map_err(cypher_failure)?;
-    let explain = stripped || statement.is_explain();
     let params = Params::from_map(&req.parameters).map_err(cypher_failure)?;
     let loaded = state.current.load_full();
     loaded.usable()?;
-    let prepared = prepare(state, &loaded, &statement)?;
-    let forward = match &*prepared {
-        Cached::Forward(f) => f.clone(),
-        Cached::Local(plan) => {
+    let prepared = prepare(state, &loaded, &text)?;
+    let explain = stripped || prepared.explain;
+    let forward = match &prepared.decision {
+        Decision::Forward(f) => f.clone(),
+        Decision::Local(plan) => {
             if explain {
                 return Ok(Answered {
                     fields: Vec::new(),
@@ -607,18 +617,17 @@ async fn run(
             };
             let generation = loaded.generation;
             let prepared = prepared.clone();
-            let statement = statement.clone();
             let planning = state.clone();
             let ran = blocking(state, &budget, None, move |l, _, _| {
                 // A swap while this request waited: plan again on the snapshot it now reads.
                 let prepared = if l.generation == generation {
                     prepared
                 } else {
-                    prepare(&planning, l, &statement).map_err(|f| f.error)?
+                    replan(&planning, l, &prepared.statement).map_err(|f| f.error)?
                 };
-                Ok(match &*prepared {
-                    Cached::Local(plan) => plan.run(l.engine.snapshot(), &params, &cypher_limits),
-                    Cached::Forward(f) => Err(CypherError::NeedsNeo4j(f.clone())),
+                Ok(match &prepared.decision {
+                    Decision::Local(plan) => plan.run(l.engine.snapshot(), &params, &cypher_limits),
+                    Decision::Forward(f) => Err(CypherError::NeedsNeo4j(f.clone())),
                 })
             })
             .await?;
@@ -672,26 +681,38 @@ mod budget {
     }
 }
 
-/// The cached planning decision for `statement` on `loaded`, planning it on a miss.
+/// The cached parse and plan of `text` on `loaded`, parsing and planning it on a miss.
 fn prepare(
+    state: &AppState,
+    loaded: &crate::state::Loaded,
+    text: &str,
+) -> Result<Arc<Cached>, CypherFailure> {
+    if let Some(c) = lock(&state.cypher.plans).get(loaded.generation, text) {
+        return Ok(c);
+    }
+    let statement = neotrav_cypher::parse(text).map_err(cypher_failure)?;
+    replan(state, loaded, &statement)
+}
+
+/// Plans `statement` on `loaded` and caches it under its text.
+fn replan(
     state: &AppState,
     loaded: &crate::state::Loaded,
     statement: &Statement,
 ) -> Result<Arc<Cached>, CypherFailure> {
-    let generation = loaded.generation;
-    if let Some(c) = lock(&state.cypher.plans).get(generation, statement.text()) {
-        return Ok(c);
-    }
-    let c = Arc::new(
-        match statement
-            .plan(loaded.engine.snapshot())
-            .map_err(cypher_failure)?
-        {
-            Prepared::Local(p) => Cached::Local(p),
-            Prepared::Forward(f) => Cached::Forward(f),
-        },
-    );
-    lock(&state.cypher.plans).put(generation, statement.text(), c.clone());
+    let decision = match statement
+        .plan(loaded.engine.snapshot())
+        .map_err(cypher_failure)?
+    {
+        Prepared::Local(p) => Decision::Local(p),
+        Prepared::Forward(f) => Decision::Forward(f),
+    };
+    let c = Arc::new(Cached {
+        explain: statement.is_explain(),
+        statement: statement.clone(),
+        decision,
+    });
+    lock(&state.cypher.plans).put(loaded.generation, statement.text(), c.clone());
     Ok(c)
 }
 
