@@ -108,6 +108,9 @@ pub enum Question {
     TopDegree,
     /// A statement of the Cypher suite ([`super::statements::STATEMENTS`], by index).
     Statement(usize),
+    /// Nothing: the floor of a call. The sidecar's bare HTTP round trip (`GET /readyz` from the
+    /// same client the other calls use), and Neo4j's over Bolt (`RETURN 1`).
+    RoundTrip,
 }
 
 /// One question over a list of inputs, and the systems that answer it.
@@ -148,6 +151,9 @@ impl Case {
         let q = self.question;
         if let Question::Statement(i) = q {
             return ask_statement(ctx, system, i, input).await;
+        }
+        if let Question::RoundTrip = q {
+            return round_trip(ctx, system).await;
         }
         match system {
             Neotrav | NeotravHttp => {
@@ -276,6 +282,33 @@ async fn ask_statement(
     }
 }
 
+/// [`Question::RoundTrip`]: `1` once the system has answered.
+async fn round_trip(ctx: &Ctx, system: System) -> Result<Value, BenchError> {
+    match system {
+        System::NeotravHttp => match ctx.client.ready().await {
+            Ok(true) => Ok(json!(1)),
+            Ok(false) => Err(BenchError::Cypher {
+                statement: "round trip",
+                message: "the sidecar answered GET /readyz with an error status".into(),
+            }),
+            Err(source) => Err(BenchError::Client {
+                what: "GET /readyz to the sidecar".into(),
+                source,
+            }),
+        },
+        System::Cypher => {
+            let rows = cypher::rows(&ctx.graph, query("RETURN 1 AS c"), false)
+                .await
+                .map_err(BenchError::query("the round-trip query"))?;
+            canonical_rows(Question::RoundTrip, "the round-trip query", &rows)
+        }
+        other => Err(BenchError::Unanswered {
+            system: other,
+            question: Question::RoundTrip,
+        }),
+    }
+}
+
 fn label_start(label: &str) -> OneOrMany<NodeSelector> {
     OneOrMany::One(NodeSelector::Label {
         label: label.to_string(),
@@ -380,7 +413,10 @@ pub fn traverse_request(q: Question, input: &Input) -> Result<TraverseRequest, B
                 label: Some("Release".into()),
             };
         }
-        Question::ShortestPath | Question::TopDegree | Question::Statement(_) => {
+        Question::ShortestPath
+        | Question::TopDegree
+        | Question::Statement(_)
+        | Question::RoundTrip => {
             return Err(BenchError::NotTraversal { question: q });
         }
     }
@@ -593,7 +629,9 @@ fn canonical_rows(q: Question, query: &str, rows: &[neo4rs::Row]) -> Result<Valu
         })
     };
     Ok(match q {
-        Question::TreeDfs { .. } | Question::TreeArticle { .. } => json!(int(first()?, "c")?),
+        Question::TreeDfs { .. } | Question::TreeArticle { .. } | Question::RoundTrip => {
+            json!(int(first()?, "c")?)
+        }
         Question::ShortestPath => first()?
             .get::<Option<i64>>("len")
             .map_err(BenchError::column(query, "len"))?

@@ -485,6 +485,13 @@ impl Environment {
                         &[System::Neotrav, System::Cypher, System::CypherTuned],
                     ),
                 ];
+                cases.push(case(
+                    "http-round-trip",
+                    "the floor of a call: the sidecar's GET /readyz over HTTP, Neo4j's RETURN 1 over Bolt",
+                    Question::RoundTrip,
+                    vec![Input::None; 32],
+                    &[System::NeotravHttp, System::Cypher],
+                ));
                 for (i, st) in super::statements::STATEMENTS.iter().enumerate() {
                     use super::statements::Inputs;
                     let inputs = match st.inputs {
