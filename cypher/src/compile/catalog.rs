@@ -17,11 +17,15 @@ pub(super) struct Catalog {
 impl Catalog {
     pub(super) fn of<D: AsRef<[u8]>>(s: &Snapshot<D>) -> Catalog {
         let h = s.header();
+        // The snapshot's own answer per key (opening checks that all of a key's kind-columns
+        // cover the same labels).
         let mut keys: HashMap<String, Vec<u32>> = HashMap::new();
         for c in &h.columns {
-            keys.entry(c.key.clone())
-                .or_default()
-                .extend(c.labels.iter().copied());
+            if !keys.contains_key(&c.key)
+                && let Some(p) = s.property(&c.key)
+            {
+                keys.insert(c.key.clone(), p.labels().collect());
+            }
         }
         Catalog {
             labels: h
