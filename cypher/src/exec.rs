@@ -236,15 +236,16 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    fn label_nodes(&self, l: u32) -> Arc<Vec<u32>> {
+    /// The nodes of label `l`, decoded once per run and charged once: the list stays cached
+    /// for the run. Past `max_memory` the run stops, like every other charge.
+    fn label_nodes(&self, l: u32) -> R<Arc<Vec<u32>>> {
         if let Some(v) = self.labels.borrow().get(&l) {
-            return v.clone();
+            return Ok(v.clone());
         }
         let v = Arc::new((self.label_source)(l));
-        // Charged once per run: the decoded bitmap stays cached for the run.
-        let _ = self.charge(4 * v.len() as u64);
+        self.charge(4 * v.len() as u64)?;
         self.labels.borrow_mut().insert(l, v.clone());
-        v
+        Ok(v)
     }
 
     // ---- clauses ----
@@ -303,7 +304,7 @@ impl<'a> Ctx<'a> {
                         &mut all.into_iter()
                     }
                     Source::Label(l) => {
-                        list = self.label_nodes(*l);
+                        list = self.label_nodes(*l)?;
                         &mut list.iter().copied()
                     }
                     Source::Seek { prop, value, label } => {

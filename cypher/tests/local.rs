@@ -266,3 +266,46 @@ fn tck_regressions() {
         vec![vec![V::Int(1967)]]
     );
 }
+
+/// Regression: a label scan's decoded node list was charged with the result ignored, so a scan
+/// of many nodes ran past `max_memory` and answered.
+#[test]
+fn a_label_scan_past_max_memory_stops_with_the_budget_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.snap");
+    let mut b = SnapshotBuilder::new();
+    for id in 0..10_000u64 {
+        b.add_node(id, ["N"], []).unwrap();
+    }
+    b.write(&path).unwrap();
+    let snap = Snapshot::open(&path).unwrap();
+    let Prepared::Local(plan) = parse("MATCH (n:N) RETURN count(*) AS n")
+        .unwrap()
+        .plan(&snap)
+        .unwrap()
+    else {
+        panic!("local")
+    };
+    // The list of 10,000 nodes takes 40,000 bytes; the count itself needs about a hundred.
+    let tight = Limits {
+        max_memory: 4 << 10,
+        ..Limits::default()
+    };
+    let e = plan.run(&snap, &Params::default(), &tight).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            neotrav_cypher::CypherError::Budget {
+                budget: "maxMemory",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let generous = Limits {
+        max_memory: 1 << 20,
+        ..Limits::default()
+    };
+    let answer = plan.run(&snap, &Params::default(), &generous).unwrap();
+    assert_eq!(answer.rows, vec![vec![V::Int(10_000)]]);
+}
