@@ -145,6 +145,7 @@ fn case(text: &str, params: Json, fields: &[&str], shape: Shape) -> Case {
     }
 }
 
+/// An ORDER BY over `order`; `limited`: under SKIP/LIMIT.
 fn ordered(order: &[usize], total: bool, limited: bool) -> Shape {
     Shape {
         cols: Vec::new(),
@@ -185,7 +186,7 @@ pub fn cases(c: &Catalogue, seed: u64) -> Vec<Case> {
              RETURN co.name AS name, count(DISTINCT r) AS together ORDER BY together DESC, name LIMIT 10",
             json!({"name": a}),
             &["name", "together"],
-            ordered(&[1, 0], true, false),
+            ordered(&[1, 0], true, true),
         ));
         // Counts per middle node's property.
         out.push(case(
@@ -207,14 +208,14 @@ pub fn cases(c: &Catalogue, seed: u64) -> Vec<Case> {
              RETURN g.name AS genre, count(DISTINCT r) AS releases ORDER BY releases DESC, genre LIMIT 3",
             json!({}),
             &["genre", "releases"],
-            ordered(&[1, 0], true, false),
+            ordered(&[1, 0], true, true),
         ));
         out.push(case(
             "MATCH (a:Artist)<-[:BY]-(r:Release) WITH a, count(r) AS n WHERE n >= $min \
              RETURN a.name AS artist, n ORDER BY n DESC, artist LIMIT 5",
             json!({"min": 2}),
             &["artist", "n"],
-            ordered(&[1, 0], true, false),
+            ordered(&[1, 0], true, true),
         ));
         // Anti-pattern: artists in the same genre, not already on a release together.
         out.push(case(
@@ -224,7 +225,7 @@ pub fn cases(c: &Catalogue, seed: u64) -> Vec<Case> {
              RETURN other.name AS name, count(*) AS score ORDER BY score DESC, name LIMIT 5",
             json!({"name": a}),
             &["name", "score"],
-            ordered(&[1, 0], true, false),
+            ordered(&[1, 0], true, true),
         ));
         out.push(case(
             "MATCH (a:Artist) WHERE NOT EXISTS { MATCH (a)<-[:BY]-(r:Release) WHERE r.year >= $year } \

@@ -830,7 +830,7 @@ impl<'a> Gen<'a> {
                     text.push_str(&format!(" SKIP {}", self.below(4)));
                 }
                 text.push_str(&format!(" LIMIT {}", self.below(8)));
-                shape.limited = !shape.total;
+                shape.limited = true;
             }
         } else if self.p(5) {
             text.push_str(&format!(" LIMIT {}", self.below(5)));
