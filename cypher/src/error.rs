@@ -4,7 +4,7 @@ use std::fmt;
 
 use open_cypher::ParseErrors;
 
-use crate::{MAX_NESTING, MAX_STATEMENT_BYTES};
+use crate::{MAX_CHAIN, MAX_NESTING, MAX_STATEMENT_BYTES, MAX_UNIONS};
 
 /// Why a statement gets no answer from the snapshot.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -147,7 +147,18 @@ impl fmt::Display for Forward {
     }
 }
 
-/// Refuses statements too long or too deeply nested to plan safely, before the parser sees them.
+/// Refuses statements too long or too deeply nested to handle safely, before the parser sees
+/// them.
+///
+/// The parser builds a tree as deep as the statement nests, and the tree's destructor and
+/// `Clone` recurse on it, as does planning. Nesting comes from brackets (at most
+/// [`MAX_NESTING`] deep) and from chains of operators: `a + b + …`, `NOT NOT …`, `x.a.b…`,
+/// `x[0][0]…`, `CASE` in `CASE`. This scan counts the operators of each expression (a comma ends
+/// one, except inside a `CASE`), adds those of the expressions around it, and refuses more than
+/// [`MAX_CHAIN`]. The count is an upper bound of the tree's depth, but for the unlikely `CASE`
+/// chained in `WHEN` lists after a variable named `end`, which the size bounds to a few thousand.
+/// The parser also recurses on `UNION`: at most [`MAX_UNIONS`] are accepted. Strings, quoted
+/// names and comments are skipped.
 pub(crate) fn check_size(text: &str) -> Result<(), CypherError> {
     if text.len() > MAX_STATEMENT_BYTES {
         return Err(SyntaxError::at(
@@ -159,35 +170,126 @@ pub(crate) fn check_size(text: &str) -> Result<(), CypherError> {
             ),
         ));
     }
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' && q != '`' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
+    /// One bracket level: operators since its start or its last comma, and `CASE`s open in it.
+    #[derive(Default)]
+    struct Level {
+        ops: usize,
+        cases: usize,
+    }
+    let chain_error = |at: usize| {
+        Err(SyntaxError::at(
+            text,
+            at,
+            format!(
+                "operators are chained more than {MAX_CHAIN} deep (split the expression, or use a list and IN)"
+            ),
+        ))
+    };
+    let bytes = text.as_bytes();
+    let mut levels = vec![Level::default()];
+    // The operators of the enclosing levels.
+    let mut outer_ops = 0usize;
+    let mut unions = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
         match c {
-            '\'' | '"' | '`' => quote = Some(c),
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
+            b'\'' | b'"' | b'`' => {
+                // To the closing quote; a backslash escapes in strings (a doubled backtick in a
+                // name reads as a name closed and opened again, which is the same here).
+                i += 1;
+                while i < bytes.len() && bytes[i] != c {
+                    if bytes[i] == b'\\' && c != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                // A bracket after something chains on it too (`x[0][0]`, `f(x)(y)`).
+                let top = levels.last_mut().expect("the statement's level");
+                top.ops += 1;
+                outer_ops += top.ops;
+                levels.push(Level::default());
+                if levels.len() - 1 > MAX_NESTING {
                     return Err(SyntaxError::at(
                         text,
                         i,
                         format!("brackets are nested more than {MAX_NESTING} deep"),
                     ));
                 }
+                if outer_ops + levels.len() > MAX_CHAIN {
+                    return chain_error(i);
+                }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' if levels.len() > 1 => {
+                levels.pop();
+                outer_ops -= levels.last().expect("the statement's level").ops;
+            }
+            b',' => {
+                let top = levels.last_mut().expect("the statement's level");
+                if top.cases == 0 {
+                    top.ops = 0;
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'=' | b'<' | b'>' | b'!' | b'.' | b'|'
+            | b'&' | b':' => {
+                let top = levels.last_mut().expect("the statement's level");
+                top.ops += 1;
+                if outer_ops + top.ops + levels.len() > MAX_CHAIN {
+                    return chain_error(i);
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &text[start..i];
+                let top = levels.last_mut().expect("the statement's level");
+                let operator = [
+                    "NOT", "AND", "OR", "XOR", "IN", "IS", "STARTS", "ENDS", "CONTAINS", "CASE",
+                ]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w));
+                if word.eq_ignore_ascii_case("UNION") {
+                    unions += 1;
+                    if unions > MAX_UNIONS {
+                        return Err(SyntaxError::at(
+                            text,
+                            start,
+                            format!("a statement may have at most {MAX_UNIONS} UNIONs"),
+                        ));
+                    }
+                }
+                if word.eq_ignore_ascii_case("CASE") {
+                    top.cases += 1;
+                } else if word.eq_ignore_ascii_case("END") {
+                    top.cases = top.cases.saturating_sub(1);
+                }
+                if operator {
+                    top.ops += 1;
+                    if outer_ops + top.ops + levels.len() > MAX_CHAIN {
+                        return chain_error(start);
+                    }
+                }
+                continue;
+            }
             _ => {}
         }
+        i += 1;
     }
     Ok(())
 }
@@ -215,5 +317,63 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    fn refusal(text: &str) -> String {
+        match check_size(text) {
+            Err(CypherError::Syntax(e)) => e.message,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    /// Regression: a quote inside a comment made the scan skip the brackets after it, so a
+    /// statement nested past the limit reached the planner, which overflowed the stack.
+    #[test]
+    fn comments_neither_hide_brackets_nor_count_them() {
+        for open in ["/* ' */", "// '\n", "/* \" */", "// `\n"] {
+            let deep = format!("RETURN {open} {}1{}", "(".repeat(100), ")".repeat(100));
+            assert!(refusal(&deep).contains("nested"), "{open}");
+        }
+        let commented = format!("RETURN /* {} */ 1 // {}", "(".repeat(100), "[".repeat(100));
+        assert!(check_size(&commented).is_ok());
+        assert!(check_size("RETURN 'it\\'s (((' AS `a((`").is_ok());
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused_before_parsing_and_lists_are_not() {
+        let unary = format!("RETURN {}1", "-".repeat(3000));
+        assert!(refusal(&unary).contains("chained"));
+        let binary = format!("RETURN 1{}", " + 1".repeat(3000));
+        assert!(refusal(&binary).contains("chained"));
+        let properties = format!("RETURN x{}", ".a".repeat(3000));
+        assert!(refusal(&properties).contains("chained"));
+        let cases = format!(
+            "RETURN {}1{}",
+            "CASE WHEN true THEN ".repeat(2100),
+            " END".repeat(2100)
+        );
+        assert!(refusal(&cases).contains("chained"));
+        // Chains add up across brackets.
+        let nested = format!(
+            "RETURN {}1{}",
+            "1 + 1 + 1 + 1 + (".repeat(60),
+            ")".repeat(60)
+        );
+        assert!(check_size(&nested).is_ok());
+        let nested = format!("RETURN {}1{}", "1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + (".repeat(60), ")".repeat(60));
+        assert!(refusal(&nested).contains("chained"));
+        // A comma ends an expression: long lists, and many conditions, are fine.
+        let list = format!("RETURN [{}]", vec!["-1.5"; 10_000].join(", "));
+        assert!(check_size(&list).is_ok());
+        let conditions: Vec<String> = (0..300).map(|i| format!("n.key = {i}")).collect();
+        let or = format!("MATCH (n) WHERE {} RETURN n", conditions.join(" OR "));
+        assert!(check_size(&or).is_ok());
+    }
+
+    #[test]
+    fn unions_are_bounded_before_parsing() {
+        let union = |n: usize| format!("RETURN 1 AS x{}", " UNION ALL RETURN 1 AS x".repeat(n));
+        assert!(check_size(&union(crate::MAX_UNIONS)).is_ok());
+        assert!(refusal(&union(crate::MAX_UNIONS + 1)).contains("UNION"));
     }
 }

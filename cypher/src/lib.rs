@@ -55,6 +55,7 @@ mod rewrite;
 mod value;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{CypherError, Forward, SyntaxError};
@@ -69,13 +70,41 @@ pub const MAX_STATEMENT_BYTES: usize = 64 << 10;
 /// destructor recurse on nesting).
 pub const MAX_NESTING: usize = 64;
 
-/// A parsed statement, not yet planned.
-#[derive(Debug, Clone)]
+/// Operators chained deeper than this in one expression (`a + b + …`, `NOT NOT …`, `x.a.b…`),
+/// counted with those of the expressions around it, are refused before parsing, for the same
+/// reason. Planning forwards an expression nested deeper than [`MAX_PLAN_DEPTH`] (a chain of
+/// `AND` or of `OR` counts once).
+pub const MAX_CHAIN: usize = 2048;
+
+/// Statements with more `UNION`s than this are refused before parsing (the parser recurses on
+/// them).
+pub const MAX_UNIONS: usize = 256;
+
+/// Expressions nested deeper than this (after `AND` and `OR` chains are flattened) are
+/// forwarded to Neo4j: evaluation recurses on nesting.
+pub const MAX_PLAN_DEPTH: usize = 64;
+
+/// A statement part (a `UNION` branch) of more clauses and pattern steps than this, counted
+/// with those of its pattern predicates and subqueries, is forwarded to Neo4j: a row recurses
+/// through them.
+pub const MAX_PLAN_STEPS: usize = 128;
+
+/// A parsed statement, not yet planned. Cloning it is cheap: the syntax tree is shared (a deep
+/// tree's derived `Clone` and `Debug` recurse deeper than its destructor, so neither is used).
+#[derive(Clone)]
 pub struct Statement {
     text: String,
     /// What was parsed: the text, or a work-around for a parser gap (`rewrite.rs`).
     rewrite: rewrite::Rewrite,
-    program: open_cypher::ast::Program,
+    program: Arc<open_cypher::ast::Program>,
+}
+
+impl fmt::Debug for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Statement")
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parses one statement.
@@ -93,7 +122,7 @@ pub fn parse(text: &str) -> Result<Statement, CypherError> {
     Ok(Statement {
         text: text.to_owned(),
         rewrite,
-        program: parsed.program,
+        program: Arc::new(parsed.program),
     })
 }
 

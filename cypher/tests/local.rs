@@ -309,3 +309,25 @@ fn a_label_scan_past_max_memory_stops_with_the_budget_error() {
     let answer = plan.run(&snap, &Params::default(), &generous).unwrap();
     assert_eq!(answer.rows, vec![vec![V::Int(10_000)]]);
 }
+
+#[test]
+fn statements_too_deep_to_run_safely_are_forwarded_and_long_conditions_are_not() {
+    let (_d, snap) = graph();
+    let forward = |q: &str| match parse(q).unwrap().plan(&snap).unwrap() {
+        Prepared::Forward(f) => f.reason,
+        Prepared::Local(_) => panic!("{q}: planned locally"),
+    };
+    let sum = format!("RETURN 1{} AS x", " + 1".repeat(100));
+    assert!(forward(&sum).contains("nested more than 64"));
+    let clauses = format!("{}RETURN x", "WITH 1 AS x ".repeat(150));
+    assert!(forward(&clauses).contains("more than 128 clauses and pattern steps"));
+    let chain = format!("MATCH (a){} RETURN count(*)", "--()".repeat(150));
+    assert!(forward(&chain).contains("more than 128 clauses and pattern steps"));
+    // A chain of OR (or of AND) is one level, however long.
+    let names: Vec<String> = (0..500).map(|i| format!("a.name = 'n{i}'")).collect();
+    let q = format!(
+        "MATCH (a:Artist) WHERE {} OR a.name = 'Nina' RETURN count(*)",
+        names.join(" OR ")
+    );
+    assert_eq!(run(&snap, &q, serde_json::json!({})), vec![vec![V::Int(1)]]);
+}

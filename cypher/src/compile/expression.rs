@@ -7,6 +7,7 @@ use open_cypher::ast::{
     ParameterName, SetQuantifier, SubqueryExpressionKind, UnaryOperator,
 };
 
+use crate::MAX_PLAN_DEPTH;
 use crate::expr::{AggFunc, ArOp, CmpOp, Expr, Func, StrOp};
 use crate::ir::{Agg, NodeCheck};
 use crate::value::Val;
@@ -14,7 +15,22 @@ use crate::value::Val;
 use super::{AggCtx, Compiler, Kind, R, Scope};
 
 impl Compiler<'_> {
+    /// Compiles an expression; one nested deeper than [`MAX_PLAN_DEPTH`] is forwarded.
     pub(super) fn expr(&mut self, e: &Ast, scope: &Scope, ctx: &mut AggCtx) -> R<Expr> {
+        if self.depth >= MAX_PLAN_DEPTH {
+            return Err(self.forward(
+                e.span,
+                "a deeply nested expression",
+                format!("expressions nested more than {MAX_PLAN_DEPTH} deep run on Neo4j"),
+            ));
+        }
+        self.depth += 1;
+        let compiled = self.expr_at(e, scope, ctx);
+        self.depth -= 1;
+        compiled
+    }
+
+    fn expr_at(&mut self, e: &Ast, scope: &Scope, ctx: &mut AggCtx) -> R<Expr> {
         let b = |x: Expr| Box::new(x);
         Ok(match &e.kind {
             ExprKind::Literal(l) => Expr::Const(match &l.kind {
@@ -118,6 +134,44 @@ impl Compiler<'_> {
                             "this operator runs on Neo4j",
                         ));
                     }
+                }
+            }
+            ExprKind::Binary {
+                left,
+                operator,
+                right,
+            } if matches!(operator.kind, BinaryOperator::And | BinaryOperator::Or) => {
+                // `a OR b OR c` parses as `(a OR b) OR c`: the chain's operands, left to right,
+                // without recursing down it (a long chain is one level, not one per operator).
+                let and = matches!(operator.kind, BinaryOperator::And);
+                let same = |o: &BinaryOperator| {
+                    matches!(
+                        (and, o),
+                        (true, BinaryOperator::And) | (false, BinaryOperator::Or)
+                    )
+                };
+                let mut operands = vec![right.as_ref()];
+                let mut rest = left.as_ref();
+                while let ExprKind::Binary {
+                    left,
+                    operator,
+                    right,
+                } = &rest.kind
+                    && same(&operator.kind)
+                {
+                    operands.push(right.as_ref());
+                    rest = left.as_ref();
+                }
+                operands.push(rest);
+                let items = operands
+                    .into_iter()
+                    .rev()
+                    .map(|x| self.expr(x, scope, ctx))
+                    .collect::<R<Vec<_>>>()?;
+                if and {
+                    Expr::And(items)
+                } else {
+                    Expr::Or(items)
                 }
             }
             ExprKind::Binary {

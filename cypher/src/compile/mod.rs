@@ -29,6 +29,7 @@ use neotrav_snapshot::Snapshot;
 use open_cypher::Span;
 use open_cypher::ast::{ClauseKind, Expr as Ast, Program, QueryKind, SingleQuery, StatementKind};
 
+use crate::MAX_PLAN_STEPS;
 use crate::error::{CypherError, Forward, line_column};
 use crate::expr::Expr;
 use crate::ir::{Agg, Branch, Clause, Match, NodeCheck, Query};
@@ -95,6 +96,8 @@ pub(crate) fn compile<D: AsRef<[u8]>>(
         snap: Catalog::of(snapshot),
         width: 0,
         props: Vec::new(),
+        depth: 0,
+        units: 0,
     };
     c.refuse_writes(&q.query)?;
     let QueryKind::Regular(rq) = &q.query.kind else {
@@ -136,6 +139,11 @@ struct Compiler<'t> {
     snap: Catalog,
     width: usize,
     props: Vec<String>,
+    /// How deep the expression being compiled nests (see [`crate::MAX_PLAN_DEPTH`]).
+    depth: usize,
+    /// Clauses and pattern steps of the statement part being compiled (see
+    /// [`crate::MAX_PLAN_STEPS`]).
+    units: usize,
 }
 /// Aggregates found while compiling one projection.
 #[derive(Default)]
@@ -219,8 +227,10 @@ impl<'t> Compiler<'t> {
         let mut scope = Scope::new();
         let mut clauses = Vec::new();
         let n = q.kind.clauses.len();
+        self.units = 0;
         for (i, clause) in q.kind.clauses.iter().enumerate() {
             let last = i + 1 == n;
+            self.units += 1;
             match &clause.kind {
                 ClauseKind::Match(m) => {
                     let steps = self.match_steps(m, &mut scope)?;
@@ -256,6 +266,15 @@ impl<'t> Compiler<'t> {
                     let (p, fields, outputs) =
                         self.projection(&r.projection, None, &mut scope, false)?;
                     clauses.push(Clause::Project(Box::new(p)));
+                    if self.units > MAX_PLAN_STEPS {
+                        return Err(self.forward(
+                            q.span,
+                            "a long statement",
+                            format!(
+                                "statements of more than {MAX_PLAN_STEPS} clauses and pattern steps run on Neo4j"
+                            ),
+                        ));
+                    }
                     return Ok((clauses, fields, outputs));
                 }
                 ClauseKind::Call(_) => {

@@ -163,6 +163,7 @@ impl Compiler<'_> {
             steps.push(Step::Filter(e));
         }
         let _ = &mut place;
+        self.units += steps.len();
         Ok(Steps {
             steps,
             ..Steps::default()
