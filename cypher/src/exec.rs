@@ -385,7 +385,6 @@ impl<'a> Ctx<'a> {
                 let Some((n, target)) = ends(row, *from, *to, *to_bound) else {
                     return Ok(true);
                 };
-                let mut path: Vec<Rel> = Vec::new();
                 let k = VarLen {
                     rel: *rel,
                     to: *to,
@@ -397,7 +396,7 @@ impl<'a> Ctx<'a> {
                     reversed: *reversed,
                     next: i + 1,
                 };
-                self.var_expand(steps, &k, n, &mut path, row, used, emit)
+                self.var_expand(steps, &k, n, row, used, emit)
             }
             Step::Shortest {
                 from,
@@ -520,54 +519,102 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The paths of a variable-length step from `start`, depth first (each path before its
+    /// extensions, relationships in adjacency order), each passed on to the steps after it.
+    /// A stack of the path's nodes and their relationships, not recursion: a path may be as
+    /// long as the graph has relationships.
     fn var_expand(
         &self,
         steps: &Steps,
         k: &VarLen<'_>,
-        n: u32,
-        path: &mut Vec<Rel>,
+        start: u32,
         row: &mut Row,
         used: &mut Vec<u32>,
         emit: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
-        let depth = path.len() as u32;
-        if depth >= k.min && k.target.is_none_or(|t| t == n) && self.node_ok(n, k.check) {
-            let mut list: Vec<Val> = path.iter().map(|&r| Val::Rel(r)).collect();
-            if k.reversed {
-                list.reverse();
-            }
-            row[k.rel] = Val::List(list.into());
-            row[k.to] = Val::Node(n);
-            if !self.steps(steps, k.next, row, used, emit)? {
-                return Ok(false);
-            }
+        let base = used.len();
+        let held = Cell::new(0u64);
+        let walked = self.var_walk(steps, k, start, row, used, emit, &held);
+        // Whatever stopped the walk, the relationships it marked used are released, and so is
+        // the memory its relationship lists held.
+        used.truncate(base);
+        self.memory
+            .set(self.memory.get().saturating_sub(held.get()));
+        walked
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn var_walk(
+        &self,
+        steps: &Steps,
+        k: &VarLen<'_>,
+        start: u32,
+        row: &mut Row,
+        used: &mut Vec<u32>,
+        emit: &mut dyn FnMut(&Row) -> R<bool>,
+        held: &Cell<u64>,
+    ) -> R<bool> {
+        /// A node of the path: its relationships and the next of them to follow.
+        struct Frame {
+            node: u32,
+            edges: Vec<Rel>,
+            next: usize,
         }
-        if depth >= k.max {
-            return Ok(true);
-        }
-        let mut edges = Vec::new();
-        self.edges(n, k.spec, &mut edges);
-        self.tick(edges.len() as u64)?;
-        self.charge(12 * edges.len() as u64)?;
-        let bytes = 12 * edges.len() as u64;
-        for r in edges {
-            if used.contains(&r.idx) {
-                continue;
+        // The path's relationships: `path.len() + 1 == stack.len()` while the walk runs.
+        let mut path: Vec<Rel> = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut n = start;
+        loop {
+            // Arrived at `n` at depth `path.len()`.
+            let depth = path.len() as u32;
+            if depth >= k.min && k.target.is_none_or(|t| t == n) && self.node_ok(n, k.check) {
+                let mut list: Vec<Val> = path.iter().map(|&r| Val::Rel(r)).collect();
+                if k.reversed {
+                    list.reverse();
+                }
+                row[k.rel] = Val::List(list.into());
+                row[k.to] = Val::Node(n);
+                if !self.steps(steps, k.next, row, used, emit)? {
+                    return Ok(false);
+                }
             }
-            let m = if r.start == n { r.end } else { r.start };
-            path.push(r);
-            used.push(r.idx);
-            let go = self.var_expand(steps, k, m, path, row, used, emit);
-            used.pop();
-            path.pop();
-            if !go? {
+            let mut edges = Vec::new();
+            if depth < k.max {
+                self.edges(n, k.spec, &mut edges);
+                self.tick(edges.len() as u64)?;
+                self.charge(12 * edges.len() as u64)?;
+                held.set(held.get() + 12 * edges.len() as u64);
+            }
+            stack.push(Frame {
+                node: n,
+                edges,
+                next: 0,
+            });
+            // The next relationship to follow: from the deepest node that has one left.
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    return Ok(true);
+                };
+                if let Some(&r) = top.edges.get(top.next) {
+                    top.next += 1;
+                    if used.contains(&r.idx) {
+                        continue;
+                    }
+                    n = if r.start == top.node { r.end } else { r.start };
+                    path.push(r);
+                    used.push(r.idx);
+                    break;
+                }
+                let done = stack.pop().expect("the top frame");
+                let bytes = 12 * done.edges.len() as u64;
                 self.memory.set(self.memory.get().saturating_sub(bytes));
-                return Ok(false);
+                held.set(held.get() - bytes);
+                if !stack.is_empty() {
+                    path.pop();
+                    used.pop();
+                }
             }
         }
-        self.memory.set(self.memory.get().saturating_sub(bytes));
-        Ok(true)
     }
 
     /// One shortest path from `a` to `b` of at most `max` relationships, searched from both

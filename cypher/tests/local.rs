@@ -310,6 +310,39 @@ fn a_label_scan_past_max_memory_stops_with_the_budget_error() {
     assert_eq!(answer.rows, vec![vec![V::Int(10_000)]]);
 }
 
+/// Regression: a variable-length step recursed once per relationship of the path, so a long
+/// path overflowed the stack (a 3,000-relationship path did on a 2 MiB stack) and aborted the
+/// process. It walks with a stack of its own now.
+#[test]
+fn a_variable_length_path_longer_than_the_stack_is_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("line.snap");
+    let mut b = SnapshotBuilder::new();
+    let n = 4_000u64;
+    b.add_node(0, ["S"], []).unwrap();
+    for id in 1..n {
+        b.add_node(id, ["N"], []).unwrap();
+    }
+    for id in 0..n - 1 {
+        b.add_relationship(id, "NEXT", id, id + 1).unwrap();
+    }
+    b.write(&path).unwrap();
+    let snap = Snapshot::open(&path).unwrap();
+    let rows = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            run(
+                &snap,
+                "MATCH (a:S)-[r:NEXT*]->(b) RETURN count(*) AS paths, max(size(r)) AS longest",
+                serde_json::json!({}),
+            )
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(rows, vec![vec![V::Int(n as i64 - 1), V::Int(n as i64 - 1)]]);
+}
+
 #[test]
 fn statements_too_deep_to_run_safely_are_forwarded_and_long_conditions_are_not() {
     let (_d, snap) = graph();
