@@ -322,9 +322,9 @@ impl Ctx<'_> {
             },
             ToInteger => match first {
                 Val::Int(i) => Val::Int(i),
-                Val::Float(x) => float_to_int(x)?,
+                Val::Float(x) => float_to_int(x),
                 Val::Bool(b) => Val::Int(b as i64),
-                Val::Str(s) => parse_int(&s),
+                Val::Str(s) => parse_int(&s)?,
                 other => {
                     return Err(type_error(
                         "toInteger() expects a STRING, number or BOOLEAN",
@@ -354,7 +354,8 @@ impl Ctx<'_> {
                 }
             },
             Abs => match first {
-                Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(overflow)?),
+                // Java's Math.abs, as Neo4j: the smallest integer is its own absolute value.
+                Val::Int(i) => Val::Int(i.wrapping_abs()),
                 Val::Float(x) => Val::Float(x.abs()),
                 other => return Err(type_error("abs() expects a number", &other)),
             },
@@ -574,33 +575,115 @@ fn arith(op: ArOp, a: Val, b: Val) -> R<Val> {
     })
 }
 
-fn float_to_int(x: f64) -> R<Val> {
-    if x.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
-        return Err(CypherError::Runtime(format!(
-            "the float {} cannot be represented as an integer",
-            java_double(x)
-        )));
-    }
-    Ok(Val::Int(x.trunc() as i64))
+/// `toInteger` of a float, as Neo4j's (a Java `(long)` cast): toward zero, saturating at the
+/// ends of the integers, NaN to 0. Rust's `as` is the same cast.
+fn float_to_int(x: f64) -> Val {
+    Val::Int(x as i64)
 }
 
-fn parse_int(s: &str) -> Val {
-    let t = s.trim();
-    if let Ok(i) = t.parse::<i64>() {
-        return Val::Int(i);
+/// `toInteger` of a string, as Neo4j's: a Java long (`Long.parseLong`: a sign and decimal
+/// digits, no spaces), else a decimal (`BigDecimal`: a sign, digits, a fraction, an exponent)
+/// taken toward zero, which must lie within the integers ("integer, s, is too large");
+/// anything else is null.
+fn parse_int(s: &str) -> R<Val> {
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(Val::Int(i));
     }
-    match parse_float(t) {
-        Some(f) if f.is_finite() && f > -9.3e18 && f < 9.3e18 => Val::Int(f.trunc() as i64),
-        _ => Val::Null,
+    let Some((negative, digits, point)) = decimal(s) else {
+        return Ok(Val::Null);
+    };
+    if digits.is_empty() {
+        return Ok(Val::Int(0));
     }
+    // The value is 0.digits * 10^point: the integer part is the first `point` digits.
+    let too_large = || CypherError::Runtime(format!("integer, {s}, is too large"));
+    let whole = usize::try_from(point.max(0)).unwrap_or(usize::MAX);
+    let (int, frac) = digits.split_at(whole.min(digits.len()));
+    let zeros = whole.saturating_sub(digits.len());
+    let fraction = frac.iter().any(|&d| d != 0);
+    if int.len() + zeros > 19 {
+        return Err(too_large());
+    }
+    let mut magnitude: u128 = 0;
+    for &d in int {
+        magnitude = magnitude * 10 + u128::from(d);
+    }
+    magnitude *= 10u128.pow(zeros as u32);
+    let limit = if negative {
+        1u128 << 63
+    } else {
+        (1u128 << 63) - 1
+    };
+    if magnitude > limit || (magnitude == limit && fraction) {
+        return Err(too_large());
+    }
+    let m = magnitude as i128;
+    Ok(Val::Int((if negative { -m } else { m }) as i64))
 }
 
-fn parse_float(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity") {
+/// A decimal as Java's `BigDecimal(String)` reads it: an optional sign, digits with an
+/// optional point (at least one digit), an optional exponent. Gives the sign, the significant
+/// digits (leading zeros dropped) and where the point goes: the value is `0.digits * 10^point`.
+fn decimal(s: &str) -> Option<(bool, Vec<u8>, i64)> {
+    let (negative, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let exponent: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            // BigDecimal refuses exponents past 32 bits.
+            i64::from(e.parse::<i32>().ok()?)
+        }
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    t.parse::<f64>().ok()
+    let all: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+    let lead = all.iter().take_while(|&&d| d == 0).count();
+    let point = (int.len() as i64 - lead as i64).saturating_add(exponent);
+    Some((negative, all[lead..].to_vec(), point))
+}
+
+/// `toFloat` of a string, as Neo4j's (Java's `Double.parseDouble`): surrounding spaces and
+/// control characters are ignored; `NaN` and `Infinity` with an optional sign; a decimal with
+/// an optional `f` or `d` suffix. Anything else is null. (Hexadecimal floats, which Java also
+/// reads, are not.)
+fn parse_float(s: &str) -> Option<f64> {
+    let t = s.trim_matches(|c: char| c <= ' ');
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'-' => (-1.0, &t[1..]),
+        b'+' => (1.0, &t[1..]),
+        _ => (1.0, t),
+    };
+    match rest {
+        "NaN" => return Some(f64::NAN),
+        "Infinity" => return Some(sign * f64::INFINITY),
+        _ => {}
+    }
+    let number = rest.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(rest);
+    // Rust also reads `inf`, `nan` and a second sign, Java does not: digits, a point and an
+    // exponent only.
+    if number.starts_with(['+', '-'])
+        || !number
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    number.parse::<f64>().ok().map(|x| sign * x)
 }
 
 /// A float as Java's `Double.toString` writes it (what Neo4j's `toString` returns).
@@ -670,5 +753,79 @@ mod tests {
             arith(ArOp::Mul, Val::Null, Val::Int(1)),
             Ok(Val::Null)
         ));
+    }
+
+    /// What Neo4j 5.26 answered for each (the differential suite's Neo4j).
+    #[test]
+    fn to_integer_and_to_float_read_strings_and_floats_as_neo4j_does() {
+        let int = |s: &str| match parse_int(s) {
+            Ok(Val::Int(i)) => Some(i),
+            Ok(Val::Null) => None,
+            other => panic!("{s}: {other:?}"),
+        };
+        for (s, want) in [
+            ("2.7", Some(2)),
+            ("-2.7", Some(-2)),
+            ("+5", Some(5)),
+            ("5.", Some(5)),
+            (".5", Some(0)),
+            ("1e3", Some(1000)),
+            ("1E+2", Some(100)),
+            ("07", Some(7)),
+            ("-0", Some(0)),
+            ("9223372036854775807.0", Some(i64::MAX)),
+            ("9223372036854775806.9", Some(i64::MAX - 1)),
+            ("-9223372036854775808.0", Some(i64::MIN)),
+            ("0e999", Some(0)),
+            ("0.000", Some(0)),
+            (" 3 ", None),
+            ("3 ", None),
+            ("NaN", None),
+            ("Infinity", None),
+            ("0x1F", None),
+            ("1_000", None),
+            ("1f", None),
+            ("", None),
+        ] {
+            assert_eq!(int(s), want, "toInteger('{s}')");
+        }
+        for s in [
+            "9.9e18",
+            "1e30",
+            "-1e30",
+            "9223372036854775808",
+            "9223372036854775807.5",
+        ] {
+            let e = parse_int(s).unwrap_err().to_string();
+            assert_eq!(e, format!("integer, {s}, is too large"));
+        }
+        assert!(parse_int("-9223372036854775808.5").is_err());
+        for (x, want) in [
+            (9.9e18, i64::MAX),
+            (-1e30, i64::MIN),
+            (f64::INFINITY, i64::MAX),
+            (f64::NAN, 0),
+            (-2.9, -2),
+        ] {
+            assert!(matches!(float_to_int(x), Val::Int(i) if i == want), "{x}");
+        }
+        for (s, want) in [
+            (" 3 ", Some(3.0)),
+            ("Infinity", Some(f64::INFINITY)),
+            ("+Infinity", Some(f64::INFINITY)),
+            ("-Infinity", Some(f64::NEG_INFINITY)),
+            ("1f", Some(1.0)),
+            ("1d", Some(1.0)),
+            ("-0", Some(-0.0)),
+            ("1L", None),
+            ("infinity", None),
+            ("inf", None),
+            ("0x10", None),
+            (" ", None),
+            ("+-5", None),
+        ] {
+            assert_eq!(parse_float(s), want, "toFloat('{s}')");
+        }
+        assert!(parse_float("NaN").is_some_and(f64::is_nan));
     }
 }

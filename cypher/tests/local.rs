@@ -364,3 +364,54 @@ fn statements_too_deep_to_run_safely_are_forwarded_and_long_conditions_are_not()
     );
     assert_eq!(run(&snap, &q, serde_json::json!({})), vec![vec![V::Int(1)]]);
 }
+
+/// Regressions, each against what Neo4j 5.26 answered: `-9223372036854775808` was refused as
+/// too large; `toInteger` of a float past the integers failed where Neo4j saturates, and of a
+/// string trimmed spaces and saturated where Neo4j gives null or fails; `toFloat` of a string
+/// read `Infinity` and `1f` as null where Java reads them; `abs` of the smallest integer failed
+/// where Java's `Math.abs` gives it back.
+#[test]
+fn integer_literals_and_conversions_follow_neo4j() {
+    let (_d, snap) = graph();
+    let rows = run(
+        &snap,
+        "RETURN -9223372036854775808 AS a, -0x8000000000000000 AS b, toInteger(9.9e18) AS c, \
+         toInteger(0.0 / 0.0) AS d, toInteger('9223372036854775806.9') AS e, toInteger(' 3 ') AS f, \
+         toFloat(' 3 ') AS g, toFloat('Infinity') AS h, toFloat('1f') AS i, \
+         abs(-9223372036854775808) AS j",
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            V::Int(i64::MIN),
+            V::Int(i64::MIN),
+            V::Int(i64::MAX),
+            V::Int(0),
+            V::Int(i64::MAX - 1),
+            V::Null,
+            V::Float(3.0),
+            V::Float(f64::INFINITY),
+            V::Float(1.0),
+            V::Int(i64::MIN),
+        ]]
+    );
+    for q in [
+        "RETURN 9223372036854775808",
+        "RETURN -(9223372036854775808)",
+    ] {
+        let e = parse(q).unwrap().plan(&snap).unwrap_err();
+        assert!(e.to_string().contains("integer is too large"), "{q}: {e}");
+    }
+    let Prepared::Local(plan) = parse("RETURN toInteger('1e30')")
+        .unwrap()
+        .plan(&snap)
+        .unwrap()
+    else {
+        panic!("local")
+    };
+    let e = plan
+        .run(&snap, &Params::default(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(e.to_string(), "integer, 1e30, is too large");
+}

@@ -122,7 +122,7 @@ impl Compiler<'_> {
                 match operator.kind {
                     UnaryOperator::Plus => x,
                     UnaryOperator::Minus => match x {
-                        Expr::Const(Val::Int(i)) => Expr::Const(Val::Int(i.wrapping_neg())),
+                        Expr::Const(Val::Int(i)) if i != i64::MIN => Expr::Const(Val::Int(-i)),
                         Expr::Const(Val::Float(f)) => Expr::Const(Val::Float(-f)),
                         x => Expr::Neg(b(x)),
                     },
