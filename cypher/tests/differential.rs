@@ -3,8 +3,8 @@
 //!
 //! - `statements_equal_neo4j_on_random_graphs`: random graphs (labels from a small set, nodes
 //!   with several labels or none, self-loops, parallel relationships, missing properties,
-//!   strings with shared prefixes, and with `NEOTRAV_CYPHER_MIXED=1` one key holding ints,
-//!   floats, strings and booleans) and seeded random statements from the grammar of the
+//!   strings with shared prefixes, and one key holding ints, floats, strings and booleans, which
+//!   `NEOTRAV_CYPHER_MIXED=0` turns off) and seeded random statements from the grammar of the
 //!   supported subset (`differential/grammar.rs`).
 //! - `catalogue_statements_equal_neo4j`: hand-written, API-style statements over a small
 //!   Discogs-like graph.
@@ -51,10 +51,10 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Mixed types under one key (an int on some nodes, a string, float or bool on others): off by
-/// default until the comparison treats `2` and `2.0` as ties of ORDER BY (it judged such an order
-/// total and failed a run on their order); `NEOTRAV_CYPHER_MIXED=1` turns them on.
-const MIXED_DEFAULT: bool = false;
+/// Mixed types under one key (an int on some nodes, a string, float or bool on others): on by
+/// default (the comparison takes `2` and `2.0` for a tie of ORDER BY); `NEOTRAV_CYPHER_MIXED=0`
+/// turns them off to tell their failures from others.
+const MIXED_DEFAULT: bool = true;
 
 fn mixed() -> bool {
     match std::env::var("NEOTRAV_CYPHER_MIXED") {
