@@ -346,3 +346,27 @@ mod reasons;
 fn forwarding_and_refusal_reasons() {
     reasons::check();
 }
+
+/// Writes the `statement_plan` fuzz target's grammar seeds (`cypher/fuzz/seeds/statement_plan/
+/// grammar-*.cypher`), statements of the grammar over a graph like the fuzz snapshot's (40
+/// nodes, mixed types): `cargo test -p neotrav-cypher --test differential write_fuzz_seeds --
+/// --ignored`. No Neo4j needed.
+#[test]
+#[ignore = "writes the fuzz seeds; run by hand"]
+fn write_fuzz_seeds() {
+    let info = Info {
+        keys: (0..40).collect(),
+        neo_ids: (0..40).collect(),
+        rel_ids: (0..88).collect(),
+        database_id: "fuzz".into(),
+        mixed: true,
+        degree: 2.0,
+        nodes: 40,
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/statement_plan");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..80u64 {
+        let case = Gen::new(20_261_202 + i, &info).case();
+        std::fs::write(dir.join(format!("grammar-{i:02}.cypher")), case.text).unwrap();
+    }
+}

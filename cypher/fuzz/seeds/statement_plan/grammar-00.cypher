@@ -1,0 +1,1 @@
+UNWIND ['be', 'x'] AS s MATCH (n1:L3) WHERE n1.name STARTS WITH s RETURN s, max(CASE n1.name WHEN 'Alpha' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END) AS c1 ORDER BY s, c1 ASC SKIP 3 LIMIT 4

@@ -1,0 +1,1 @@
+MATCH (n1:L0:L1)--(:L2 {key: 34})-[r2]->(n3:L1), (n3)<-[:T2]-(:L3 {flag: false}) WHERE id(n1) IN [9, 35] RETURN startNode(r2) AS c0, CASE WHEN n3.score > -6 THEN 'big' WHEN n3.score IS NULL THEN 'none' ELSE 'small' END AS c1, toLower(n1.name) AS c2, n3 AS c3 ORDER BY c2 ASC, c1 DESC LIMIT 6

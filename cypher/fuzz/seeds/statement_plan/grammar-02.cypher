@@ -1,0 +1,1 @@
+MATCH (n1)-[r2:T2]-(:L2 {num: 11})-[r3:T2]->(n4:L1 {key: 37}) MATCH (n4)<--(n5:L1 {num: 7}) RETURN CASE n4.name WHEN 'zed' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c0, n5.key * 2 AS c1, n5 AS c2, n5.key AS c3

@@ -1,0 +1,1 @@
+MATCH (n1)--(n2 {key: 32})-[:T1]->(n3:L3), (n1)-[r4]->(n5 {key: 36}) WHERE n2:L2 OPTIONAL MATCH (n3)-[r6:T2]-(n7:L2) RETURN n1.score, n5.key, sum(n3.score) AS c2, count(DISTINCT n3.name) AS c3, max(n5.key) AS c4 ORDER BY c4 DESC, c3 ASC, c2 DESC, n1.score DESC, n5.key DESC

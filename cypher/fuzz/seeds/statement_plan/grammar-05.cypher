@@ -1,0 +1,1 @@
+MATCH p = shortestPath((a {key: $p0})-[:T2|T1*..3]->(b {key: 16})) RETURN length(p) AS len, p

@@ -1,0 +1,1 @@
+UNWIND ['Al', 'x'] AS s MATCH (n1:L3) WHERE n1.name STARTS WITH s RETURN s, count(n1.key) AS c1 ORDER BY s, c1 ASC

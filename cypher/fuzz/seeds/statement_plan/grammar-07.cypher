@@ -1,0 +1,1 @@
+MATCH p = (n1 {key: 14.0})-[:T1*1..3]-(n2) RETURN p, nodes(p) AS ns

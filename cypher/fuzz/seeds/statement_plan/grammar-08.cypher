@@ -1,0 +1,1 @@
+MATCH (n1:L3)-[:T2]->(n2)-[:T1]->(:L2) WHERE (n2:L0 OR elementId(n2) = '4:fuzz:16') OPTIONAL MATCH (n1)-[r3]-(n4:L3) WHERE n4.score <> $p0 RETURN type(r3) AS c0, n4.score AS c1, n1, size(n1.name) AS c3

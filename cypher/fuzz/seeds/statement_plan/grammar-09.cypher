@@ -1,0 +1,1 @@
+UNWIND ['Al', 'ga'] AS s MATCH (n1:L2) WHERE n1.name STARTS WITH s RETURN s, sum(n1.key) AS c1

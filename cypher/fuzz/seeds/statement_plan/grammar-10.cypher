@@ -1,0 +1,1 @@
+MATCH (a {key: 1}), (b {key: 13}) MATCH p = shortestPath((a)-[*..6]->(b)) RETURN count(p) AS c0 ORDER BY c0 DESC LIMIT 4

@@ -1,0 +1,1 @@
+MATCH (n1:L0)-[:T2]->(:L2)<-[]-() WHERE (n1)<-[:T1|T0]-(:L0) OPTIONAL MATCH (n1)-[r2:T0]-(n3) MATCH (n1)-[]->(:L0 {name: $p0}) WITH n1, count(*) AS w1 WHERE w1 > 2 RETURN coalesce(n1.name, n1.flag, -1) AS c0, w1 AS cw ORDER BY cw DESC, c0

@@ -1,0 +1,1 @@
+MATCH p = (n1:L1)-[:T1*..2]->(n2:L3) RETURN p, length(p) AS len

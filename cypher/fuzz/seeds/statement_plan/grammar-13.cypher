@@ -1,0 +1,1 @@
+UNWIND ['be', 'al'] AS s MATCH (n1:L3) WHERE n1.name STARTS WITH s RETURN s, avg(n1.score) AS c1

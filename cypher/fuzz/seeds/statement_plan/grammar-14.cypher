@@ -1,0 +1,1 @@
+MATCH (n1)-[r2:T0]->(:L2:L3)-[r3:T1]->(:L2:L3), (n1)-[:T1]-( {name: 'beta'}) WHERE n1.num = 2.5 RETURN n1.num, count(n1.flag) AS c1, count(*) ORDER BY count(*) DESC, n1.num ASC, c1 SKIP 1 LIMIT 4

@@ -1,0 +1,1 @@
+MATCH (n1:L2)-[r2]-()-[:T0]-( {key: 0}) WITH DISTINCT n1.name AS w1 RETURN w1, w1 IS NULL AS c1 ORDER BY c1 DESC, w1 DESC

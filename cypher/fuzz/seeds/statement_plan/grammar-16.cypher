@@ -1,0 +1,1 @@
+MATCH (n1:L1 {flag: true})-[:T2]-(:L2), (n2:L0)<-[r3]-(n4) RETURN min(n1.flag >= true) AS c0, count(DISTINCT n2) AS c1

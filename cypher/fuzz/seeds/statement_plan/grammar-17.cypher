@@ -1,0 +1,1 @@
+MATCH (n1)-[r2:T1]-(n3) RETURN n1 AS c0, count(n3.key) AS c1, sum(n3.score) AS c2, count(DISTINCT n1.score) AS c3 ORDER BY c3 DESC, c1 ASC, c2 DESC SKIP 2 LIMIT 4

@@ -1,0 +1,1 @@
+MATCH (n1:L3)<-[r2:T0]-(n3)<-[r4]-(:L1), (n1)-[:T0]-(n5:L3 {key: $p0}) WHERE n1 <> n5 OPTIONAL MATCH (n1)<-[r6:T0]-(n7:L3) WHERE n7.num >= $p1 RETURN id(n3) AS c0, n3.key * 2 - coalesce(n3.score, 0) AS c1

@@ -1,0 +1,1 @@
+UNWIND [4, 20, 9, 16] AS x MATCH (n1 {key: x}) RETURN x, n1 AS c0

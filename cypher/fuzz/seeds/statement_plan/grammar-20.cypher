@@ -1,0 +1,1 @@
+MATCH (n1:L1:L1)-[:T1*..2]-(:L0), (n1)-[]->(:L3) WHERE n1.num <= $p0 OPTIONAL MATCH (n1)-[r2:T2|T1]->(n3:L0) RETURN DISTINCT id(r2) AS c0, CASE n3.name WHEN 'alpha' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c1, elementId(n3) AS c2, n3.flag ORDER BY c0, n3.flag ASC, c1 DESC, c2 SKIP 1 LIMIT 6

@@ -1,0 +1,1 @@
+MATCH (n1)-[:T2|T2]-(n2)<-[:T2|T1]-(n3:L3 {name: 'Alpha'}), (n3)-[:T0|T2]->(n4), (n3)-[:T0|T1*0..2]-(n5:L1) MATCH (n4)-[r6:T1]->(n7:L0 {name: 'beta'}) RETURN CASE n4.name WHEN 'bet' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c0 ORDER BY c0 ASC

@@ -1,0 +1,1 @@
+MATCH (n1:L0)-[r2]-( {key: 28}) WITH DISTINCT n1 MATCH (n3)<-[:T0]-( {name: $p0}) RETURN n1.num AS c0

@@ -1,0 +1,1 @@
+MATCH p = allShortestPaths((a {key: 5})<-[*]-(b {key: 34})) RETURN length(p) AS len

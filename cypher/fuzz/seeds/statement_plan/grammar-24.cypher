@@ -1,0 +1,1 @@
+MATCH (n1)-[:T1|T0]-(n2)-[:T1]->() WHERE id(n1) = 37 RETURN id(n1) AS c0, size(n1.name) AS c1, n1.key * 2 - coalesce(n1.score, 0) AS c2, n2 ORDER BY c2 ASC, c1

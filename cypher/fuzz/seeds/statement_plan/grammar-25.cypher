@@ -1,0 +1,1 @@
+UNWIND ['be', 'al'] AS s MATCH (n1) WHERE n1.name STARTS WITH s RETURN s, max(CASE WHEN n1.num > -1 THEN 'big' WHEN n1.num IS NULL THEN 'none' ELSE 'small' END) AS c1

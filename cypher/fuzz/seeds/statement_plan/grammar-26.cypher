@@ -1,0 +1,1 @@
+MATCH (n1)<-[r2:T2|T2]-() WHERE n1.num <= 1 OPTIONAL MATCH (n1)-[r3:T0]-(n4 {num: $p0}) RETURN count(*) AS c0, max(size(n4.name)) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1 {key: 9})-[:T2]-() WHERE n1.name CONTAINS 'bet' RETURN substring(n1.name, 2) AS c0, n1 AS c1, min(n1.name) AS c2, count(*) AS c3 ORDER BY c0 DESC, c2 DESC LIMIT 5

@@ -1,0 +1,1 @@
+MATCH (n1:L1 {key: $p0})<-[r2:T2]-(:L1 {num: 12})-[r3:T1]->(:L1) WITH n1, collect(n1.key) AS w1 WHERE size(w1) > 0 RETURN n1.flag AS c0, size(w1) AS cw ORDER BY c0, cw DESC

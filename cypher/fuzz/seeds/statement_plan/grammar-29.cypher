@@ -1,0 +1,1 @@
+MATCH (n1:L3:L2)-[r2:T1]-(n3 {key: 30}) WHERE (id(n3) = 1 XOR id(n3) IN [5, 38]) RETURN sum(n1.key) AS c0, count(*)

@@ -1,0 +1,1 @@
+MATCH (n1 {flag: true})-[r2]->(n3:L3 {key: 26})<--(n4:L2 {flag: true}) RETURN count(*), collect(n4) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1)-[r2:T2]-(n3:L3)<-[:T1|T2]-(n4) OPTIONAL MATCH (n4)<-[r5]-(n6) MATCH (n7:L1:L3)-[:T1]-() RETURN id(r2) AS c0, n4.num AS c1, elementId(n1) AS c2 ORDER BY c1 ASC, c0 DESC, c2

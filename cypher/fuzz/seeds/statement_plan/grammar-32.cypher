@@ -1,0 +1,1 @@
+UNWIND ['ga', 'al'] AS s MATCH (n1) WHERE n1.name STARTS WITH s RETURN s, count(DISTINCT n1) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1 {key: 17})-[:T2|T1]-(:L2 {name: 'beta'}), (n1)-[r2:T1]->(n3), (n3)-[*2..3]->(:L2) WHERE n1.key <> 39 OPTIONAL MATCH (n1)-[r4:T0|T1]-(n5 {key: 7}) WITH DISTINCT n1 WHERE id(n1) IN [39, 4] MATCH (n6:L3)-[r7:T2|T0]-() RETURN id(n6) AS c0, elementId(n1) AS c1, count(n6) AS c2, avg(n1.score) AS c3, avg(n1.key) AS c4

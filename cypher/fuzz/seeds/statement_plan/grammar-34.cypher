@@ -1,0 +1,1 @@
+MATCH (n1:L1)-[:T1|T0]-(:L2 {name: 'be'})-[:T1|T2]->(), (n2)<-[r3:T2|T1]-(:L1 {num: true}) WHERE (EXISTS { MATCH (n2)-[:T2]->(x4) WHERE x4.score > $p0 } XOR n1.num >= 5) OPTIONAL MATCH (n2)<-[r5:T2]-(n6) WHERE n6.score <> -6.85 RETURN substring(n6.name, 0) AS c0, substring(n1.name, 1) AS c1, n6 AS c2, n6.key AS c3

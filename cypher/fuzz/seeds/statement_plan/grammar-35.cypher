@@ -1,0 +1,1 @@
+MATCH p = allShortestPaths((a {key: 33})<-[:T0|T0*..3]-(b {key: 39})) RETURN count(p) AS c0 ORDER BY c0 ASC

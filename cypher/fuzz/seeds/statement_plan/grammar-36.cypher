@@ -1,0 +1,1 @@
+MATCH (n1:L1:L1)<-[r2]-(:L2)-[*1..2]-( {key: 33}), (n1)-[r3:T2]->(:L2) RETURN DISTINCT elementId(n1) AS c0, substring(n1.name, 0) AS c2

@@ -1,0 +1,1 @@
+UNWIND [8, 3, 23] AS x MATCH (n1 {key: x})<-[:T0]-(n2) RETURN x, coalesce(n2.name, n2.flag, -1) AS c0

@@ -1,0 +1,1 @@
+MATCH p = (n1:L2)<-[*..2]-(n2) RETURN length(p) AS len, min(n1.key * 2 - coalesce(n1.score, 0)) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1)-[:T1|T1*0..1]->(n2:L2)-[:T2]->(:L2 {key: $p0}), (n3:L0:L1)<-[:T2*1..2]-(n4) OPTIONAL MATCH (n3)-[r5]-(n6:L0) WITH DISTINCT n2.name AS w1 RETURN w1, w1 IS NULL AS c1 ORDER BY c1 DESC, w1 DESC LIMIT 4

@@ -1,0 +1,1 @@
+MATCH (n1:L3)-[:T1]-(n2:L1 {flag: false})-[:T0]-(n3:L2) OPTIONAL MATCH (n3)-[r4:T1]->(n5:L1) WHERE n5.key <> 37 RETURN CASE n2.name WHEN 'better' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c0, n1 AS c1, avg(n2.score) AS c2, collect(n1) AS c3, count(DISTINCT n1) AS c4 LIMIT 2

@@ -1,0 +1,1 @@
+MATCH (n1:L3 {flag: false})-[r2:T1]->( {name: 'alp'})-[r3]->(n4:L2) OPTIONAL MATCH (n1)-[r5]-(n6) WITH n1, n1.score - 1 AS w1 WHERE w1 IS NOT NULL RETURN w1, count(n1) AS c1

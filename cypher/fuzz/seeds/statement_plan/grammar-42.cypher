@@ -1,0 +1,1 @@
+MATCH (a {key: 18}), (b {key: 16}) MATCH p = shortestPath((a)-[:T2*]-(b)) RETURN length(p) AS len

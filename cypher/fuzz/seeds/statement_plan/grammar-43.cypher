@@ -1,0 +1,1 @@
+MATCH (n1)<--(n2:L2 {key: 13})<-[:T1]-(:L2 {flag: $p0}) RETURN coalesce(n1.num, n1.key, 'none') AS c0, count(DISTINCT n2.num) AS c1, min(coalesce(n2.score, n2.key, -1)) AS c2

@@ -1,0 +1,1 @@
+MATCH (n1)<-[:T1]-(n2:L1:L0) WHERE ((n1.name ENDS WITH 'al' OR n1:L0) AND n1:L3) MATCH (n3)-[r4:T1]-( {key: $p0}) WITH n2, count(*) AS w1 WHERE w1 > 0 RETURN n2 AS c0, w1 AS cw ORDER BY cw

@@ -1,0 +1,1 @@
+MATCH (n1)-[:T0]->(n2:L0)-[r3:T0]->(:L2 {key: 0}) OPTIONAL MATCH (n1)-[r4]-(n5:L3) WHERE n5.score <= 9.35 RETURN DISTINCT n2.score + -3 AS c0

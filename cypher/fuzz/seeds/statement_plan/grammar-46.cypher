@@ -1,0 +1,1 @@
+MATCH (n1)<-[:T1]-(n2)-[r3:T2]->() OPTIONAL MATCH (n2)<-[r4:T0]-(n5 {key: 13}) MATCH (n1)-[]->(:L3) RETURN toUpper(n5.name) AS c0, collect(n5.key) AS c1, count(DISTINCT n1.score) AS c2, min(coalesce(n2.num, n2.flag, null)) AS c3

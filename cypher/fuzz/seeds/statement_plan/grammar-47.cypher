@@ -1,0 +1,1 @@
+MATCH (n1:L3)<-[:T0*0..2]-(n2:L1) RETURN coalesce(n1.name, n1.flag, null) AS c0, n2 AS c1, collect(n1) AS c2

@@ -1,0 +1,1 @@
+MATCH (n1:L0 {key: 'al'})<-[:T1]-(n2) WHERE n1.num <> 18 MATCH (n2)-[r3]->(:L2) WITH n2, n1.num AS w1 WHERE w1 IS NOT NULL RETURN w1, count(n2) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1:L2)-[r2:T0]-() OPTIONAL MATCH (n1)-[r3:T0|T1]->(n4:L1) MATCH (n5)-[:T0]->(:L3 {flag: true}) WITH DISTINCT n1 WHERE n1.num IS NULL MATCH (n6:L1:L2)<-[:T2*2]-(:L1 {key: 10}) RETURN n1 AS c0, n6, collect(n6) AS c2, count(n6.score) AS c3, collect(DISTINCT substring(n6.name, 1, 1)) AS c4

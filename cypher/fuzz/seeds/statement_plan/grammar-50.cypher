@@ -1,0 +1,1 @@
+MATCH (n1:L2)-[:T2]->(:L0) WITH DISTINCT n1.num AS w1 RETURN w1, coalesce(w1, 'x') AS c1

@@ -1,0 +1,1 @@
+MATCH (n1:L3)-[r2:T1]-( {name: 'alpine'}), (n3)-[r4]-(:L1 {key: $p0}), (n1)-[:T1]->(:L0) WHERE n3.name CONTAINS 'a' OPTIONAL MATCH (n3)-[r5]->(n6 {num: 'alp'}) RETURN count(n6) AS c0 ORDER BY c0 DESC LIMIT 2

@@ -1,0 +1,1 @@
+MATCH (n1:L3)-[r2]->(:L3:L3), (n3:L1 {key: $p0})-[r4]-(n5) WHERE (n3.key <= $p1 OR n3.num IS NULL) RETURN elementId(n3) AS c0, count(DISTINCT n1) AS c2, count(*) AS c3

@@ -1,0 +1,1 @@
+MATCH (n1 {num: -2})-[r2:T0]->(:L3 {key: 6.0})-[:T1]-(:L0 {key: $p0}), (n3)-[:T1|T0]->(:L2), (n1)-[*0..2]->(:L0:L0 {name: $p1}) WHERE n3.name <= 'zed' MATCH (n1)--(n4) RETURN avg(n3.score) AS c1, max(n1.score / 2.0) AS c2

@@ -1,0 +1,1 @@
+MATCH (a {key: 0}), (b {key: 17}) MATCH p = shortestPath((a)-[:T1*..6]-(b)) RETURN length(p) AS len, p ORDER BY len DESC LIMIT 2

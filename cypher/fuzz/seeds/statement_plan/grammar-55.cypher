@@ -1,0 +1,1 @@
+MATCH (n1)-[:T0]->(:L2 {flag: $p0})-[:T0]-(n2:L0) RETURN id(n2) AS c0 ORDER BY c0 DESC SKIP 2 LIMIT 1

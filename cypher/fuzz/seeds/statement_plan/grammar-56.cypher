@@ -1,0 +1,1 @@
+MATCH p = (n1 {key: 7})-[:T1|T0*..2]->(n2) RETURN p, nodes(p) AS ns

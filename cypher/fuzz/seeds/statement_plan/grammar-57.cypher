@@ -1,0 +1,1 @@
+MATCH (a {key: 4}), (b {key: 13}) MATCH p = shortestPath((a)-[*..6]-(b)) RETURN length(p) AS len ORDER BY len ASC LIMIT 6

@@ -1,0 +1,1 @@
+MATCH (n1:L3)<-[r2]-(n3)-[r4:T0]->(:L1), (n3)<-[:T0|T2]-(:L1) WHERE n3.name CONTAINS 'al' RETURN n1 AS c0

@@ -1,0 +1,1 @@
+MATCH (n1 {flag: $p0})-[:T0]-() WHERE elementId(n1) = '4:fuzz:0' WITH DISTINCT n1.flag AS w1 RETURN w1, w1 IS NULL AS c1

@@ -1,0 +1,1 @@
+UNWIND [24, 19, 17] AS x MATCH (n1 {key: x}) RETURN x, n1.flag >= $p0 AS c0

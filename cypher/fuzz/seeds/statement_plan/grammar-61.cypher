@@ -1,0 +1,1 @@
+MATCH (n1:L1:L3)-[r2]->(:L0) WHERE (elementId(n1) = '4:fuzz:24' XOR id(r2) = 8) RETURN DISTINCT n1 AS c0, type(r2) AS c1 ORDER BY c1 ASC SKIP 1 LIMIT 0

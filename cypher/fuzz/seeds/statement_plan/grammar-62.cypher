@@ -1,0 +1,1 @@
+MATCH (n1:L0)-[:T0*1..2]->(n2)-[r3:T1]->() RETURN n1 AS c0, id(r3) AS c1, elementId(n2) AS c3 ORDER BY c1 ASC, c3 DESC

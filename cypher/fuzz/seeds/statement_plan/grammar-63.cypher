@@ -1,0 +1,1 @@
+MATCH (n1)<-[:T0]-(:L0 {name: 'zed'}) RETURN n1.key AS c0, avg(n1.key) AS c1, count(n1) AS c2 ORDER BY c0 ASC, c2, c1 DESC

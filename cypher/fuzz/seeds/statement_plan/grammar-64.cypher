@@ -1,0 +1,1 @@
+MATCH (a {key: 34}), (b {key: 17}) MATCH p = shortestPath((a)<-[:T2|T2*..6]-(b)) RETURN count(p) AS c0

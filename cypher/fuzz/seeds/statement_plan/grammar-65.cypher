@@ -1,0 +1,1 @@
+MATCH p = shortestPath((a {key: 28})-[:T0*..3]-(b {key: $p0})) RETURN length(p) AS len, p ORDER BY len DESC LIMIT 4

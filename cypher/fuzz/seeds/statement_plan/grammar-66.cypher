@@ -1,0 +1,1 @@
+MATCH (n1:L0)-[:T1|T2]-(n2 {name: $p0})-[*..2]->(), (n2)-[:T1]->() OPTIONAL MATCH (n1)-[r3]->(n4:L2) WHERE n4.key > 35 RETURN CASE WHEN n1.score > $p1 THEN 'big' WHEN n1.score IS NULL THEN 'none' ELSE 'small' END AS c0, n1.num AS c1, count(*) AS c2

@@ -1,0 +1,1 @@
+MATCH p = shortestPath((a {key: 21})-[*]-(b {key: 13})) RETURN length(p) AS len, p

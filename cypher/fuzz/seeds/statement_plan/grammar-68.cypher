@@ -1,0 +1,1 @@
+MATCH p = (n1:L0 {key: 2})<-[:T2|T1*1..2]-(n2) RETURN p, length(p) AS len ORDER BY len LIMIT 0

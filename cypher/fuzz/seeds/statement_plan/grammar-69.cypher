@@ -1,0 +1,1 @@
+MATCH (n1:L3)<--(:L1) RETURN DISTINCT CASE n1.name WHEN 'be' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c0, n1.flag <> false AS c1, n1

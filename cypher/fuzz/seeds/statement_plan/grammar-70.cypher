@@ -1,0 +1,1 @@
+MATCH p = (n1:L0)-[*2]->(n2) RETURN length(p) AS len, count(DISTINCT n1) AS c1 ORDER BY len, c1 DESC SKIP 1 LIMIT 6

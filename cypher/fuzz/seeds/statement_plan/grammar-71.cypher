@@ -1,0 +1,1 @@
+MATCH (n1:L3:L0 {key: $p0})<-[:T2]-(:L1 {flag: $p1}) WHERE n1.flag IS NULL OPTIONAL MATCH (n1)-[r2:T2]-(n3:L2 {key: $p2}) WHERE n3.key > $p3 RETURN id(n1) AS c0, id(r2) AS c1, CASE n3.name WHEN 'gamma' THEN 1 WHEN 'beta' THEN 2 ELSE 0 END AS c2 ORDER BY c2 DESC

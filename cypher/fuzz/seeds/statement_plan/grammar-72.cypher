@@ -1,0 +1,1 @@
+MATCH p = allShortestPaths((a {key: 35})-[:T0*1..5]->(b {key: 15})) RETURN length(p) AS len ORDER BY len DESC SKIP 1 LIMIT 0

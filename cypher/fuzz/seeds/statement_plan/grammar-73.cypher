@@ -1,0 +1,1 @@
+MATCH (n1:L1)-[:T2]-(n2), (n2)-[*2]->(n3:L3 {name: 'be'}) RETURN sum(n1.score) AS c0, min(n2.flag) AS c1

@@ -1,0 +1,1 @@
+MATCH (n1:L3)<-[r2:T1|T0]-(n3) WHERE n1.name IS NOT NULL RETURN DISTINCT elementId(n3) AS c0, r2 AS c2, id(r2) AS c3 ORDER BY c0, c3 ASC LIMIT 2

@@ -1,0 +1,1 @@
+MATCH (n1:L1)<-[r2:T0]-(n3 {name: $p0})-[r4]->(n5:L0) WHERE (type(r4) = 'T0' XOR n3.name <= 'alpine') RETURN toLower(n5.name) AS c0, n3 AS c1

@@ -1,0 +1,1 @@
+MATCH (n1 {num: -2})<-[r2:T0]-(:L2), (n1)-[r3:T0]->() RETURN elementId(n1) AS c0, n1 AS c1, max(toUpper(n1.name)) AS c2, count(n1) AS c3, sum(n1.key) AS c4

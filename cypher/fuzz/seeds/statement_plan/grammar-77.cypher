@@ -1,0 +1,1 @@
+UNWIND [37, 10, 5] AS x MATCH (n1 {key: x}) RETURN x, collect(n1.num) AS c1 ORDER BY x

@@ -1,0 +1,1 @@
+UNWIND [6, 39] AS x MATCH (n1 {key: x})-[:T2]->(n2) RETURN x, n1 AS c0 ORDER BY x ASC LIMIT 6

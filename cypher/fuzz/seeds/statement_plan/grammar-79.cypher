@@ -1,0 +1,1 @@
+UNWIND $p0 AS x RETURN count(x) AS c2, count(DISTINCT x) AS c3, collect(x) AS c4 ORDER BY c2 ASC, c3 DESC SKIP 1 LIMIT 7

@@ -1,0 +1,1 @@
+MATCH p = allShortestPaths((a:L0 {key: $key})-[*]-(b:L3)) RETURN count(p), min(length(p))

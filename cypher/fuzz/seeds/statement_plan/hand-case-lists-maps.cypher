@@ -1,0 +1,1 @@
+WITH {a: 1, b: [1, 2, {c: 'x'}]} AS m, [1, 'a', null, 2.5, true] AS l RETURN m.b[2].c, m['a'], l[1..3], l[-1], CASE WHEN l[0] = 1 THEN 'one' ELSE 'other' END, l + [3], 'a' + 1, m.missing IS NULL

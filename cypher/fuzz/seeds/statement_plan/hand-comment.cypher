@@ -1,0 +1,3 @@
+// a comment
+MATCH (n) /* ( [ { */ RETURN n.key // )
+LIMIT 2

@@ -1,0 +1,1 @@
+MATCH (n)-[r]-(m) RETURN DISTINCT type(r) AS t, m.flag ORDER BY t

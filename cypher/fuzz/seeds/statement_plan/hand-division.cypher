@@ -1,0 +1,1 @@
+UNWIND [1, 0, -1] AS x RETURN 6 / x, 6 % x, 2 ^ x, 6.0 / x

@@ -1,0 +1,1 @@
+MATCH (a:L0) WHERE EXISTS { MATCH (a)-[:T1]->(b) WHERE b.num > 1 } AND COUNT { (a)--() } >= 2 RETURN a.key, COUNT { MATCH (a)-->(c) RETURN c } AS n ORDER BY n DESC

@@ -1,0 +1,1 @@
+EXPLAIN MATCH (n:L2 {name: $name})-[:T2]->(m) WHERE m.score > $p2 RETURN n, m

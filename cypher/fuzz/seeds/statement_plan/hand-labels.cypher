@@ -1,0 +1,1 @@
+MATCH (n:L0&L1) WHERE n:L1 AND NOT n:L3 RETURN labels(n), elementId(n), id(n)

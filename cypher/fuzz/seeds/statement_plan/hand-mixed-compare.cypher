@@ -1,0 +1,1 @@
+MATCH (n) WHERE n.num > 1 OR n.num = 'al' OR n.num < true RETURN n.key, n.num ORDER BY n.key

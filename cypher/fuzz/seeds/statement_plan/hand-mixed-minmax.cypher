@@ -1,0 +1,1 @@
+MATCH (n) RETURN min(n.num), max(n.num), collect(DISTINCT n.num), sum(n.score), avg(n.score)

@@ -1,0 +1,1 @@
+MATCH (n) RETURN n.num AS v, n.score AS s ORDER BY v, s DESC

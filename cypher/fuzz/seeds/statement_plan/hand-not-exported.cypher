@@ -1,0 +1,1 @@
+MATCH (n:L0) RETURN n.idx

@@ -1,0 +1,1 @@
+MATCH (a:L0) OPTIONAL MATCH (a)-[r:T2]->(b:L3) RETURN a.key, type(r), b.name ORDER BY a.key

@@ -1,0 +1,1 @@
+MATCH (n) WHERE n.key IN $p4 OR n.name = $p1 OR n.score > $p2 RETURN n.key, $p6.name, $p5 IS NULL SKIP $p7 LIMIT $limit

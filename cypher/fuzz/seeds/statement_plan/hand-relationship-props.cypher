@@ -1,0 +1,1 @@
+MATCH ()-[r:T0]->() RETURN r.w

@@ -1,0 +1,1 @@
+MATCH (a {key: 1}), (b {key: 20}) MATCH p = shortestPath((a)-[:T0|T1*..6]-(b)) RETURN length(p), [x IN nodes(p) | x.key] AS ks

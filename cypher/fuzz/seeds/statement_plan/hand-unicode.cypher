@@ -1,0 +1,1 @@
+RETURN 'ünïcødé 𝄞', size('𝄞'), substring('𝄞abc', 1), toUpper('ß'), `weird name` AS `x y`

@@ -1,0 +1,1 @@
+MATCH p = (a:L1)-[r:T0*0..3]->(b) WHERE a.flag RETURN p, size(r) AS n, relationships(p) ORDER BY n LIMIT 10

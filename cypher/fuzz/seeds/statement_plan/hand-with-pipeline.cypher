@@ -1,0 +1,1 @@
+MATCH (a)-->(b) WITH a, count(b) AS d WHERE d > 1 WITH a ORDER BY a.key DESC SKIP 1 LIMIT 5 UNWIND range(1, 3) AS i RETURN a.key, i, a.key * i AS p
