@@ -39,7 +39,13 @@ pub(crate) struct Ctx<'a> {
     started: Instant,
     work: Cell<u64>,
     memory: Cell<u64>,
+    /// Edge buffers of finished expansions, reused so that an expansion allocates only while
+    /// the pool is empty (once per level of nesting, not once per row).
+    edge_bufs: RefCell<Vec<Vec<Rel>>>,
 }
+
+/// The largest edge buffer kept for reuse, in relationships.
+const POOLED_EDGES: usize = 4096;
 
 fn reader<'a, D: AsRef<[u8]>>(snap: &'a Snapshot<D>, key: &str) -> KeyReader<'a> {
     snap.property(key)
@@ -71,6 +77,7 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         started: Instant::now(),
         work: Cell::new(0),
         memory: Cell::new(0),
+        edge_bufs: RefCell::new(Vec::new()),
     };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -273,7 +280,7 @@ impl<'a> Ctx<'a> {
         i: usize,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&Row) -> R<bool>,
+        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
     ) -> R<bool> {
         let Some(step) = steps.steps.get(i) else {
             return emit(row);
@@ -345,10 +352,9 @@ impl<'a> Ctx<'a> {
                 } else {
                     None
                 };
-                let mut edges = Vec::new();
-                self.edges(n, spec, &mut edges);
-                self.tick(edges.len() as u64)?;
-                for r in edges {
+                let edges = self.expansion(n, spec)?;
+                let mut go = Ok(true);
+                for &r in edges.iter() {
                     let m = if r.start == n { r.end } else { r.start };
                     let m = if r.start == n && r.end == n { n } else { m };
                     if target.is_some_and(|t| t != m)
@@ -363,13 +369,14 @@ impl<'a> Ctx<'a> {
                     }
                     row[*to] = Val::Node(m);
                     used.push(r.idx);
-                    let go = self.steps(steps, i + 1, row, used, emit);
+                    go = self.steps(steps, i + 1, row, used, emit);
                     used.pop();
-                    if !go? {
-                        return Ok(false);
+                    if !matches!(go, Ok(true)) {
+                        break;
                     }
                 }
-                Ok(true)
+                self.release(edges);
+                go
             }
             Step::VarExpand {
                 from,
@@ -530,7 +537,7 @@ impl<'a> Ctx<'a> {
         start: u32,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&Row) -> R<bool>,
+        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
     ) -> R<bool> {
         let base = used.len();
         let held = Cell::new(0u64);
@@ -551,7 +558,7 @@ impl<'a> Ctx<'a> {
         start: u32,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&Row) -> R<bool>,
+        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
         held: &Cell<u64>,
     ) -> R<bool> {
         /// A node of the path: its relationships and the next of them to follow.
@@ -578,13 +585,13 @@ impl<'a> Ctx<'a> {
                     return Ok(false);
                 }
             }
-            let mut edges = Vec::new();
-            if depth < k.max {
-                self.edges(n, k.spec, &mut edges);
-                self.tick(edges.len() as u64)?;
-                self.charge(12 * edges.len() as u64)?;
+            let edges = if depth < k.max {
+                let edges = self.expansion(n, k.spec)?;
                 held.set(held.get() + 12 * edges.len() as u64);
-            }
+                edges
+            } else {
+                Vec::new()
+            };
             stack.push(Frame {
                 node: n,
                 edges,
@@ -606,14 +613,39 @@ impl<'a> Ctx<'a> {
                     break;
                 }
                 let done = stack.pop().expect("the top frame");
-                let bytes = 12 * done.edges.len() as u64;
-                self.memory.set(self.memory.get().saturating_sub(bytes));
-                held.set(held.get() - bytes);
+                held.set(held.get() - 12 * done.edges.len() as u64);
+                self.release(done.edges);
                 if !stack.is_empty() {
                     path.pop();
                     used.pop();
                 }
             }
+        }
+    }
+
+    /// The relationships of `n` that `spec` follows, in a pooled buffer charged to the run's
+    /// work and memory budgets; [`Ctx::release`] gives both back.
+    fn expansion(&self, n: u32, spec: &RelSpec) -> R<Vec<Rel>> {
+        let mut edges = self.edge_bufs.borrow_mut().pop().unwrap_or_default();
+        edges.clear();
+        self.edges(n, spec, &mut edges);
+        let charged = self
+            .tick(edges.len() as u64)
+            .and_then(|()| self.charge(12 * edges.len() as u64));
+        if let Err(e) = charged {
+            self.edge_bufs.borrow_mut().push(edges);
+            return Err(e);
+        }
+        Ok(edges)
+    }
+
+    /// Ends an [`Ctx::expansion`]: its memory is given back and its buffer pooled, unless it
+    /// grew large (a hub's): memory held after the budget was given back stays small.
+    fn release(&self, edges: Vec<Rel>) {
+        let bytes = 12 * edges.len() as u64;
+        self.memory.set(self.memory.get().saturating_sub(bytes));
+        if edges.capacity() <= POOLED_EDGES {
+            self.edge_bufs.borrow_mut().push(edges);
         }
     }
 

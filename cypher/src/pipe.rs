@@ -28,6 +28,8 @@ struct State {
     groups: Vec<(Row, Vec<Acc>)>,
     skip: Option<usize>,
     limit: Option<usize>,
+    /// The buffer group and DISTINCT keys are built in, reused from row to row.
+    key: Vec<u8>,
 }
 
 pub(crate) struct Pipe<'c, 'a> {
@@ -59,26 +61,29 @@ impl<'c, 'a> Pipe<'c, 'a> {
         }
         // `false` only says that a LIMIT downstream is satisfied; barriers after it still hold
         // rows, so every clause is flushed, in order.
-        self.push(0, row, sink)?;
+        let mut row = row;
+        self.push(0, &mut row, sink)?;
         for i in 0..self.clauses.len() {
             self.flush(i, sink)?;
         }
         Ok(())
     }
 
-    fn push(&self, i: usize, mut row: Row, sink: &mut dyn FnMut(&Row) -> R<bool>) -> R<bool> {
+    /// Pushes `row` into clause `i`. Clauses write only slots of their own (every variable has
+    /// a slot of its own), so the row is lent, not copied: only a clause that keeps a row
+    /// (aggregation, sort) clones it.
+    fn push(&self, i: usize, row: &mut Row, sink: &mut dyn FnMut(&Row) -> R<bool>) -> R<bool> {
         let Some(clause) = self.clauses.get(i) else {
-            return sink(&row);
+            return sink(row);
         };
         let ctx = self.ctx;
         match clause {
             Clause::Match(m) => {
                 let mut any = false;
                 let mut used = Vec::new();
-                let mut r = row.clone();
-                let go = ctx.steps(&m.steps, 0, &mut r, &mut used, &mut |r| {
+                let go = ctx.steps(&m.steps, 0, row, &mut used, &mut |r| {
                     any = true;
-                    self.push(i + 1, r.clone(), sink)
+                    self.push(i + 1, r, sink)
                 })?;
                 if !go {
                     return Ok(false);
@@ -91,14 +96,13 @@ impl<'c, 'a> Pipe<'c, 'a> {
                 }
                 Ok(true)
             }
-            Clause::Unwind { expr, slot } => match ctx.eval(expr, &row)? {
+            Clause::Unwind { expr, slot } => match ctx.eval(expr, row)? {
                 Val::Null => Ok(true),
                 Val::List(l) => {
                     for v in l.iter() {
                         ctx.tick(1)?;
-                        let mut r = row.clone();
-                        r[*slot] = v.clone();
-                        if !self.push(i + 1, r, sink)? {
+                        row[*slot] = v.clone();
+                        if !self.push(i + 1, row, sink)? {
                             return Ok(false);
                         }
                     }
@@ -117,35 +121,38 @@ impl<'c, 'a> Pipe<'c, 'a> {
         &self,
         i: usize,
         p: &Project,
-        mut row: Row,
+        row: &mut Row,
         sink: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
         let ctx = self.ctx;
         ctx.tick(1)?;
         if !p.aggs.is_empty() {
-            let mut key = Vec::new();
+            let mut st = self.states[i].borrow_mut();
+            let st = &mut *st;
+            // The group key is built in a buffer kept across rows: no allocation per row.
+            let mut key = std::mem::take(&mut st.key);
+            key.clear();
             for &k in &p.keys {
                 let (e, slot) = &p.items[k];
-                let v = ctx.eval(e, &row)?;
+                let v = ctx.eval(e, row)?;
                 group_key(&v, &mut key);
                 row[*slot] = v;
             }
-            let mut st = self.states[i].borrow_mut();
-            let st = &mut *st;
-            let g = match st.index.get(&key) {
+            let g = match st.index.get(key.as_slice()) {
                 Some(&g) => g,
                 None => {
                     ctx.charge(key.len() as u64 + 64)?;
-                    ctx.charge_row(&row)?;
+                    ctx.charge_row(row)?;
                     st.groups
                         .push((row.clone(), p.aggs.iter().map(Acc::new).collect()));
-                    st.index.insert(key, st.groups.len() - 1);
+                    st.index.insert(key.clone(), st.groups.len() - 1);
                     st.groups.len() - 1
                 }
             };
+            st.key = key;
             for (agg, acc) in p.aggs.iter().zip(st.groups[g].1.iter_mut()) {
                 let v = match &agg.arg {
-                    Some(e) => ctx.eval(e, &row)?,
+                    Some(e) => ctx.eval(e, row)?,
                     None => Val::Null,
                 };
                 acc.add(ctx, agg, v)?;
@@ -153,7 +160,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
             return Ok(true);
         }
         for (e, slot) in &p.items {
-            let v = ctx.eval(e, &row)?;
+            let v = ctx.eval(e, row)?;
             row[*slot] = v;
         }
         self.after_items(i, p, row, sink)
@@ -164,29 +171,32 @@ impl<'c, 'a> Pipe<'c, 'a> {
         &self,
         i: usize,
         p: &Project,
-        row: Row,
+        row: &mut Row,
         sink: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
         let ctx = self.ctx;
         let mut st = self.states[i].borrow_mut();
         if p.distinct {
-            let mut k = Vec::new();
+            let mut k = std::mem::take(&mut st.key);
+            k.clear();
             p.visible.iter().for_each(|&s| group_key(&row[s], &mut k));
-            if st.seen.contains(&k) {
+            if st.seen.contains(k.as_slice()) {
+                st.key = k;
                 return Ok(true);
             }
             ctx.charge(k.len() as u64 + 32)?;
-            st.seen.insert(k);
+            st.seen.insert(k.clone());
+            st.key = k;
         }
         if !p.order.is_empty() {
             let keys = p
                 .order
                 .iter()
-                .map(|(e, _)| ctx.eval(e, &row))
+                .map(|(e, _)| ctx.eval(e, row))
                 .collect::<R<Vec<_>>>()?;
-            ctx.charge_row(&row)?;
+            ctx.charge_row(row)?;
             ctx.charge_row(&keys)?;
-            st.sorted.push((keys, row));
+            st.sorted.push((keys, row.clone()));
             // Top-k: keep about twice what SKIP + LIMIT will return.
             if let Some(l) = st.limit {
                 let keep = st.skip.unwrap_or(0).saturating_add(l);
@@ -206,7 +216,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
         &self,
         i: usize,
         p: &Project,
-        row: Row,
+        row: &mut Row,
         sink: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
         {
@@ -223,7 +233,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
             st.emitted += 1;
         }
         if let Some(f) = &p.filter
-            && !self.ctx.truthy(f, &row)?
+            && !self.ctx.truthy(f, row)?
         {
             return Ok(self.more(i));
         }
@@ -267,7 +277,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
                         row[*slot] = ctx.eval(e, &row)?;
                     }
                 }
-                if !self.after_items(i, p, row, sink)? {
+                if !self.after_items(i, p, &mut row, sink)? {
                     return Ok(false);
                 }
             }
@@ -275,8 +285,8 @@ impl<'c, 'a> Pipe<'c, 'a> {
         if !p.order.is_empty() {
             let mut rows = std::mem::take(&mut self.states[i].borrow_mut().sorted);
             rows.sort_by(|a, b| sort_cmp(p, a, b));
-            for (_, row) in rows {
-                if !self.emit(i, p, row, sink)? {
+            for (_, mut row) in rows {
+                if !self.emit(i, p, &mut row, sink)? {
                     return Ok(false);
                 }
             }
