@@ -180,6 +180,14 @@ impl CypherFailure {
     }
 }
 
+/// `error` as `/db/{name}/query/v2` answers it (Neo4j's Query API shape), for the layers in
+/// front of that route (the token check).
+pub(crate) fn query_api_response(error: ApiError) -> Response {
+    let mut f = CypherFailure::from(error);
+    f.shape = Shape::QueryApi;
+    f.into_response()
+}
+
 impl From<ApiError> for CypherFailure {
     fn from(error: ApiError) -> CypherFailure {
         let neo4j_code = match error.body.error.code {

@@ -324,12 +324,16 @@ pub(crate) async fn auth(State(state): State<Arc<AppState>>, req: Request, next:
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
-            return ApiError::new(
+            let e = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
                 "this sidecar needs `Authorization: Bearer <token>`",
-            )
-            .into_response();
+            );
+            // Neo4j's Query API path answers in that API's error shape, as its schema says.
+            if req.uri().path().starts_with("/db/") {
+                return crate::cypher::query_api_response(e);
+            }
+            return e.into_response();
         }
     }
     next.run(req).await

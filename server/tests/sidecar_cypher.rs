@@ -351,3 +351,48 @@ async fn both_routes_are_in_the_openapi_document() {
     assert!(doc["paths"]["/v1/cypher"]["post"].is_object());
     assert!(doc["paths"]["/db/{name}/query/v2"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn the_query_api_path_refuses_a_missing_token_in_its_own_shape() {
+    let db = testkit::clean_graph().await;
+    let live = served::live(&db, &[("B", "flag")]).await;
+    let state = AppState::new(
+        live.path.clone(),
+        Some(db.server.graph()),
+        Some("t0ken-s3cret".into()),
+    )
+    .unwrap();
+    let base = served::in_process(state).await;
+    let client = reqwest::Client::new();
+    let body = json!({"statement": "RETURN 1 AS one"});
+    for (path, bearer) in [
+        ("/db/neo4j/query/v2", None),
+        ("/db/neo4j/query/v2", Some("Bearer wrong")),
+        ("/v1/cypher", None),
+    ] {
+        let mut r = client.post(format!("{base}{path}")).json(&body);
+        if let Some(b) = bearer {
+            r = r.header("authorization", b);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let answer: Value = r.json().await.unwrap();
+        assert!(!answer.to_string().contains("t0ken-s3cret"), "{answer}");
+        if path.starts_with("/db/") {
+            assert_eq!(
+                answer["errors"][0]["code"], "Neo.ClientError.Security.Unauthorized",
+                "{answer}"
+            );
+        } else {
+            assert_eq!(answer["error"]["code"], "unauthorized", "{answer}");
+        }
+    }
+    let r = client
+        .post(format!("{base}/db/neo4j/query/v2"))
+        .header("authorization", "Bearer t0ken-s3cret")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
