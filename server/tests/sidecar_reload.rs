@@ -434,9 +434,12 @@ async fn a_fifo_reload_answers_at_once_and_cannot_fail_late_over_a_newer_success
     assert_eq!(s.count().await, (200, json!(14)));
 }
 
+/// The nodes of [`big_snapshot`].
+const BIG_NODES: u64 = 1_000_000;
+
 /// A snapshot big enough that verifying it takes a while in a debug build.
 fn big_snapshot(path: &Path) {
-    let tree = neotrav_datasets::generate::tree::Tree::new(400_000, 4, 7).unwrap();
+    let tree = neotrav_datasets::generate::tree::Tree::new(BIG_NODES, 4, 7).unwrap();
     neotrav_datasets::to_snapshot::write(&tree, path, &neotrav_snapshot::NoProgress).unwrap();
 }
 
@@ -453,7 +456,7 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
         tokio::spawn(async move {
             let started = Instant::now();
             let answer = s.reload(path).await;
-            (answer, started.elapsed(), Instant::now())
+            (answer, started, Instant::now())
         })
     };
 
@@ -462,14 +465,18 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     let slow = timed("big-bad.snap");
     tokio::time::sleep(Duration::from_millis(50)).await;
     let fast = timed("next.snap");
-    let ((status, body, text), slow_took, slow_done) = slow.await.unwrap();
+    let ((status, body, text), slow_started, slow_done) = slow.await.unwrap();
     assert_eq!(status, 422, "{text}");
     assert_eq!(body["error"]["details"]["section"], section.as_str());
-    let ((status, _, text), _, fast_done) = fast.await.unwrap();
+    let ((status, _, text), fast_started, fast_done) = fast.await.unwrap();
     assert_eq!(status, 200, "{text}");
+    // What the ordering needs: the newer reload was asked for while the older one still ran
+    // (a duration threshold failed on a quick machine that had still overlapped them).
     assert!(
-        slow_took > Duration::from_millis(100),
-        "verifying the big file took only {slow_took:?}: too quick to test the ordering"
+        fast_started < slow_done,
+        "verifying the big file took only {:?}, less than the 50 ms head start: too quick to \
+         test the ordering",
+        slow_done - slow_started
     );
     // One swap at a time: the newer reload waited for the older one.
     assert!(fast_done >= slow_done, "the newer reload finished first");
@@ -484,12 +491,12 @@ async fn readiness_follows_the_newest_reload_and_swaps_are_one_at_a_time() {
     let fast = timed("missing.snap");
     let ((status, body, text), _, _) = slow.await.unwrap();
     assert_eq!(status, 200, "{text}");
-    assert_eq!(body["nodes"], 400_000);
+    assert_eq!(body["nodes"], BIG_NODES);
     let ((status, _, text), _, _) = fast.await.unwrap();
     assert_eq!(status, 422, "{text}");
     assert_eq!(s.ready().await.0, 503, "the newest reload failed");
     let info = s.info().await;
-    assert_eq!(info["nodes"], 400_000);
+    assert_eq!(info["nodes"], BIG_NODES);
     assert_eq!(
         info["lastReloadFailure"]["error"]["details"]["fault"],
         "not_found"
