@@ -51,10 +51,13 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Mixed types under one key (an int on some nodes, a string, float or bool on others): on by
-/// default (the comparison takes `2` and `2.0` for a tie of ORDER BY); `NEOTRAV_CYPHER_MIXED=0`
-/// turns them off to tell their failures from others.
-const MIXED_DEFAULT: bool = true;
+/// Mixed types under one key (an int on some nodes, a string, float or bool on others): off by
+/// default, `NEOTRAV_CYPHER_MIXED=1` turns them on. The comparison takes `2` and `2.0` for a tie
+/// of ORDER BY, but `DISTINCT` (and grouping) keeps whichever of two equal values it meets
+/// first, so Neo4j may answer `2` where the snapshot answers `2.0` (their scan orders differ):
+/// a CI run failed on it (seed 20261202, case 2:98). On again once the comparison takes such
+/// representatives as one.
+const MIXED_DEFAULT: bool = false;
 
 fn mixed() -> bool {
     match std::env::var("NEOTRAV_CYPHER_MIXED") {
