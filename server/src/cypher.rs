@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use neotrav_cypher::{CypherError, Forward, Limits, Params, Prepared, Statement};
+use neotrav_cypher::{CypherError, Forward, Limits, Params, Prepared};
 use neotrav_wire::cypher::{
     CypherAnsweredBy, CypherData, CypherRequest, CypherResponse, CypherStats, Encoding,
     QueryApiError, QueryApiErrors, Value,
@@ -57,20 +57,12 @@ pub enum Unsupported {
 /// Plans kept per snapshot.
 pub const PLAN_CACHE_ENTRIES: usize = 256;
 
-/// A statement as parsed and planned, cached by its text for one snapshot generation: a hit
-/// skips the parser (which costs more than running most small plans).
+/// A statement's planning decision, cached by its text for one snapshot generation: a hit skips
+/// the parser too (which costs more than running most small plans).
 pub(crate) struct Cached {
-    /// The parsed statement, to plan again on a snapshot swapped in while a request waited.
-    statement: Statement,
     /// Whether it starts with `EXPLAIN` (or `PROFILE`).
     explain: bool,
-    decision: Decision,
-}
-
-/// What planning decided.
-pub(crate) enum Decision {
-    Local(neotrav_cypher::Plan),
-    Forward(Forward),
+    decision: Prepared,
 }
 
 /// A bounded LRU of plans for one snapshot generation.
@@ -603,8 +595,8 @@ async fn run(
     let prepared = prepare(state, &loaded, &text)?;
     let explain = stripped || prepared.explain;
     let forward = match &prepared.decision {
-        Decision::Forward(f) => f.clone(),
-        Decision::Local(plan) => {
+        Prepared::Forward(f) => f.clone(),
+        Prepared::Local(plan) => {
             if explain {
                 return Ok(Answered {
                     fields: Vec::new(),
@@ -626,16 +618,18 @@ async fn run(
             let generation = loaded.generation;
             let prepared = prepared.clone();
             let planning = state.clone();
+            let text = text.into_owned();
             let ran = blocking(state, &budget, None, move |l, _, _| {
-                // A swap while this request waited: plan again on the snapshot it now reads.
+                // A swap while this request waited: plan again on the snapshot it now reads
+                // (rare, so the cache keeps plans only and this parses again on a miss).
                 let prepared = if l.generation == generation {
                     prepared
                 } else {
-                    replan(&planning, l, &prepared.statement).map_err(|f| f.error)?
+                    prepare(&planning, l, &text).map_err(|f| f.error)?
                 };
                 Ok(match &prepared.decision {
-                    Decision::Local(plan) => plan.run(l.engine.snapshot(), &params, &cypher_limits),
-                    Decision::Forward(f) => Err(CypherError::NeedsNeo4j(f.clone())),
+                    Prepared::Local(plan) => plan.run(l.engine.snapshot(), &params, &cypher_limits),
+                    Prepared::Forward(f) => Err(CypherError::NeedsNeo4j(f.clone())),
                 })
             })
             .await?;
@@ -699,28 +693,13 @@ fn prepare(
         return Ok(c);
     }
     let statement = neotrav_cypher::parse(text).map_err(cypher_failure)?;
-    replan(state, loaded, &statement)
-}
-
-/// Plans `statement` on `loaded` and caches it under its text.
-fn replan(
-    state: &AppState,
-    loaded: &crate::state::Loaded,
-    statement: &Statement,
-) -> Result<Arc<Cached>, CypherFailure> {
-    let decision = match statement
-        .plan(loaded.engine.snapshot())
-        .map_err(cypher_failure)?
-    {
-        Prepared::Local(p) => Decision::Local(p),
-        Prepared::Forward(f) => Decision::Forward(f),
-    };
     let c = Arc::new(Cached {
         explain: statement.is_explain(),
-        statement: statement.clone(),
-        decision,
+        decision: statement
+            .plan(loaded.engine.snapshot())
+            .map_err(cypher_failure)?,
     });
-    lock(&state.cypher.plans).put(loaded.generation, statement.text(), c.clone());
+    lock(&state.cypher.plans).put(loaded.generation, text, c.clone());
     Ok(c)
 }
 
