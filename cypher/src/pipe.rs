@@ -51,7 +51,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
     }
 
     /// Pushes the first row through and flushes every barrier, in order.
-    pub fn run(&self, row: Row, sink: &mut dyn FnMut(&Row) -> R<bool>) -> R<()> {
+    pub fn run(&self, mut row: Row, sink: &mut dyn FnMut(&Row) -> R<bool>) -> R<()> {
         for (i, c) in self.clauses.iter().enumerate() {
             if let Clause::Project(p) = c {
                 let mut st = self.states[i].borrow_mut();
@@ -61,7 +61,6 @@ impl<'c, 'a> Pipe<'c, 'a> {
         }
         // `false` only says that a LIMIT downstream is satisfied; barriers after it still hold
         // rows, so every clause is flushed, in order.
-        let mut row = row;
         self.push(0, &mut row, sink)?;
         for i in 0..self.clauses.len() {
             self.flush(i, sink)?;
@@ -130,26 +129,24 @@ impl<'c, 'a> Pipe<'c, 'a> {
             let mut st = self.states[i].borrow_mut();
             let st = &mut *st;
             // The group key is built in a buffer kept across rows: no allocation per row.
-            let mut key = std::mem::take(&mut st.key);
-            key.clear();
+            st.key.clear();
             for &k in &p.keys {
                 let (e, slot) = &p.items[k];
                 let v = ctx.eval(e, row)?;
-                group_key(&v, &mut key);
+                group_key(&v, &mut st.key);
                 row[*slot] = v;
             }
-            let g = match st.index.get(key.as_slice()) {
+            let g = match st.index.get(st.key.as_slice()) {
                 Some(&g) => g,
                 None => {
-                    ctx.charge(key.len() as u64 + 64)?;
+                    ctx.charge(st.key.len() as u64 + 64)?;
                     ctx.charge_row(row)?;
                     st.groups
                         .push((row.clone(), p.aggs.iter().map(Acc::new).collect()));
-                    st.index.insert(key.clone(), st.groups.len() - 1);
+                    st.index.insert(st.key.clone(), st.groups.len() - 1);
                     st.groups.len() - 1
                 }
             };
-            st.key = key;
             for (agg, acc) in p.aggs.iter().zip(st.groups[g].1.iter_mut()) {
                 let v = match &agg.arg {
                     Some(e) => ctx.eval(e, row)?,
@@ -175,18 +172,18 @@ impl<'c, 'a> Pipe<'c, 'a> {
         sink: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
         let ctx = self.ctx;
-        let mut st = self.states[i].borrow_mut();
+        let mut guard = self.states[i].borrow_mut();
+        let st = &mut *guard;
         if p.distinct {
-            let mut k = std::mem::take(&mut st.key);
-            k.clear();
-            p.visible.iter().for_each(|&s| group_key(&row[s], &mut k));
-            if st.seen.contains(k.as_slice()) {
-                st.key = k;
+            st.key.clear();
+            p.visible
+                .iter()
+                .for_each(|&s| group_key(&row[s], &mut st.key));
+            if st.seen.contains(st.key.as_slice()) {
                 return Ok(true);
             }
-            ctx.charge(k.len() as u64 + 32)?;
-            st.seen.insert(k.clone());
-            st.key = k;
+            ctx.charge(st.key.len() as u64 + 32)?;
+            st.seen.insert(st.key.clone());
         }
         if !p.order.is_empty() {
             let keys = p
@@ -207,7 +204,7 @@ impl<'c, 'a> Pipe<'c, 'a> {
             }
             return Ok(true);
         }
-        drop(st);
+        drop(guard);
         self.emit(i, p, row, sink)
     }
 
