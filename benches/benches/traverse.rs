@@ -36,12 +36,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use neotrav_benches::synthetic::Rng;
-use neotrav_datasets::generate::Dataset;
+use neotrav_benches::synthetic::{Rng, generated};
 use neotrav_datasets::generate::discogs::Discogs;
 use neotrav_datasets::generate::tree::Tree;
-use neotrav_snapshot::NoProgress;
-use neotrav_snapshot::{Direction, Snapshot, View};
+use neotrav_snapshot::{Direction, View};
 use neotrav_traverser::engine::Engine;
 use neotrav_wire::{
     Answer, ShortestPathRequest, ShortestPathResponse, TraverseRequest, TraverseResponse,
@@ -58,22 +56,6 @@ const PAIRS: usize = 32;
 const STARTS: usize = 32;
 /// The relationship filter of the Discogs requests (both directions).
 const DISCOGS_TYPES: &str = "BY|ON|IS|ALIAS_OF|MEMBER_OF|DERIVED_FROM";
-
-/// The snapshot of `dataset` at `target/bench-data/{file}`, generated the first time (or when
-/// the cached file does not open, or was made from another description).
-fn cached(file: &str, dataset: &dyn Dataset) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).expect("create target/bench-data");
-    let path = dir.join(file);
-    let fresh =
-        Snapshot::open(&path).is_ok_and(|s| s.header().source.description == dataset.describe());
-    if !fresh {
-        eprintln!("generating {} ({})", path.display(), dataset.describe());
-        neotrav_datasets::to_snapshot::write(dataset, &path, &NoProgress)
-            .expect("write the benchmark snapshot");
-    }
-    path
-}
 
 /// What one iteration of a benchmark did, and the time it was measured for, for the summary.
 struct Record {
@@ -205,7 +187,7 @@ fn tree(c: &mut Criterion) {
     const GROUP: &str = "tree_2M";
     let (nodes, fanout, seed) = TREE;
     let dataset = Tree::new(nodes, fanout, seed).unwrap();
-    let path = cached(&format!("tree-{nodes}-{fanout}-{seed}.snap"), &dataset);
+    let path = generated(&format!("tree-{nodes}-{fanout}-{seed}.snap"), &dataset);
     let engine = Engine::open(&path).unwrap();
     let snap = engine.snapshot();
     let view = snap.view();
@@ -295,7 +277,7 @@ fn discogs(c: &mut Criterion) {
     const GROUP: &str = "discogs_0.01";
     let (scale, seed) = DISCOGS;
     let dataset = Discogs::new(scale, seed).unwrap();
-    let path = cached(&format!("discogs-{scale}-{seed}.snap"), &dataset);
+    let path = generated(&format!("discogs-{scale}-{seed}.snap"), &dataset);
     let engine = Engine::open(&path).unwrap();
     let snap = engine.snapshot();
     let view = snap.view();

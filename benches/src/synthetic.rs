@@ -2,12 +2,17 @@
 //! machine. Not a dataset of the mission (those are the tree and Discogs-shaped generators);
 //! just enough structure to measure reads: three labels, an int key property on one of them,
 //! four relationship types, and skewed degrees (a tenth of the edges end at 1% of the nodes).
+//! [`cached`] keeps them in `target/bench-data`, and [`generated`] the snapshots of the
+//! mission's generators that the micro-benchmarks read.
 
 use std::path::Path;
 
 use std::path::PathBuf;
 
-use neotrav_snapshot::{BuildError, PropertyKind, Snapshot, SnapshotBuilder, Value, WriteSummary};
+use neotrav_datasets::generate::Dataset;
+use neotrav_snapshot::{
+    BuildError, NoProgress, PropertyKind, Snapshot, SnapshotBuilder, Value, WriteSummary,
+};
 
 /// A small, fast pseudo-random generator (xorshift64*), so graphs do not depend on a crate's
 /// stream staying the same across versions.
@@ -72,9 +77,7 @@ pub fn write_graph(
 ///
 /// When the folder or the file cannot be written: a benchmark cannot run without its graph.
 pub fn cached(name: &str, nodes: u64, relationships: u64) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).expect("create target/bench-data");
-    let path = dir.join(format!("synthetic-{name}.snap"));
+    let path = bench_data().join(format!("synthetic-{name}.snap"));
     let current = Snapshot::open(&path)
         .is_ok_and(|s| s.format_version() == neotrav_snapshot::format::FORMAT_VERSION);
     if !current {
@@ -82,4 +85,30 @@ pub fn cached(name: &str, nodes: u64, relationships: u64) -> PathBuf {
         write_graph(&path, nodes, relationships, 7).expect("write the benchmark graph");
     }
     path
+}
+
+/// The snapshot of a generated `dataset` (the tree, the Discogs-shaped graph) at
+/// `target/bench-data/{file}`, generated the first time (or when the file there does not open,
+/// or was made from another description), then reused by every benchmark that names it.
+///
+/// # Panics
+///
+/// When the folder or the file cannot be written: a benchmark cannot run without its graph.
+pub fn generated(file: &str, dataset: &dyn Dataset) -> PathBuf {
+    let path = bench_data().join(file);
+    let fresh =
+        Snapshot::open(&path).is_ok_and(|s| s.header().source.description == dataset.describe());
+    if !fresh {
+        eprintln!("generating {} ({})", path.display(), dataset.describe());
+        neotrav_datasets::to_snapshot::write(dataset, &path, &NoProgress)
+            .expect("write the benchmark snapshot");
+    }
+    path
+}
+
+/// `target/bench-data`, made if missing.
+fn bench_data() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    dir
 }

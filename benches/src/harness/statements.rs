@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use neotrav_cypher::{Limits, Params, Prepared};
+use neotrav_cypher::{Limits, Params, Plan, Prepared};
 use neotrav_wire::cypher::{Encoding, Value as Wire};
 
 use super::BenchError;
@@ -148,6 +148,82 @@ pub fn canonical_json(s: &Statement, rows: &[Vec<Value>]) -> Value {
     Value::Array(out)
 }
 
+/// Limits no statement of the suite reaches at the scales the bench runs.
+pub fn limits() -> Limits {
+    Limits {
+        deadline: std::time::Duration::from_secs(600),
+        max_memory: 4 << 30,
+        ..Limits::default()
+    }
+}
+
+/// `text` (the statement `name`) parsed and planned on `snapshot`; a statement the snapshot
+/// would forward is an error.
+pub fn plan<D: AsRef<[u8]>>(
+    name: &'static str,
+    text: &str,
+    snapshot: &neotrav_snapshot::Snapshot<D>,
+) -> Result<Plan, BenchError> {
+    let cypher = |e: neotrav_cypher::CypherError| BenchError::Cypher {
+        statement: name,
+        message: e.to_string(),
+    };
+    match neotrav_cypher::parse(text)
+        .and_then(|st| st.plan(snapshot))
+        .map_err(cypher)?
+    {
+        Prepared::Local(p) => Ok(p),
+        Prepared::Forward(f) => Err(BenchError::Cypher {
+            statement: name,
+            message: format!("the snapshot would forward it: {f}"),
+        }),
+    }
+}
+
+/// The first column of every row `text` answers on `snapshot`, which must be strings: the
+/// catalogue keys the micro-benchmarks take their inputs from.
+pub fn strings<D: AsRef<[u8]>>(
+    text: &'static str,
+    snapshot: &neotrav_snapshot::Snapshot<D>,
+) -> Result<Vec<String>, BenchError> {
+    let answer = plan(text, text, snapshot)?
+        .run(snapshot, &Params::default(), &limits())
+        .map_err(|e| BenchError::Cypher {
+            statement: text,
+            message: e.to_string(),
+        })?;
+    answer
+        .rows
+        .into_iter()
+        .map(|r| match r.into_iter().next() {
+            Some(Wire::String(s)) => Ok(s),
+            other => Err(BenchError::Cypher {
+                statement: text,
+                message: format!("answered {other:?} where a string key was expected"),
+            }),
+        })
+        .collect()
+}
+
+/// The parameters of input `i` of a statement taking `inputs`, rotating over `artists` (pairs
+/// of neighbours in the list for [`Inputs::Pair`]) or `genres`.
+pub fn rotating_params(inputs: Inputs, i: usize, artists: &[String], genres: &[String]) -> Params {
+    let mut p = Params::default();
+    let mut set = |name: &str, list: &[String], k: usize| {
+        p.set(name, &Wire::String(list[k % list.len()].clone()))
+            .expect("a string parameter is always accepted");
+    };
+    match inputs {
+        Inputs::Artist => set("artist", artists, i),
+        Inputs::Genre => set("genre", genres, i),
+        Inputs::Pair => {
+            set("a", artists, 2 * i);
+            set("b", artists, 2 * i + 1);
+        }
+    }
+    p
+}
+
 /// Plans and runs a statement in this process.
 pub fn run_local<D: AsRef<[u8]>>(
     s: &Statement,
@@ -158,27 +234,11 @@ pub fn run_local<D: AsRef<[u8]>>(
         statement: s.name,
         message: e.to_string(),
     };
-    let plan = match neotrav_cypher::parse(s.text)
-        .and_then(|st| st.plan(snapshot))
-        .map_err(cypher)?
-    {
-        Prepared::Local(p) => p,
-        Prepared::Forward(f) => {
-            return Err(BenchError::Cypher {
-                statement: s.name,
-                message: format!("the snapshot would forward it: {f}"),
-            });
-        }
-    };
+    let plan = plan(s.name, s.text, snapshot)?;
     let mut p = Params::default();
     for (k, v) in params {
         p.set(k, v).map_err(cypher)?;
     }
-    let limits = Limits {
-        deadline: std::time::Duration::from_secs(600),
-        max_memory: 4 << 30,
-        ..Limits::default()
-    };
-    let answer = plan.run(snapshot, &p, &limits).map_err(cypher)?;
+    let answer = plan.run(snapshot, &p, &limits()).map_err(cypher)?;
     Ok(canonical(s, &answer.rows))
 }
