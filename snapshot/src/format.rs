@@ -7,7 +7,7 @@ use bincode::{Decode, Encode};
 pub const MAGIC: [u8; 8] = *b"NEOTRAV\x1a";
 
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build still reads. Version 1 files have no column index
 /// ([`SectionKind::ColumnIndex`]): their lookups scan the column instead.
@@ -15,6 +15,10 @@ pub const OLDEST_SUPPORTED: u32 = 1;
 
 /// The first format version whose columns carry a [`SectionKind::ColumnIndex`].
 pub const INDEXED_SINCE: u32 = 2;
+
+/// The first format version whose int and string columns carry a [`SectionKind::ColumnHash`].
+/// Older files answer equality seeks by binary search in the column index instead.
+pub const HASHED_SINCE: u32 = 3;
 
 /// Size of the fixed preamble at offset 0.
 pub const PREAMBLE_LEN: usize = 64;
@@ -243,6 +247,86 @@ pub enum SectionKind {
     /// [`float_order_key`], bools false first, strings by their UTF-8 bytes (code point order,
     /// Cypher's).
     ColumnIndex = 14,
+    /// The column's hash table (format version 3 on; int and string columns only): `u64`
+    /// slots, a power of two of them (none when the column has no value), mapping each distinct
+    /// value to where its run starts in the [`SectionKind::ColumnIndex`]; item = column. See
+    /// [`key_hash`] and [`HashSlot`].
+    ColumnHash = 15,
+}
+
+/// The hash of a value in a [`SectionKind::ColumnHash`]: xxh3-64 of an int's 8 little-endian
+/// bytes, or of a string's UTF-8 bytes.
+pub fn key_hash(bytes: &[u8]) -> u64 {
+    hash(bytes)
+}
+
+/// A slot of a [`SectionKind::ColumnHash`]: `tag << 36 | run << 32 | position`.
+///
+/// - `position` (bits 0..32): where the value's run of nodes starts in the column index;
+/// - `run` (bits 32..36): the run's length when 1 to 15, or 0 for 16 or more (the reader reads
+///   on while the values are equal);
+/// - `tag` (bits 36..64): the top 28 bits of the value's [`key_hash`], so that a probe reads a
+///   value only when the tags agree.
+///
+/// A value's probe starts at slot `hash & (slots - 1)` and goes on linearly (wrapping) until
+/// it finds the value or an empty slot ([`HashSlot::EMPTY`]). Tables are at most 7/8 full
+/// ([`hash_slots`]), so every probe ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashSlot(pub u64);
+
+impl HashSlot {
+    /// An empty slot.
+    pub const EMPTY: HashSlot = HashSlot(u64::MAX);
+    /// The longest run a slot states exactly.
+    pub const MAX_RUN: u32 = 15;
+
+    /// The slot of a value with hash `hash` whose run of `run` nodes starts at `position`.
+    pub fn new(hash: u64, run: usize, position: u32) -> HashSlot {
+        let run = if run <= Self::MAX_RUN as usize {
+            run as u64
+        } else {
+            0
+        };
+        HashSlot(Self::tag_of(hash) << 36 | run << 32 | u64::from(position))
+    }
+
+    /// The tag a value with hash `hash` has in its slot.
+    #[inline]
+    pub fn tag_of(hash: u64) -> u64 {
+        hash >> 36
+    }
+
+    /// This slot's tag.
+    #[inline]
+    pub fn tag(self) -> u64 {
+        self.0 >> 36
+    }
+
+    /// The run's length, `None` when 16 or more.
+    #[inline]
+    pub fn run(self) -> Option<usize> {
+        match (self.0 >> 32 & 0xf) as usize {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Where the run starts in the column index.
+    #[inline]
+    pub fn position(self) -> usize {
+        self.0 as u32 as usize
+    }
+}
+
+/// The number of slots of a [`SectionKind::ColumnHash`] holding `distinct` values: the smallest
+/// power of two at least 8/7 of them (so at most 7/8 full and at least one slot empty), or none
+/// for no value.
+pub fn hash_slots(distinct: usize) -> usize {
+    if distinct == 0 {
+        0
+    } else {
+        (distinct + distinct.div_ceil(7)).next_power_of_two().max(2)
+    }
 }
 
 /// Where a float sorts in a [`SectionKind::ColumnIndex`]: IEEE total order (-0.0 before 0.0),

@@ -124,6 +124,43 @@ fn prefixes_and_ranges() {
     );
 }
 
+/// Runs longer than a hash slot states (16 or more equal values) and shorter, with values on
+/// nodes the key was not exported for in between, found whole through the hash table.
+#[test]
+fn long_runs_through_the_hash_table() {
+    use PropertyValue as V;
+    let mut b = SnapshotBuilder::new();
+    b.column("A", "k", PropertyKind::Int).unwrap();
+    b.column("A", "s", PropertyKind::String).unwrap();
+    for i in 0..200u64 {
+        let label = if i % 10 == 9 { "B" } else { "A" };
+        let props = [
+            ("k", Value::Int((i % 4) as i64 - 1)),
+            (
+                "s",
+                Value::String(if i < 40 { "x".into() } else { format!("v{i}") }),
+            ),
+        ];
+        b.add_node(i, [label], props).unwrap();
+    }
+    let snap = build(b);
+    let (k, s) = (snap.property("k").unwrap(), snap.property("s").unwrap());
+    for v in -1..3i64 {
+        let want: Vec<u32> = (0..200u32)
+            .filter(|&i| i % 10 != 9 && (i % 4) as i64 - 1 == v)
+            .collect();
+        assert!(want.len() > 16);
+        assert_eq!(k.seek(V::Int(v)), want, "k = {v}");
+        assert_eq!(k.seek(V::Float(v as f64)), want, "k = {v}.0");
+    }
+    assert_eq!(k.seek(V::Int(3)), Vec::<u32>::new());
+    let xs: Vec<u32> = (0..40).filter(|&i| i % 10 != 9).collect();
+    assert_eq!(s.seek(V::String("x")), xs);
+    assert_eq!(s.seek(V::String("v77")), [77]);
+    assert_eq!(s.seek(V::String("v79")), Vec::<u32>::new());
+    assert_eq!(s.seek(V::String("v")), Vec::<u32>::new());
+}
+
 #[derive(Debug, Clone)]
 enum Pv {
     Int(i64),

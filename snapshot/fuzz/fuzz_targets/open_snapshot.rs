@@ -1,7 +1,7 @@
 //! Opens arbitrary bytes as a snapshot, walks every read and verifies: any panic is a bug.
 //!
 //! cargo +nightly fuzz run open_snapshot -- -runs=1000000
-//! (from snapshot/; seed the corpus with tests/golden/format-v1.snap and format-v2.snap for deeper coverage)
+//! (from snapshot/; seed the corpus with tests/golden/format-v1.snap, format-v2.snap and format-v3.snap for deeper coverage)
 
 #![no_main]
 

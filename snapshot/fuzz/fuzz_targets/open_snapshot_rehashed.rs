@@ -4,7 +4,7 @@
 //! checks instead of dying at a checksum. Any panic is a bug.
 //!
 //! cargo +nightly fuzz run open_snapshot_rehashed -- -runs=1000000
-//! (from snapshot/; seed the corpus with tests/golden/format-v1.snap and format-v2.snap)
+//! (from snapshot/; seed the corpus with tests/golden/format-v1.snap, format-v2.snap and format-v3.snap)
 
 #![no_main]
 

@@ -120,8 +120,9 @@ pub(super) fn write_column(
             }
         }
     };
-    // The index: the nodes with a value, sorted by (value, node index).
-    let index: Vec<u32> = match kind {
+    // The index: the nodes with a value, sorted by (value, node index); and for ints and
+    // strings the hash table of its runs.
+    let (index, table): (Vec<u32>, Option<Vec<u64>>) = match kind {
         PropertyKind::Int | PropertyKind::Float => {
             let mut words = vec![0u64; n];
             for_each(&mut |index, word, _| words[index] = word)?;
@@ -134,9 +135,17 @@ pub(super) fn write_column(
             let mut keyed: Vec<(u64, u32)> = present_nodes(&present)
                 .map(|i| (order(words[i as usize]), i))
                 .collect();
-            drop(words);
             keyed.par_sort_unstable();
-            keyed.into_iter().map(|(_, i)| i).collect()
+            let index: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+            let table = (kind == PropertyKind::Int).then(|| {
+                let word = |i: u32| words[i as usize];
+                hash_table(
+                    &index,
+                    |i| format::key_hash(&word(i).to_le_bytes()),
+                    |a, b| word(a) == word(b),
+                )
+            });
+            (index, table)
         }
         PropertyKind::Bool => {
             let mut bits = vec![0u64; n.div_ceil(64)];
@@ -151,9 +160,10 @@ pub(super) fn write_column(
             out.section(SectionKind::ColumnValues, c, &bits)?;
             let value = |i: u32| bits[i as usize / 64] >> (i % 64) & 1 == 1;
             let falses = present_nodes(&present).filter(|&i| !value(i));
-            falses
+            let index = falses
                 .chain(present_nodes(&present).filter(|&i| value(i)))
-                .collect()
+                .collect();
+            (index, None)
         }
         PropertyKind::String => {
             // Where each node's value is in the spill: (position, length).
@@ -204,12 +214,50 @@ pub(super) fn write_column(
                     .then_with(|| value(a.1).cmp(value(b.1)))
                     .then(a.1.cmp(&b.1))
             });
-            keyed.into_iter().map(|(_, i)| i).collect()
+            let index: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+            let table = hash_table(
+                &index,
+                |i| format::key_hash(value(i)),
+                |a, b| value(a) == value(b),
+            );
+            (index, Some(table))
         }
     };
     out.section(SectionKind::ColumnIndex, c, &index)?;
     drop(index);
+    if let Some(table) = table {
+        out.section(SectionKind::ColumnHash, c, &table)?;
+    }
     out.section(SectionKind::ColumnPresent, c, &present)
+}
+
+/// The hash table of a column's index ([`format::HashSlot`]): one slot per distinct value, at
+/// the start of its run. `hash` hashes a node's value, `same` compares two nodes' values.
+fn hash_table(
+    index: &[u32],
+    hash: impl Fn(u32) -> u64,
+    same: impl Fn(u32, u32) -> bool,
+) -> Vec<u64> {
+    // Where each run starts, and one past the last.
+    let mut starts: Vec<u32> = (0..index.len())
+        .filter(|&p| p == 0 || !same(index[p - 1], index[p]))
+        .map(|p| p as u32)
+        .collect();
+    let slots = format::hash_slots(starts.len());
+    starts.push(index.len() as u32);
+    let mut table = vec![format::HashSlot::EMPTY.0; slots];
+    let mask = slots.wrapping_sub(1);
+    for run in starts.windows(2) {
+        let (start, end) = (run[0], run[1]);
+        let h = hash(index[start as usize]);
+        let mut s = h as usize & mask;
+        // The table has more slots than values: an empty one comes.
+        while table[s] != format::HashSlot::EMPTY.0 {
+            s = (s + 1) & mask;
+        }
+        table[s] = format::HashSlot::new(h, (end - start) as usize, start).0;
+    }
+    table
 }
 
 /// The node indices whose bit is set, ascending.

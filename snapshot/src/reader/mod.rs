@@ -64,6 +64,9 @@ struct ColumnLayout {
     string_bytes: Range<usize>,
     /// The column index; `None` in files of format version 1.
     index: Option<Range<usize>>,
+    /// The column's hash table; `None` in files before format version 3 and for float and
+    /// bool columns.
+    hash: Option<Range<usize>>,
 }
 
 impl<D: AsRef<[u8]>> Snapshot<D> {

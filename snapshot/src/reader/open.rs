@@ -15,8 +15,8 @@ use memmap2::Mmap;
 use super::{ColumnLayout, Layout, Snapshot};
 use crate::error::{Error, Fault};
 use crate::format::{
-    self, FORMAT_VERSION, Header, INDEXED_SINCE, IdLayout, MAGIC, OLDEST_SUPPORTED, PREAMBLE_LEN,
-    PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind,
+    self, FORMAT_VERSION, HASHED_SINCE, Header, INDEXED_SINCE, IdLayout, MAGIC, OLDEST_SUPPORTED,
+    PREAMBLE_LEN, PropertyKind, SECTION_ALIGN, SectionEntry, SectionKind,
 };
 
 impl Snapshot<Mmap> {
@@ -369,11 +369,34 @@ fn resolve(h: &Header, version: u32) -> Result<Layout, Fault> {
             } else {
                 None
             };
+            // A power of two of slots, at most the table of a column with a value on every
+            // node; verify checks the slots against the index.
+            let hashed = matches!(spec.kind, PropertyKind::Int | PropertyKind::String);
+            let hash = if hashed && version >= HASHED_SINCE && index.is_some() {
+                let hash = get(SectionKind::ColumnHash, c, None)?;
+                let slots = hash.len() / 8;
+                let most = format::hash_slots(n as usize);
+                if hash.len() % 8 != 0
+                    || slots > most
+                    || !(slots == 0 || slots.is_power_of_two() && slots >= 2)
+                {
+                    return Err(Fault::SectionLength {
+                        kind: SectionKind::ColumnHash,
+                        item: c,
+                        expected: 8 * (slots.max(2).next_power_of_two().min(most)) as u64,
+                        found: hash.len() as u64,
+                    });
+                }
+                Some(hash)
+            } else {
+                None
+            };
             Ok(ColumnLayout {
                 values,
                 present,
                 string_bytes,
                 index,
+                hash,
             })
         })
         .collect::<Result<_, Fault>>()?;

@@ -11,7 +11,7 @@ use std::ops::Bound;
 
 use super::Snapshot;
 use super::view::{View, cast};
-use crate::format::PropertyKind;
+use crate::format::{self, HashSlot, PropertyKind};
 
 /// A property value borrowed from a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +96,8 @@ pub(crate) struct Cells<'a> {
     pub(super) string_bytes: &'a [u8],
     /// `None` in files of format version 1.
     pub(super) index: Option<&'a [u32]>,
+    /// `None` before format version 3, and for floats and bools.
+    pub(super) hash: Option<&'a [u64]>,
 }
 
 impl<'a> Cells<'a> {
@@ -139,7 +141,7 @@ impl<'a> Cells<'a> {
 
     /// The bytes of a string value (not checked to be UTF-8: `verify` does that).
     #[inline]
-    fn bytes(&self, index: u32) -> Option<&'a [u8]> {
+    pub(super) fn bytes(&self, index: u32) -> Option<&'a [u8]> {
         if self.kind != PropertyKind::String || !self.present(index) {
             return None;
         }
@@ -177,12 +179,41 @@ impl<'a> Cells<'a> {
     }
 }
 
+/// The probe of a value with hash `hash` in a column's hash table: where its run starts in
+/// `index`, and its length when the slot states it. `equal` tells whether a node holds the
+/// value. Bounded by the table's size, whatever the table holds.
+#[inline]
+pub(super) fn hash_probe(
+    table: &[u64],
+    index: &[u32],
+    hash: u64,
+    equal: impl Fn(u32) -> bool,
+) -> Option<(usize, Option<usize>)> {
+    let mask = table.len().checked_sub(1)?;
+    let tag = HashSlot::tag_of(hash);
+    let mut s = hash as usize & mask;
+    for _ in 0..table.len() {
+        let slot = HashSlot(table[s]);
+        if slot == HashSlot::EMPTY {
+            return None;
+        }
+        if slot.tag() == tag && index.get(slot.position()).is_some_and(|&n| equal(n)) {
+            return Some((slot.position(), slot.run()));
+        }
+        s = (s + 1) & mask;
+    }
+    None
+}
+
 /// One property key, all its kind-columns: read a node's value whatever its type, or find the
 /// nodes holding a value.
 #[derive(Debug, Clone, Copy)]
 pub struct Property<'a> {
     key: &'a str,
     labels: &'a [u32],
+    /// When every label is in one mask word: that word's index and the labels' bits, so that
+    /// "has one of the labels" is one load and a test.
+    mask: Option<(usize, u64)>,
     view: View<'a>,
     /// By `PropertyKind as usize - 1`.
     columns: [Option<Cells<'a>>; 4],
@@ -200,9 +231,14 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
             }
         }
         let (key, labels) = found?;
+        let word = labels.first().map_or(0, |&l| l as usize / 64);
+        let mask = (word < self.header.label_words as usize
+            && labels.iter().all(|&l| l as usize / 64 == word))
+        .then(|| (word, labels.iter().fold(0u64, |m, &l| m | 1 << (l % 64))));
         Some(Property {
             key,
             labels,
+            mask,
             view: self.view(),
             columns,
         })
@@ -233,23 +269,91 @@ impl<'a> Property<'a> {
     /// Whether the node has one of the labels the key was exported for.
     #[inline]
     fn node_covered(&self, node: u32) -> bool {
-        self.labels.iter().any(|&l| self.view.has_label(node, l))
+        match self.mask {
+            Some((word, bits)) => self
+                .view
+                .labels(node)
+                .get(word)
+                .is_some_and(|w| w & bits != 0),
+            None => self.labels.iter().any(|&l| self.view.has_label(node, l)),
+        }
     }
 
     /// The node's value, if it has a label the key was exported for and a value.
     #[inline]
     pub fn get(&self, node: u32) -> Option<PropertyValue<'a>> {
+        self.read(node).flatten()
+    }
+
+    /// `None` when the node has none of the labels the key was exported for (the snapshot
+    /// does not know its value); else its value, `None` when it has none.
+    #[inline]
+    pub fn read(&self, node: u32) -> Option<Option<PropertyValue<'a>>> {
         if !self.node_covered(node) {
             return None;
         }
-        self.columns.iter().flatten().find_map(|c| c.value(node))
+        Some(self.columns.iter().flatten().find_map(|c| c.value(node)))
     }
 
     /// The nodes whose value equals `value` under Cypher's `=` (int 1 finds float 1.0 too; NaN
-    /// finds nothing), ascending. A binary search per kind-column in its index: O(log n + k).
-    /// Files of format version 1 have no index: they are scanned.
+    /// finds nothing), ascending. An int or a string is looked up in its column's hash table
+    /// (O(1) + k; format version 3 on), other kinds and the other numeric column by a binary
+    /// search in the index (O(log n + k)); files of format version 1 have no index: they are
+    /// scanned.
     pub fn seek(&self, value: PropertyValue<'_>) -> Vec<u32> {
-        self.seek_range(Bound::Included(value), Bound::Included(value))
+        let hashed = match value {
+            PropertyValue::Int(_) => PropertyKind::Int,
+            PropertyValue::String(_) => PropertyKind::String,
+            _ => return self.seek_range(Bound::Included(value), Bound::Included(value)),
+        };
+        let Some(cells) = self.columns[hashed as usize - 1] else {
+            // No column of the value's kind: an int may still equal floats.
+            return self.seek_range(Bound::Included(value), Bound::Included(value));
+        };
+        let (Some(index), Some(table)) = (cells.index, cells.hash) else {
+            return self.seek_range(Bound::Included(value), Bound::Included(value));
+        };
+        let mut word = [0u8; 8];
+        let bytes: &[u8] = match value {
+            PropertyValue::Int(i) => {
+                word = i.to_le_bytes();
+                &word
+            }
+            PropertyValue::String(s) => s.as_bytes(),
+            _ => &[],
+        };
+        let equal = |node: u32| match hashed {
+            PropertyKind::Int => cells.int(node).is_some_and(|v| v.to_le_bytes() == word),
+            _ => cells.bytes(node) == Some(bytes),
+        };
+        let mut out: Vec<u32> = match hash_probe(table, index, format::key_hash(bytes), equal) {
+            Some((position, Some(run))) => index
+                .get(position..position + run)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|&n| equal(n) && self.node_covered(n))
+                .collect(),
+            Some((position, None)) => index[position..]
+                .iter()
+                .copied()
+                .take_while(|&n| equal(n))
+                .filter(|&n| self.node_covered(n))
+                .collect(),
+            None => Vec::new(),
+        };
+        // An int equals the floats of the same value too. (A corrupt index may be out of
+        // order: sort either way.)
+        if hashed == PropertyKind::Int && self.columns[PropertyKind::Float as usize - 1].is_some() {
+            out.extend(self.seek_in(
+                &[PropertyKind::Float],
+                Bound::Included(value),
+                Bound::Included(value),
+            ));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The nodes with a string value starting with `prefix` (Cypher's `STARTS WITH`),
@@ -293,6 +397,28 @@ impl<'a> Property<'a> {
             | (Bound::Unbounded, Bound::Included(a) | Bound::Excluded(a)) => a,
             (Bound::Unbounded, Bound::Unbounded) => return Vec::new(),
         };
+        let kinds: &[PropertyKind] = match reference.kind() {
+            PropertyKind::Int | PropertyKind::Float => &[PropertyKind::Int, PropertyKind::Float],
+            PropertyKind::Bool => &[PropertyKind::Bool],
+            PropertyKind::String => &[PropertyKind::String],
+        };
+        self.seek_in(kinds, lower, upper)
+    }
+
+    /// [`Property::seek_range`] in the kind-columns `kinds` only, the bounds being of a class
+    /// those columns compare with.
+    fn seek_in(
+        &self,
+        kinds: &[PropertyKind],
+        lower: Bound<PropertyValue<'_>>,
+        upper: Bound<PropertyValue<'_>>,
+    ) -> Vec<u32> {
+        let (Bound::Included(reference) | Bound::Excluded(reference)) = (match lower {
+            Bound::Unbounded => upper,
+            bound => bound,
+        }) else {
+            return Vec::new();
+        };
         // Below the lower bound / within the upper bound. An incomparable value (NaN, or a
         // corrupt entry) is neither: NaN sorts last in a float index, so both stay monotone.
         let below = |v: Option<PropertyValue<'_>>| {
@@ -316,14 +442,9 @@ impl<'a> Property<'a> {
             }
         };
         let in_range = |v: Option<PropertyValue<'_>>| v.is_some() && !below(v) && within(v);
-        let kinds: &[PropertyKind] = match reference.kind() {
-            PropertyKind::Int | PropertyKind::Float => &[PropertyKind::Int, PropertyKind::Float],
-            PropertyKind::Bool => &[PropertyKind::Bool],
-            PropertyKind::String => &[PropertyKind::String],
-        };
         let columns = kinds.iter().filter_map(|&k| self.columns[k as usize - 1]);
         if self.columns.iter().flatten().any(|c| c.index.is_none()) {
-            return self.scan(|v| in_range(Some(v)));
+            return self.scan(|v| kinds.contains(&v.kind()) && in_range(Some(v)));
         }
         let mut out = Vec::new();
         for cells in columns {

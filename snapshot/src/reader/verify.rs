@@ -189,6 +189,66 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
             {
                 return Err(bad(item, format!("not sorted at entry {}", w + 1)));
             }
+            self.verify_hash(c, index)?;
+        }
+        Ok(())
+    }
+
+    /// The column's hash table, if it has one, holds exactly one slot per run of equal values
+    /// in its (verified) index, found by the value's probe, stating the run's start and length;
+    /// and it has the number of slots the format gives for that many values.
+    fn verify_hash(&self, c: usize, index: &[u32]) -> Result<(), Fault> {
+        let cells = self.cells(c);
+        let Some(table) = cells.hash else {
+            return Ok(());
+        };
+        let item = c as u32;
+        let bad = |what: String| Fault::SectionContent {
+            kind: SectionKind::ColumnHash,
+            item,
+            what,
+        };
+        // A value: an int's word, or a string's bytes.
+        let value = |node: u32| -> Option<(u64, &[u8])> {
+            match cells.kind {
+                PropertyKind::Int => cells.int(node).map(|v| (v as u64, &[][..])),
+                _ => cells.bytes(node).map(|b| (0, b)),
+            }
+        };
+        let mut runs = 0usize;
+        let mut start = 0usize;
+        while start < index.len() {
+            let v = value(index[start]);
+            let end = start
+                + index[start..]
+                    .iter()
+                    .take_while(|&&n| value(n) == v)
+                    .count();
+            let (word, bytes) = v.unwrap_or((0, &[]));
+            let hash = match cells.kind {
+                PropertyKind::Int => format::key_hash(&word.to_le_bytes()),
+                _ => format::key_hash(bytes),
+            };
+            let found = super::property::hash_probe(table, index, hash, |n| value(n) == v);
+            let run = end - start;
+            let stated = (run <= format::HashSlot::MAX_RUN as usize).then_some(run);
+            if found != Some((start, stated)) {
+                return Err(bad(format!(
+                    "the value at index entry {start} (a run of {run}) is not found where it is"
+                )));
+            }
+            runs += 1;
+            start = end;
+        }
+        let used = table
+            .iter()
+            .filter(|&&w| w != format::HashSlot::EMPTY.0)
+            .count();
+        if used != runs || table.len() != format::hash_slots(runs) {
+            return Err(bad(format!(
+                "{used} of {} slots used for {runs} distinct values",
+                table.len()
+            )));
         }
         Ok(())
     }

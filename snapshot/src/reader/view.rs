@@ -72,6 +72,7 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
             present: cast(&b[l.present.clone()]),
             string_bytes: &b[l.string_bytes.clone()],
             index: l.index.clone().map(|r| cast(&b[r])),
+            hash: l.hash.clone().map(|r| cast(&b[r])),
         }
     }
 }
@@ -187,10 +188,12 @@ impl<'a> View<'a> {
             return None;
         }
         match self.node_ids {
-            IdLayout::Dense { base } => Some(base + i as u64),
+            // Checked: a corrupt header's base may be near u64::MAX (no id, rather than a
+            // panic or a wrapped id).
+            IdLayout::Dense { base } => base.checked_add(i as u64),
             IdLayout::Offset32 { base } => cast::<u32>(self.node_id_section)
                 .get(i)
-                .map(|&o| base + u64::from(o)),
+                .and_then(|&o| base.checked_add(u64::from(o))),
             IdLayout::Full64 => cast::<u64>(self.node_id_section).get(i).copied(),
         }
     }
@@ -251,7 +254,7 @@ impl<'a> View<'a> {
             IdLayout::Offset32 { base } | IdLayout::Dense { base } => {
                 cast::<u32>(self.relationship_id_section)
                     .get(i)
-                    .map(|&o| base + u64::from(o))
+                    .and_then(|&o| base.checked_add(u64::from(o)))
             }
             IdLayout::Full64 => cast::<u64>(self.relationship_id_section).get(i).copied(),
         }
