@@ -349,6 +349,7 @@ fn judge(p: Pending<'_>, theirs: Result<neo::NeoAnswer, String>, keys: &[&str], 
                         order: Vec::new(),
                         total: s.expect.ordered,
                         limited: false,
+                        numbers_by_value: false,
                     };
                     compare(&shape, &a.rows, &mine.rows, keys).err()
                 }

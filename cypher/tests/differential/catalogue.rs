@@ -152,6 +152,7 @@ fn ordered(order: &[usize], total: bool, limited: bool) -> Shape {
         order: order.to_vec(),
         total,
         limited,
+        ..Shape::default()
     }
 }
 
