@@ -7,7 +7,7 @@ use crate::exec::Ctx;
 use crate::expr::{ArOp, CmpOp, Expr, Func, StrOp};
 use crate::value::{Val, compare, equals};
 
-type R<T> = Result<T, CypherError>;
+type R<T> = Result<T, Box<CypherError>>;
 
 fn type_error(what: &str, v: &Val) -> CypherError {
     CypherError::Runtime(format!("type mismatch: {what}, but was {}", v.type_name()))
@@ -17,7 +17,7 @@ fn tri(v: &Val, what: &str) -> R<Option<bool>> {
     match v {
         Val::Null => Ok(None),
         Val::Bool(b) => Ok(Some(*b)),
-        other => Err(type_error(what, other)),
+        other => Err(Box::new(type_error(what, other))),
     }
 }
 
@@ -31,7 +31,7 @@ impl Ctx<'_> {
         match self.eval(e, row)? {
             Val::Bool(b) => Ok(b),
             Val::Null => Ok(false),
-            other => Err(type_error("expected a BOOLEAN predicate", &other)),
+            other => Err(Box::new(type_error("expected a BOOLEAN predicate", &other))),
         }
     }
 
@@ -41,13 +41,19 @@ impl Ctx<'_> {
             Expr::Param(name) => match self.params.get(name) {
                 Some(v) => v.clone(),
                 None => {
-                    return Err(CypherError::MissingParameter {
+                    return Err(Box::new(CypherError::MissingParameter {
                         name: name.to_string(),
-                    });
+                    }));
                 }
             },
             Expr::Slot(s) => row.get(*s).cloned().unwrap_or(Val::Null),
             Expr::Prop(target, prop) => {
+                // The common case, a node variable's property, without a copy of the slot.
+                if let Expr::Slot(s) = **target
+                    && let Some(v @ Val::Node(_)) = row.get(s)
+                {
+                    return self.property(v, *prop);
+                }
                 let t = self.eval(target, row)?;
                 self.property(&t, *prop)?
             }
@@ -111,7 +117,7 @@ impl Ctx<'_> {
                 Val::Null => Val::Null,
                 Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
                 Val::Float(f) => Val::Float(-f),
-                other => return Err(type_error("unary minus expects a number", &other)),
+                other => return Err(Box::new(type_error("unary minus expects a number", &other))),
             },
             Expr::Str(op, a, b) => match (self.eval(a, row)?, self.eval(b, row)?) {
                 (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
@@ -136,10 +142,19 @@ impl Ctx<'_> {
                         }
                         if unknown { Val::Null } else { Val::Bool(false) }
                     }
-                    other => return Err(type_error("IN expects a LIST on its right", &other)),
+                    other => return Err(Box::new(type_error("IN expects a LIST on its right", &other))),
                 }
             }
-            Expr::IsNull(x, negated) => Val::Bool(self.eval(x, row)?.is_null() != *negated),
+            Expr::IsNull(x, negated) => {
+                // A node variable's property: whether it is there, without reading it.
+                if let Expr::Prop(target, prop) = &**x
+                    && let Expr::Slot(s) = **target
+                    && let Some(Val::Node(n)) = row.get(s)
+                {
+                    return Ok(Val::Bool(!self.has_property(*n, *prop)? != *negated));
+                }
+                Val::Bool(self.eval(x, row)?.is_null() != *negated)
+            }
             Expr::List(v) => {
                 let items = v.iter().map(|x| self.eval(x, row)).collect::<R<Vec<_>>>()?;
                 Val::List(items.into())
@@ -158,7 +173,7 @@ impl Ctx<'_> {
                         .iter()
                         .all(|l| l.is_some_and(|l| self.view.has_label(n, l))),
                 ),
-                other => return Err(type_error("a label predicate expects a NODE", &other)),
+                other => return Err(Box::new(type_error("a label predicate expects a NODE", &other))),
             },
             Expr::Exists(steps) => Val::Bool(self.count_matches(steps, row, true)? > 0),
             Expr::Count(steps) => Val::Int(self.count_matches(steps, row, false)? as i64),
@@ -201,18 +216,18 @@ impl Ctx<'_> {
                     .find(|(key, _)| *key == k)
                     .map_or(Val::Null, |(_, v)| v.clone()),
                 (Val::Node(_), Val::Str(_)) | (Val::Rel(_), Val::Str(_)) => {
-                    return Err(CypherError::NeedsNeo4j(Forward {
+                    return Err(Box::new(CypherError::NeedsNeo4j(Forward {
                         construct: "[]".into(),
                         reason: "dynamic property access runs on Neo4j".into(),
                         line: 1,
                         column: 1,
-                    }));
+                    })));
                 }
                 (l, _) => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "[] expects a LIST with an INTEGER or a MAP with a STRING",
                         &l,
-                    ));
+                    )));
                 }
             },
             Expr::Func(f, args) => {
@@ -235,16 +250,16 @@ impl Ctx<'_> {
             Id => match first {
                 Val::Node(n) => Val::Int(self.node_id(n) as i64),
                 Val::Rel(r) => Val::Int(self.rel_id(r.idx) as i64),
-                other => return Err(type_error("id() expects a NODE or RELATIONSHIP", &other)),
+                other => return Err(Box::new(type_error("id() expects a NODE or RELATIONSHIP", &other))),
             },
             ElementId => match first {
                 Val::Node(n) => Val::str(&self.node_element_id(n)),
                 Val::Rel(r) => Val::str(&self.rel_element_id(r.idx)),
                 other => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "elementId() expects a NODE or RELATIONSHIP",
                         &other,
-                    ));
+                    )));
                 }
             },
             Labels => match first {
@@ -255,29 +270,29 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(type_error("labels() expects a NODE", &other)),
+                other => return Err(Box::new(type_error("labels() expects a NODE", &other))),
             },
             Type => match first {
                 Val::Rel(r) => Val::str(self.rel_type(r.idx)),
-                other => return Err(type_error("type() expects a RELATIONSHIP", &other)),
+                other => return Err(Box::new(type_error("type() expects a RELATIONSHIP", &other))),
             },
             StartNode | EndNode => match first {
                 Val::Rel(r) => Val::Node(if f == StartNode { r.start } else { r.end }),
                 other => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "startNode()/endNode() expect a RELATIONSHIP",
                         &other,
-                    ));
+                    )));
                 }
             },
             Size => match first {
                 Val::List(l) => Val::Int(l.len() as i64),
                 Val::Str(s) => Val::Int(s.encode_utf16().count() as i64),
-                other => return Err(type_error("size() expects a STRING or LIST", &other)),
+                other => return Err(Box::new(type_error("size() expects a STRING or LIST", &other))),
             },
             Length => match first {
                 Val::Path(p) => Val::Int(p.rels.len() as i64),
-                other => return Err(type_error("length() expects a PATH", &other)),
+                other => return Err(Box::new(type_error("length() expects a PATH", &other))),
             },
             Nodes => match first {
                 Val::Path(p) => Val::List(
@@ -287,7 +302,7 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(type_error("nodes() expects a PATH", &other)),
+                other => return Err(Box::new(type_error("nodes() expects a PATH", &other))),
             },
             Relationships => match first {
                 Val::Path(p) => Val::List(
@@ -297,7 +312,7 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(type_error("relationships() expects a PATH", &other)),
+                other => return Err(Box::new(type_error("relationships() expects a PATH", &other))),
             },
             Head | Last | Tail => match first {
                 Val::List(l) => match f {
@@ -305,7 +320,7 @@ impl Ctx<'_> {
                     Last => l.last().cloned().unwrap_or(Val::Null),
                     _ => Val::List(l.iter().skip(1).cloned().collect::<Vec<_>>().into()),
                 },
-                other => return Err(type_error("head()/last()/tail() expect a LIST", &other)),
+                other => return Err(Box::new(type_error("head()/last()/tail() expect a LIST", &other))),
             },
             Coalesce => a.into_iter().find(|v| !v.is_null()).unwrap_or(Val::Null),
             ToString => match first {
@@ -314,10 +329,10 @@ impl Ctx<'_> {
                 Val::Float(x) => Val::str(&java_double(x)),
                 Val::Bool(b) => Val::str(if b { "true" } else { "false" }),
                 other => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "toString() expects a STRING, number or BOOLEAN",
                         &other,
-                    ));
+                    )));
                 }
             },
             ToInteger => match first {
@@ -326,17 +341,17 @@ impl Ctx<'_> {
                 Val::Bool(b) => Val::Int(b as i64),
                 Val::Str(s) => parse_int(&s)?,
                 other => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "toInteger() expects a STRING, number or BOOLEAN",
                         &other,
-                    ));
+                    )));
                 }
             },
             ToFloat => match first {
                 Val::Int(i) => Val::Float(i as f64),
                 Val::Float(x) => Val::Float(x),
                 Val::Str(s) => parse_float(&s).map_or(Val::Null, Val::Float),
-                other => return Err(type_error("toFloat() expects a STRING or number", &other)),
+                other => return Err(Box::new(type_error("toFloat() expects a STRING or number", &other))),
             },
             ToBoolean => match first {
                 Val::Bool(b) => Val::Bool(b),
@@ -347,17 +362,17 @@ impl Ctx<'_> {
                     _ => Val::Null,
                 },
                 other => {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "toBoolean() expects a STRING, INTEGER or BOOLEAN",
                         &other,
-                    ));
+                    )));
                 }
             },
             Abs => match first {
                 // Java's Math.abs, as Neo4j: the smallest integer is its own absolute value.
                 Val::Int(i) => Val::Int(i.wrapping_abs()),
                 Val::Float(x) => Val::Float(x.abs()),
-                other => return Err(type_error("abs() expects a number", &other)),
+                other => return Err(Box::new(type_error("abs() expects a number", &other))),
             },
             Sign => match first {
                 Val::Int(i) => Val::Int(i.signum()),
@@ -368,13 +383,13 @@ impl Ctx<'_> {
                 } else {
                     0
                 }),
-                other => return Err(type_error("sign() expects a number", &other)),
+                other => return Err(Box::new(type_error("sign() expects a number", &other))),
             },
             Ceil | Floor | Round | Sqrt => {
                 let x = match first {
                     Val::Int(i) => i as f64,
                     Val::Float(x) => x,
-                    other => return Err(type_error("a math function expects a number", &other)),
+                    other => return Err(Box::new(type_error("a math function expects a number", &other))),
                 };
                 Val::Float(match f {
                     Ceil => x.ceil(),
@@ -396,29 +411,29 @@ impl Ctx<'_> {
                 Val::List(l) if f == Reverse => {
                     Val::List(l.iter().rev().cloned().collect::<Vec<_>>().into())
                 }
-                other => return Err(type_error("a string function expects a STRING", &other)),
+                other => return Err(Box::new(type_error("a string function expects a STRING", &other))),
             },
             Replace => match (&a[0], &a[1], &a[2]) {
                 (Val::Str(s), Val::Str(x), Val::Str(y)) => Val::str(&s.replace(&**x, y)),
                 (_, Val::Null, _) | (_, _, Val::Null) => Val::Null,
-                _ => return Err(CypherError::Runtime("replace() expects STRINGs".into())),
+                _ => return Err(Box::new(CypherError::Runtime("replace() expects STRINGs".into()))),
             },
             Substring | Left | Right => {
                 let Val::Str(s) = &a[0] else {
-                    return Err(type_error(
+                    return Err(Box::new(type_error(
                         "substring()/left()/right() expect a STRING",
                         &a[0],
-                    ));
+                    )));
                 };
                 let units: Vec<u16> = s.encode_utf16().collect();
                 let int = |v: &Val, what: &str| -> R<Option<i64>> {
                     match v {
-                        Val::Int(i) if *i < 0 => Err(CypherError::Runtime(format!(
+                        Val::Int(i) if *i < 0 => Err(Box::new(CypherError::Runtime(format!(
                             "{what} must be non-negative, but was {i}"
-                        ))),
+                        )))),
                         Val::Int(i) => Ok(Some(*i)),
                         Val::Null => Ok(None),
-                        other => Err(type_error(&format!("{what} must be an INTEGER"), other)),
+                        other => Err(Box::new(type_error(&format!("{what} must be an INTEGER"), other))),
                     }
                 };
                 let n = units.len() as i64;
@@ -466,21 +481,21 @@ impl Ctx<'_> {
                     .into(),
                 ),
                 (_, Val::Null) => Val::Null,
-                _ => return Err(CypherError::Runtime("split() expects STRINGs".into())),
+                _ => return Err(Box::new(CypherError::Runtime("split() expects STRINGs".into()))),
             },
             Range => {
                 let mut ints = Vec::with_capacity(3);
                 for v in a.drain(..) {
                     match v {
                         Val::Int(i) => ints.push(i),
-                        other => return Err(type_error("range() expects INTEGERs", &other)),
+                        other => return Err(Box::new(type_error("range() expects INTEGERs", &other))),
                     }
                 }
                 let (lo, hi, step) = (ints[0], ints[1], ints.get(2).copied().unwrap_or(1));
                 if step == 0 {
-                    return Err(CypherError::Runtime(
+                    return Err(Box::new(CypherError::Runtime(
                         "step argument to range() can't be 0".into(),
-                    ));
+                    )));
                 }
                 let count = if (step > 0 && hi < lo) || (step < 0 && hi > lo) {
                     0
@@ -537,13 +552,13 @@ fn arith(op: ArOp, a: Val, b: Val) -> R<Val> {
             ArOp::Mul => Int(x.checked_mul(y).ok_or_else(overflow)?),
             ArOp::Div => {
                 if y == 0 {
-                    return Err(CypherError::Runtime("/ by zero".into()));
+                    return Err(Box::new(CypherError::Runtime("/ by zero".into())));
                 }
                 Int(x.checked_div(y).ok_or_else(overflow)?)
             }
             ArOp::Rem => {
                 if y == 0 {
-                    return Err(CypherError::Runtime("/ by zero".into()));
+                    return Err(Box::new(CypherError::Runtime("/ by zero".into())));
                 }
                 Int(x.checked_rem(y).unwrap_or(0))
             }
@@ -566,11 +581,11 @@ fn arith(op: ArOp, a: Val, b: Val) -> R<Val> {
             })
         }
         (_, x, y) => {
-            return Err(CypherError::Runtime(format!(
+            return Err(Box::new(CypherError::Runtime(format!(
                 "type mismatch: cannot apply an arithmetic operator to {} and {}",
                 x.type_name(),
                 y.type_name()
-            )));
+            ))));
         }
     })
 }
@@ -602,7 +617,7 @@ fn parse_int(s: &str) -> R<Val> {
     let zeros = whole.saturating_sub(digits.len());
     let fraction = frac.iter().any(|&d| d != 0);
     if int.len() + zeros > 19 {
-        return Err(too_large());
+        return Err(Box::new(too_large()));
     }
     let mut magnitude: u128 = 0;
     for &d in int {
@@ -615,7 +630,7 @@ fn parse_int(s: &str) -> R<Val> {
         (1u128 << 63) - 1
     };
     if magnitude > limit || (magnitude == limit && fraction) {
-        return Err(too_large());
+        return Err(Box::new(too_large()));
     }
     let m = magnitude as i128;
     Ok(Val::Int((if negative { -m } else { m }) as i64))

@@ -15,7 +15,7 @@ use crate::pipe::Pipe;
 use crate::value::{PathVal, Rel, Val, group_key};
 use crate::{Answer, Limits, Params};
 
-type R<T> = Result<T, CypherError>;
+type R<T> = Result<T, Box<CypherError>>;
 pub(crate) type Row = Vec<Val>;
 type AllKeys<'a> = Vec<(Arc<str>, KeyReader<'a>)>;
 
@@ -110,10 +110,10 @@ impl<'a> Ctx<'a> {
     pub fn charge(&self, bytes: u64) -> R<()> {
         let used = self.memory.get().saturating_add(bytes);
         if used > self.limits.max_memory {
-            return Err(CypherError::Budget {
+            return Err(Box::new(CypherError::Budget {
                 budget: "maxMemory",
                 detail: format!("{} bytes", self.limits.max_memory),
-            });
+            }));
         }
         self.memory.set(used);
         Ok(())
@@ -123,16 +123,16 @@ impl<'a> Ctx<'a> {
         let w = self.work.get() + n;
         self.work.set(w);
         if w > self.limits.max_work {
-            return Err(CypherError::Budget {
+            return Err(Box::new(CypherError::Budget {
                 budget: "maxVisited",
                 detail: format!("{} units of work", self.limits.max_work),
-            });
+            }));
         }
         if w & 0xfff < n && self.started.elapsed() > self.limits.deadline {
-            return Err(CypherError::Budget {
+            return Err(Box::new(CypherError::Budget {
                 budget: "deadlineMs",
                 detail: format!("{} ms", self.limits.deadline.as_millis()),
-            });
+            }));
         }
         Ok(())
     }
@@ -175,12 +175,8 @@ impl<'a> Ctx<'a> {
 
     /// `None` when the node has none of the labels the key was exported for (the snapshot
     /// does not know its value), else its value or null.
-    fn read(k: &KeyReader<'_>, view: &View<'_>, n: u32) -> Option<Option<Val>> {
-        let p = k.as_ref()?;
-        if !p.labels().any(|l| view.has_label(n, l)) {
-            return None;
-        }
-        Some(p.get(n).map(|v| match v {
+    fn read(k: &KeyReader<'_>, n: u32) -> Option<Option<Val>> {
+        Some(k.as_ref()?.read(n)?.map(|v| match v {
             PropertyValue::Int(i) => Val::Int(i),
             PropertyValue::Float(f) => Val::Float(f),
             PropertyValue::Bool(b) => Val::Bool(b),
@@ -188,18 +184,27 @@ impl<'a> Ctx<'a> {
         }))
     }
 
+    /// Whether node `n` has the property `prop` (`n.key IS NOT NULL`), as [`Ctx::property`]
+    /// would find it, without reading the value.
+    pub fn has_property(&self, n: u32, prop: usize) -> R<bool> {
+        match self.keys[prop].as_ref().and_then(|p| p.read(n)) {
+            Some(v) => Ok(v.is_some()),
+            None => self.property(&Val::Node(n), prop).map(|v| !v.is_null()),
+        }
+    }
+
     /// `v.key`: from the snapshot for nodes of labels the key was exported for; Neo4j otherwise.
     pub fn property(&self, v: &Val, prop: usize) -> R<Val> {
         match v {
             Val::Null => Ok(Val::Null),
-            Val::Node(n) => match Self::read(&self.keys[prop], &self.view, *n) {
+            Val::Node(n) => match Self::read(&self.keys[prop], *n) {
                 Some(v) => Ok(v.unwrap_or(Val::Null)),
-                None => Err(CypherError::NeedsNeo4j(Forward {
+                None => Err(Box::new(CypherError::NeedsNeo4j(Forward {
                     construct: "property".into(),
                     reason: "a node's property was not exported for any of its labels".into(),
                     line: 1,
                     column: 1,
-                })),
+                }))),
             },
             Val::Map(m) => {
                 let key = self.key_name(prop);
@@ -207,16 +212,16 @@ impl<'a> Ctx<'a> {
                     .find(|(k, _)| &**k == key)
                     .map_or(Val::Null, |(_, v)| v.clone()))
             }
-            Val::Rel(_) => Err(CypherError::NeedsNeo4j(Forward {
+            Val::Rel(_) => Err(Box::new(CypherError::NeedsNeo4j(Forward {
                 construct: "relationship property".into(),
                 reason: "relationship properties are not in the snapshot".into(),
                 line: 1,
                 column: 1,
-            })),
-            other => Err(CypherError::Runtime(format!(
+            }))),
+            other => Err(Box::new(CypherError::Runtime(format!(
                 "type mismatch: expected a map, node or relationship but was {}",
                 other.type_name()
-            ))),
+            )))),
         }
     }
 
@@ -236,7 +241,7 @@ impl<'a> Ctx<'a> {
                 .collect()
         });
         all.iter()
-            .filter_map(|(k, r)| match Self::read(r, &self.view, n) {
+            .filter_map(|(k, r)| match Self::read(r, n) {
                 Some(Some(v)) => Some((k.to_string(), v)),
                 _ => None,
             })
@@ -423,12 +428,12 @@ impl<'a> Ctx<'a> {
                         row[*rel] = Val::List(Vec::new().into());
                         return self.steps(steps, i + 1, row, used, emit);
                     }
-                    return Err(CypherError::NeedsNeo4j(Forward {
+                    return Err(Box::new(CypherError::NeedsNeo4j(Forward {
                         construct: "shortestPath".into(),
                         reason: "shortestPath between a node and itself runs on Neo4j".into(),
                         line: 1,
                         column: 1,
-                    }));
+                    })));
                 }
                 for p in self.shortest(a, b, spec, *max, *all)? {
                     if steps.rel_unique && p.iter().any(|r| used.contains(&r.idx)) {
@@ -494,6 +499,7 @@ impl<'a> Ctx<'a> {
         for &d in dirs {
             let all = self.view.edges(n, d);
             let mut push = |e: neotrav_snapshot::Edges<'_>| {
+                out.reserve(e.len());
                 for k in 0..e.len() {
                     let m = e.neighbors[k];
                     let Some(idx) = e.relationship(k) else {

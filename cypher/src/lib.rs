@@ -181,7 +181,7 @@ impl Plan {
         params: &Params,
         limits: &Limits,
     ) -> Result<Answer, CypherError> {
-        exec::run(&self.query, snapshot, params, limits)
+        exec::run(&self.query, snapshot, params, limits).map_err(|e| *e)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::expr::{AggFunc, Expr};
 use crate::ir::{Agg, Clause, Project};
 use crate::value::{Val, group_key, order};
 
-type R<T> = Result<T, CypherError>;
+type R<T> = Result<T, Box<CypherError>>;
 
 /// Per-clause state.
 #[derive(Default)]
@@ -310,14 +310,14 @@ impl Ctx<'_> {
         };
         match self.eval(e, &[])? {
             Val::Int(i) if i >= 0 => Ok(Some(usize::try_from(i).unwrap_or(usize::MAX))),
-            other => Err(CypherError::Runtime(format!(
+            other => Err(Box::new(CypherError::Runtime(format!(
                 "invalid input for {what}: expected a non-negative integer, got {}",
                 match other {
                     Val::Int(i) => i.to_string(),
                     Val::Float(f) => f.to_string(),
                     v => v.type_name().to_owned(),
                 }
-            ))),
+            )))),
         }
     }
 }
@@ -395,10 +395,10 @@ impl Acc {
                         (SumState::Float(x), Val::Int(y)) => SumState::Float(x + *y as f64),
                         (SumState::Float(x), Val::Float(y)) => SumState::Float(x + y),
                         (_, other) => {
-                            return Err(CypherError::Runtime(format!(
+                            return Err(Box::new(CypherError::Runtime(format!(
                                 "sum() expects numbers, but was {}",
                                 other.type_name()
-                            )));
+                            ))));
                         }
                     };
                 }
@@ -410,10 +410,10 @@ impl Acc {
                         Val::Int(i) => i as f64,
                         Val::Float(f) => f,
                         other => {
-                            return Err(CypherError::Runtime(format!(
+                            return Err(Box::new(CypherError::Runtime(format!(
                                 "avg() expects numbers, but was {}",
                                 other.type_name()
-                            )));
+                            ))));
                         }
                     };
                     *n += 1;
