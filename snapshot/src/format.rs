@@ -248,9 +248,9 @@ pub enum SectionKind {
     /// Cypher's).
     ColumnIndex = 14,
     /// The column's hash table (format version 3 on; int and string columns only): `u64`
-    /// slots, a power of two of them (none when the column has no value), mapping each distinct
-    /// value to where its run starts in the [`SectionKind::ColumnIndex`]; item = column. See
-    /// [`key_hash`] and [`HashSlot`].
+    /// slots ([`hash_slots`] of them; none when the column has no value), mapping each
+    /// distinct value to its node, or to where its run of nodes starts in the
+    /// [`SectionKind::ColumnIndex`]; item = column. See [`key_hash`] and [`HashSlot`].
     ColumnHash = 15,
 }
 
@@ -260,17 +260,18 @@ pub fn key_hash(bytes: &[u8]) -> u64 {
     hash(bytes)
 }
 
-/// A slot of a [`SectionKind::ColumnHash`]: `tag << 36 | run << 32 | position`.
+/// A slot of a [`SectionKind::ColumnHash`]: `tag << 36 | run << 32 | at`.
 ///
-/// - `position` (bits 0..32): where the value's run of nodes starts in the column index;
-/// - `run` (bits 32..36): the run's length when 1 to 15, or 0 for 16 or more (the reader reads
-///   on while the values are equal);
-/// - `tag` (bits 36..64): the top 28 bits of the value's [`key_hash`], so that a probe reads a
-///   value only when the tags agree.
+/// - `run` (bits 32..36): how many nodes hold the value, when 1 to 15; 0 for 16 or more;
+/// - `at` (bits 0..32): for a run of 1, the node itself (one read fewer for a unique key);
+///   otherwise where the run starts in the column index (the reader reads on while the
+///   values are equal when `run` is 0);
+/// - `tag` (bits 36..64): the low 28 bits of the value's [`key_hash`], so that a probe reads
+///   a value only when the tags agree.
 ///
-/// A value's probe starts at slot `hash & (slots - 1)` and goes on linearly (wrapping) until
-/// it finds the value or an empty slot ([`HashSlot::EMPTY`]). Tables are at most 7/8 full
-/// ([`hash_slots`]), so every probe ends.
+/// A value's probe starts at slot [`hash_start`] and goes on linearly (wrapping at the end)
+/// until it finds the value or an empty slot ([`HashSlot::EMPTY`]). Tables have more slots
+/// than values ([`hash_slots`]), so every probe ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashSlot(pub u64);
 
@@ -280,20 +281,21 @@ impl HashSlot {
     /// The longest run a slot states exactly.
     pub const MAX_RUN: u32 = 15;
 
-    /// The slot of a value with hash `hash` whose run of `run` nodes starts at `position`.
-    pub fn new(hash: u64, run: usize, position: u32) -> HashSlot {
+    /// The slot of a value with hash `hash` held by `run` nodes: `at` is the node when `run`
+    /// is 1, else where the run starts in the index.
+    pub fn new(hash: u64, run: usize, at: u32) -> HashSlot {
         let run = if run <= Self::MAX_RUN as usize {
             run as u64
         } else {
             0
         };
-        HashSlot(Self::tag_of(hash) << 36 | run << 32 | u64::from(position))
+        HashSlot(Self::tag_of(hash) << 36 | run << 32 | u64::from(at))
     }
 
     /// The tag a value with hash `hash` has in its slot.
     #[inline]
     pub fn tag_of(hash: u64) -> u64 {
-        hash >> 36
+        hash & ((1 << 28) - 1)
     }
 
     /// This slot's tag.
@@ -302,7 +304,7 @@ impl HashSlot {
         self.0 >> 36
     }
 
-    /// The run's length, `None` when 16 or more.
+    /// How many nodes hold the value, `None` when 16 or more.
     #[inline]
     pub fn run(self) -> Option<usize> {
         match (self.0 >> 32 & 0xf) as usize {
@@ -311,22 +313,29 @@ impl HashSlot {
         }
     }
 
-    /// Where the run starts in the column index.
+    /// The node (a run of 1) or where the run starts in the column index.
     #[inline]
-    pub fn position(self) -> usize {
-        self.0 as u32 as usize
+    pub fn at(self) -> u32 {
+        self.0 as u32
     }
 }
 
-/// The number of slots of a [`SectionKind::ColumnHash`] holding `distinct` values: the smallest
-/// power of two at least 8/7 of them (so at most 7/8 full and at least one slot empty), or none
-/// for no value.
+/// The number of slots of a [`SectionKind::ColumnHash`] holding `distinct` values:
+/// `distinct + ceil(distinct / 4)` (at most 4/5 full, so at least one slot is empty), at least
+/// 2, or none for no value.
 pub fn hash_slots(distinct: usize) -> usize {
     if distinct == 0 {
         0
     } else {
-        (distinct + distinct.div_ceil(7)).next_power_of_two().max(2)
+        (distinct + distinct.div_ceil(4)).max(2)
     }
+}
+
+/// The slot where the probe of a value with hash `hash` starts, in a table of `slots` slots:
+/// the hash's high bits scaled to the table (`hash * slots / 2^64`).
+#[inline]
+pub fn hash_start(hash: u64, slots: usize) -> usize {
+    ((u128::from(hash) * slots as u128) >> 64) as usize
 }
 
 /// Where a float sorts in a [`SectionKind::ColumnIndex`]: IEEE total order (-0.0 before 0.0),

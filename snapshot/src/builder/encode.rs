@@ -246,16 +246,21 @@ fn hash_table(
     let slots = format::hash_slots(starts.len());
     starts.push(index.len() as u32);
     let mut table = vec![format::HashSlot::EMPTY.0; slots];
-    let mask = slots.wrapping_sub(1);
     for run in starts.windows(2) {
         let (start, end) = (run[0], run[1]);
         let h = hash(index[start as usize]);
-        let mut s = h as usize & mask;
+        let mut s = format::hash_start(h, slots);
         // The table has more slots than values: an empty one comes.
         while table[s] != format::HashSlot::EMPTY.0 {
-            s = (s + 1) & mask;
+            s = if s + 1 == slots { 0 } else { s + 1 };
         }
-        table[s] = format::HashSlot::new(h, (end - start) as usize, start).0;
+        let len = (end - start) as usize;
+        let at = if len == 1 {
+            index[start as usize]
+        } else {
+            start
+        };
+        table[s] = format::HashSlot::new(h, len, at).0;
     }
     table
 }

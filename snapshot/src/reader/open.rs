@@ -369,21 +369,18 @@ fn resolve(h: &Header, version: u32) -> Result<Layout, Fault> {
             } else {
                 None
             };
-            // A power of two of slots, at most the table of a column with a value on every
-            // node; verify checks the slots against the index.
+            // At most the table of a column with a distinct value on every node; verify
+            // checks the slots against the index.
             let hashed = matches!(spec.kind, PropertyKind::Int | PropertyKind::String);
             let hash = if hashed && version >= HASHED_SINCE && index.is_some() {
                 let hash = get(SectionKind::ColumnHash, c, None)?;
                 let slots = hash.len() / 8;
                 let most = format::hash_slots(n as usize);
-                if hash.len() % 8 != 0
-                    || slots > most
-                    || !(slots == 0 || slots.is_power_of_two() && slots >= 2)
-                {
+                if hash.len() % 8 != 0 || slots > most || slots == 1 {
                     return Err(Fault::SectionLength {
                         kind: SectionKind::ColumnHash,
                         item: c,
-                        expected: 8 * (slots.max(2).next_power_of_two().min(most)) as u64,
+                        expected: 8 * (slots.clamp(2, most.max(2))) as u64,
                         found: hash.len() as u64,
                     });
                 }

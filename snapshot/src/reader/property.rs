@@ -179,28 +179,37 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// The probe of a value with hash `hash` in a column's hash table: where its run starts in
-/// `index`, and its length when the slot states it. `equal` tells whether a node holds the
-/// value. Bounded by the table's size, whatever the table holds.
+/// The probe of a value with hash `hash` in a column's hash table: the value's slot, whose
+/// candidate node (the slot's own for a run of 1, else the index's at the run's start)
+/// `equal` accepted. Bounded by the table's size, whatever the table holds.
 #[inline]
 pub(super) fn hash_probe(
     table: &[u64],
     index: &[u32],
     hash: u64,
     equal: impl Fn(u32) -> bool,
-) -> Option<(usize, Option<usize>)> {
-    let mask = table.len().checked_sub(1)?;
+) -> Option<HashSlot> {
+    let slots = table.len();
+    if slots == 0 {
+        return None;
+    }
     let tag = HashSlot::tag_of(hash);
-    let mut s = hash as usize & mask;
-    for _ in 0..table.len() {
+    let mut s = format::hash_start(hash, slots).min(slots - 1);
+    for _ in 0..slots {
         let slot = HashSlot(table[s]);
         if slot == HashSlot::EMPTY {
             return None;
         }
-        if slot.tag() == tag && index.get(slot.position()).is_some_and(|&n| equal(n)) {
-            return Some((slot.position(), slot.run()));
+        if slot.tag() == tag {
+            let node = match slot.run() {
+                Some(1) => Some(slot.at()),
+                _ => index.get(slot.at() as usize).copied(),
+            };
+            if node.is_some_and(&equal) {
+                return Some(slot);
+            }
         }
-        s = (s + 1) & mask;
+        s = if s + 1 == slots { 0 } else { s + 1 };
     }
     None
 }
@@ -327,19 +336,28 @@ impl<'a> Property<'a> {
             _ => cells.bytes(node) == Some(bytes),
         };
         let mut out: Vec<u32> = match hash_probe(table, index, format::key_hash(bytes), equal) {
-            Some((position, Some(run))) => index
-                .get(position..position + run)
-                .unwrap_or(&[])
-                .iter()
-                .copied()
-                .filter(|&n| equal(n) && self.node_covered(n))
-                .collect(),
-            Some((position, None)) => index[position..]
-                .iter()
-                .copied()
-                .take_while(|&n| equal(n))
-                .filter(|&n| self.node_covered(n))
-                .collect(),
+            // The probe checked the value already.
+            Some(slot) if slot.run() == Some(1) => {
+                let n = slot.at();
+                if self.node_covered(n) {
+                    vec![n]
+                } else {
+                    Vec::new()
+                }
+            }
+            Some(slot) => {
+                let at = slot.at() as usize;
+                let run = index.get(at..).unwrap_or(&[]);
+                let run = match slot.run() {
+                    Some(len) => &run[..len.min(run.len())],
+                    None => run,
+                };
+                run.iter()
+                    .copied()
+                    .take_while(|&n| equal(n))
+                    .filter(|&n| self.node_covered(n))
+                    .collect()
+            }
             None => Vec::new(),
         };
         // An int equals the floats of the same value too. (A corrupt index may be out of

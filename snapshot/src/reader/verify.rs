@@ -231,8 +231,12 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
             };
             let found = super::property::hash_probe(table, index, hash, |n| value(n) == v);
             let run = end - start;
-            let stated = (run <= format::HashSlot::MAX_RUN as usize).then_some(run);
-            if found != Some((start, stated)) {
+            let want = format::HashSlot::new(
+                hash,
+                run,
+                if run == 1 { index[start] } else { start as u32 },
+            );
+            if found != Some(want) {
                 return Err(bad(format!(
                     "the value at index entry {start} (a run of {run}) is not found where it is"
                 )));

@@ -35,8 +35,9 @@ use plan::{KeySlot, Limits, Plan};
 use walk::{Bits, Found, Resolve, Walk, with_scratch};
 
 /// The snapshot nodes with `label` whose `key` equals `value` under Cypher's `=`, ascending:
-/// [`neotrav_snapshot::Property::seek`], a binary search in each kind-column's index (a scan
-/// on snapshots of format version 1), keeping the nodes with `label`. An error naming `field`
+/// [`neotrav_snapshot::Property::seek`]: the key's hash table for ints and strings (format
+/// version 3 on), else a binary search in each kind-column's index (a scan on snapshots of
+/// format version 1), keeping the nodes with `label`. An error naming `field`
 /// when the key was not exported for the label.
 pub fn key_lookup<D: AsRef<[u8]>>(
     snapshot: &Snapshot<D>,
@@ -372,8 +373,8 @@ impl<D: AsRef<[u8]>> Engine<D> {
     }
 
     /// The snapshot nodes with `label` whose `key` equals `value` under Cypher's `=` (an int
-    /// finds equal floats too), ascending: a binary search in the key's column indices (see
-    /// [`key_lookup`]).
+    /// finds equal floats too), ascending: a probe of the key's hash table, or a binary search
+    /// in its indices (see [`key_lookup`]).
     pub fn lookup(
         &self,
         field: &str,
