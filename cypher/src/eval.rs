@@ -142,7 +142,12 @@ impl Ctx<'_> {
                         }
                         if unknown { Val::Null } else { Val::Bool(false) }
                     }
-                    other => return Err(Box::new(type_error("IN expects a LIST on its right", &other))),
+                    other => {
+                        return Err(Box::new(type_error(
+                            "IN expects a LIST on its right",
+                            &other,
+                        )));
+                    }
                 }
             }
             Expr::IsNull(x, negated) => {
@@ -173,7 +178,12 @@ impl Ctx<'_> {
                         .iter()
                         .all(|l| l.is_some_and(|l| self.view.has_label(n, l))),
                 ),
-                other => return Err(Box::new(type_error("a label predicate expects a NODE", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "a label predicate expects a NODE",
+                        &other,
+                    )));
+                }
             },
             Expr::Exists(steps) => Val::Bool(self.count_matches(steps, row, true)? > 0),
             Expr::Count(steps) => Val::Int(self.count_matches(steps, row, false)? as i64),
@@ -250,7 +260,12 @@ impl Ctx<'_> {
             Id => match first {
                 Val::Node(n) => Val::Int(self.node_id(n) as i64),
                 Val::Rel(r) => Val::Int(self.rel_id(r.idx) as i64),
-                other => return Err(Box::new(type_error("id() expects a NODE or RELATIONSHIP", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "id() expects a NODE or RELATIONSHIP",
+                        &other,
+                    )));
+                }
             },
             ElementId => match first {
                 Val::Node(n) => Val::str(&self.node_element_id(n)),
@@ -274,7 +289,12 @@ impl Ctx<'_> {
             },
             Type => match first {
                 Val::Rel(r) => Val::str(self.rel_type(r.idx)),
-                other => return Err(Box::new(type_error("type() expects a RELATIONSHIP", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "type() expects a RELATIONSHIP",
+                        &other,
+                    )));
+                }
             },
             StartNode | EndNode => match first {
                 Val::Rel(r) => Val::Node(if f == StartNode { r.start } else { r.end }),
@@ -288,7 +308,12 @@ impl Ctx<'_> {
             Size => match first {
                 Val::List(l) => Val::Int(l.len() as i64),
                 Val::Str(s) => Val::Int(s.encode_utf16().count() as i64),
-                other => return Err(Box::new(type_error("size() expects a STRING or LIST", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "size() expects a STRING or LIST",
+                        &other,
+                    )));
+                }
             },
             Length => match first {
                 Val::Path(p) => Val::Int(p.rels.len() as i64),
@@ -312,7 +337,12 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(Box::new(type_error("relationships() expects a PATH", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "relationships() expects a PATH",
+                        &other,
+                    )));
+                }
             },
             Head | Last | Tail => match first {
                 Val::List(l) => match f {
@@ -320,7 +350,12 @@ impl Ctx<'_> {
                     Last => l.last().cloned().unwrap_or(Val::Null),
                     _ => Val::List(l.iter().skip(1).cloned().collect::<Vec<_>>().into()),
                 },
-                other => return Err(Box::new(type_error("head()/last()/tail() expect a LIST", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "head()/last()/tail() expect a LIST",
+                        &other,
+                    )));
+                }
             },
             Coalesce => a.into_iter().find(|v| !v.is_null()).unwrap_or(Val::Null),
             ToString => match first {
@@ -351,7 +386,12 @@ impl Ctx<'_> {
                 Val::Int(i) => Val::Float(i as f64),
                 Val::Float(x) => Val::Float(x),
                 Val::Str(s) => parse_float(&s).map_or(Val::Null, Val::Float),
-                other => return Err(Box::new(type_error("toFloat() expects a STRING or number", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "toFloat() expects a STRING or number",
+                        &other,
+                    )));
+                }
             },
             ToBoolean => match first {
                 Val::Bool(b) => Val::Bool(b),
@@ -389,7 +429,12 @@ impl Ctx<'_> {
                 let x = match first {
                     Val::Int(i) => i as f64,
                     Val::Float(x) => x,
-                    other => return Err(Box::new(type_error("a math function expects a number", &other))),
+                    other => {
+                        return Err(Box::new(type_error(
+                            "a math function expects a number",
+                            &other,
+                        )));
+                    }
                 };
                 Val::Float(match f {
                     Ceil => x.ceil(),
@@ -411,12 +456,21 @@ impl Ctx<'_> {
                 Val::List(l) if f == Reverse => {
                     Val::List(l.iter().rev().cloned().collect::<Vec<_>>().into())
                 }
-                other => return Err(Box::new(type_error("a string function expects a STRING", &other))),
+                other => {
+                    return Err(Box::new(type_error(
+                        "a string function expects a STRING",
+                        &other,
+                    )));
+                }
             },
             Replace => match (&a[0], &a[1], &a[2]) {
                 (Val::Str(s), Val::Str(x), Val::Str(y)) => Val::str(&s.replace(&**x, y)),
                 (_, Val::Null, _) | (_, _, Val::Null) => Val::Null,
-                _ => return Err(Box::new(CypherError::Runtime("replace() expects STRINGs".into()))),
+                _ => {
+                    return Err(Box::new(CypherError::Runtime(
+                        "replace() expects STRINGs".into(),
+                    )));
+                }
             },
             Substring | Left | Right => {
                 let Val::Str(s) = &a[0] else {
@@ -433,7 +487,10 @@ impl Ctx<'_> {
                         )))),
                         Val::Int(i) => Ok(Some(*i)),
                         Val::Null => Ok(None),
-                        other => Err(Box::new(type_error(&format!("{what} must be an INTEGER"), other))),
+                        other => Err(Box::new(type_error(
+                            &format!("{what} must be an INTEGER"),
+                            other,
+                        ))),
                     }
                 };
                 let n = units.len() as i64;
@@ -481,14 +538,20 @@ impl Ctx<'_> {
                     .into(),
                 ),
                 (_, Val::Null) => Val::Null,
-                _ => return Err(Box::new(CypherError::Runtime("split() expects STRINGs".into()))),
+                _ => {
+                    return Err(Box::new(CypherError::Runtime(
+                        "split() expects STRINGs".into(),
+                    )));
+                }
             },
             Range => {
                 let mut ints = Vec::with_capacity(3);
                 for v in a.drain(..) {
                     match v {
                         Val::Int(i) => ints.push(i),
-                        other => return Err(Box::new(type_error("range() expects INTEGERs", &other))),
+                        other => {
+                            return Err(Box::new(type_error("range() expects INTEGERs", &other)));
+                        }
                     }
                 }
                 let (lo, hi, step) = (ints[0], ints[1], ints.get(2).copied().unwrap_or(1));

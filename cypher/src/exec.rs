@@ -42,7 +42,13 @@ pub(crate) struct Ctx<'a> {
     /// Edge buffers of finished expansions, reused so that an expansion allocates only while
     /// the pool is empty (once per level of nesting, not once per row).
     edge_bufs: RefCell<Vec<Vec<Rel>>>,
+    /// Answers of pattern predicates and subqueries by the graph elements they read
+    /// ([`Ctx::count_matches`]), at most [`MEMO_ENTRIES`] of them.
+    memo: RefCell<HashMap<(usize, Vec<u32>), u64>>,
 }
+
+/// The most pattern-predicate answers a run remembers.
+const MEMO_ENTRIES: usize = 1 << 16;
 
 /// The largest edge buffer kept for reuse, in relationships.
 const POOLED_EDGES: usize = 4096;
@@ -78,6 +84,7 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         work: Cell::new(0),
         memory: Cell::new(0),
         edge_bufs: RefCell::new(Vec::new()),
+        memo: RefCell::new(HashMap::new()),
     };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -264,6 +271,40 @@ impl<'a> Ctx<'a> {
 
     /// Counts the matches of a pattern predicate on `row` (stopping at the first if `any`).
     pub fn count_matches(&self, steps: &Steps, row: &[Val], any: bool) -> R<u64> {
+        // Remembered by the nodes and relationships it reads (other values, such as numbers
+        // whose 2 and 2.0 compare equal but print apart, are not keys: evaluated each time).
+        let id = steps as *const Steps as usize * 2 + usize::from(any);
+        let mut read = Vec::with_capacity(2 * steps.reads.len());
+        let key = steps
+            .reads
+            .iter()
+            .try_for_each(|&s| {
+                match row.get(s) {
+                    Some(Val::Node(n)) => read.extend([0, *n]),
+                    Some(Val::Rel(r)) => read.extend([1, r.idx]),
+                    Some(Val::Null) => read.push(2),
+                    _ => return None,
+                }
+                Some(())
+            })
+            .map(|()| (id, read));
+        if let Some(k) = &key
+            && let Some(&n) = self.memo.borrow().get(k)
+        {
+            return Ok(n);
+        }
+        let n = self.count_fresh(steps, row, any)?;
+        if let Some(k) = key {
+            let mut memo = self.memo.borrow_mut();
+            if memo.len() < MEMO_ENTRIES {
+                self.charge(4 * k.1.len() as u64 + 48)?;
+                memo.insert(k, n);
+            }
+        }
+        Ok(n)
+    }
+
+    fn count_fresh(&self, steps: &Steps, row: &[Val], any: bool) -> R<u64> {
         let mut r = row.to_vec();
         let mut used = Vec::new();
         let mut n = 0u64;

@@ -56,6 +56,62 @@ pub(crate) struct Steps {
     pub outer: Vec<usize>,
     /// Whether relationships must be distinct across the steps (one MATCH: yes).
     pub rel_unique: bool,
+    /// For a pattern predicate or subquery: the slots of `outer` its steps read, in order.
+    /// Its answer depends on nothing else (the snapshot and the parameters do not change
+    /// during a run), so the executor may remember it by their values.
+    pub reads: Vec<usize>,
+}
+
+impl Steps {
+    /// The slots of `outer` that the steps read.
+    pub fn outer_reads(&self) -> Vec<usize> {
+        let mut read = Vec::new();
+        for step in &self.steps {
+            match step {
+                Step::Scan { source, .. } => {
+                    if let Source::Seek { value, .. } = source {
+                        value.slots(&mut read);
+                    }
+                }
+                Step::Check { slot, .. } => read.push(*slot),
+                Step::Expand {
+                    from,
+                    rel,
+                    to,
+                    to_bound,
+                    rel_bound,
+                    ..
+                } => {
+                    read.push(*from);
+                    if *to_bound {
+                        read.push(*to);
+                    }
+                    if let (true, Some(r)) = (*rel_bound, rel) {
+                        read.push(*r);
+                    }
+                }
+                Step::VarExpand {
+                    from, to, to_bound, ..
+                } => {
+                    read.push(*from);
+                    if *to_bound {
+                        read.push(*to);
+                    }
+                }
+                Step::Shortest { from, to, .. } => read.extend([*from, *to]),
+                Step::BindPath { start, rels, .. } => {
+                    read.push(*start);
+                    read.extend(rels.iter().map(|&(r, _)| r));
+                }
+                Step::Filter(e) => e.slots(&mut read),
+            }
+        }
+        self.outer
+            .iter()
+            .copied()
+            .filter(|s| read.contains(s))
+            .collect()
+    }
 }
 
 /// Where a node slot's candidates come from when nothing binds it yet.
