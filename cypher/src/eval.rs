@@ -156,7 +156,7 @@ impl Ctx<'_> {
                     && let Expr::Slot(s) = **target
                     && let Some(Val::Node(n)) = row.get(s)
                 {
-                    return Ok(Val::Bool(!self.has_property(*n, *prop)? != *negated));
+                    return Ok(Val::Bool(self.has_property(*n, *prop)? == *negated));
                 }
                 Val::Bool(self.eval(x, row)?.is_null() != *negated)
             }
