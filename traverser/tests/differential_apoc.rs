@@ -93,3 +93,67 @@ async fn shortest_paths_equal_cypher() {
         "too few cases had a path to mean anything: {found}"
     );
 }
+
+/// Labels with a `:` in their name (an IRI, `foo:bar`), written `\:` in a label filter as APOC
+/// reads it (its `LabelMatcher`; the cases of APOC's own LabelSequenceTest and NodeFilterTest):
+/// the same end nodes as `apoc.path.expandConfig`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escaped_colons_in_label_filters_equal_apoc() {
+    use neo4rs::query;
+    use neotrav_neo4j::export::{self, ExportOptions, Origin};
+    use neotrav_neo4j::testkit::rows;
+    use neotrav_snapshot::NoProgress;
+    use neotrav_traverser::engine::Engine;
+    use neotrav_wire::{ReturnForm, TraverseRequest};
+
+    let db = testkit::clean_graph().await;
+    rows(
+        &db.graph,
+        query(
+            "CREATE (s:Start)-[:R]->(:`foo:bar`)-[:R]->(:`http://www.w3.org/2002/07/owl#Class`)\
+                    -[:R]->(:Other)-[:R]->(:`foo:bar`:Baz), (s)-[:R]->(:foo)-[:R]->(:bar)",
+        ),
+    )
+    .await
+    .unwrap();
+    let start = rows(&db.graph, query("MATCH (s:Start) RETURN id(s) AS id"))
+        .await
+        .unwrap()[0]
+        .get::<i64>("id")
+        .unwrap() as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("escaped.snap");
+    let origin = Origin {
+        address: db.server.uri.clone(),
+        database: String::new(),
+    };
+    export::export(
+        &db.graph,
+        &origin,
+        &ExportOptions::default(),
+        &out,
+        &NoProgress,
+    )
+    .await
+    .expect("export");
+    let engine = Engine::open(&out).expect("open");
+    let filters = [
+        r"+Start|foo\:bar|Other",
+        r"/http\://www.w3.org/2002/07/owl#Class",
+        r">http\://www.w3.org/2002/07/owl#Class",
+        r"-foo\:bar",
+        r">foo\:bar:Baz",
+        r"+Start|foo|>bar",
+        r">:Other",
+    ];
+    for f in filters {
+        let mut r = TraverseRequest::from_start(start);
+        r.relationship_filter = Some("R>".into());
+        r.label_filter = Some(f.into());
+        r.return_form = ReturnForm::Nodes;
+        let size = check_case(&db.graph, ours(&engine, &r), &r, &common::Check::Exact)
+            .await
+            .unwrap_or_else(|e| panic!("labelFilter {f}: {e}"));
+        assert!(size > 0, "labelFilter {f} found nothing on either side");
+    }
+}

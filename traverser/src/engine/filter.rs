@@ -109,8 +109,24 @@ fn name<'a>(field: &'static str, s: &'a str) -> Result<(String, &'a str), Filter
         }
         Err(err(format!("unclosed backtick in `{s}")))
     } else {
-        let end = s.find(['<', '>', ':', '`']).unwrap_or(s.len());
-        let n = s[..end].trim();
+        // As APOC reads a label: `\:` is a `:` of the name, not a separator of a compound.
+        let mut out = String::new();
+        let mut end = s.len();
+        let mut chars = s.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' if matches!(chars.peek(), Some((_, ':'))) => {
+                    out.push(':');
+                    chars.next();
+                }
+                '<' | '>' | ':' | '`' => {
+                    end = i;
+                    break;
+                }
+                c => out.push(c),
+            }
+        }
+        let n = out.trim();
         if n.chars().any(char::is_whitespace) {
             return Err(err(format!(
                 "`{n}` has a space: quote names like that with backticks"
@@ -233,7 +249,8 @@ fn compound(field: &'static str, body: &str, entry: &str) -> Result<Compound, Fi
         return Ok(Compound::Any);
     }
     let mut labels = Vec::new();
-    let mut rest = body;
+    // APOC takes `:Person` for `Person`.
+    let mut rest = body.strip_prefix(':').unwrap_or(body);
     loop {
         let (n, r) = name(field, rest.trim_start())?;
         if n.is_empty() {
@@ -340,6 +357,23 @@ mod tests {
         assert_eq!(f[1].allow, vec![Compound::Any]);
         assert!(label_filter("labelFilter", "+A:").is_err());
         assert!(label_filter("labelFilter", "+").is_err());
+    }
+
+    #[test]
+    fn escaped_colons_are_part_of_a_label_as_in_apoc() {
+        let all = |l: &[&str]| Compound::All(l.iter().map(|s| s.to_string()).collect());
+        let f = label_filter("labelFilter", r"/http\://www.w3.org/2002/07/owl#Class").unwrap();
+        assert_eq!(
+            f[0].terminator,
+            vec![all(&["http://www.w3.org/2002/07/owl#Class"])]
+        );
+        let f = label_filter("labelFilter", r"+foo\:bar|-foo\:bar:Baz|>:Person").unwrap();
+        assert_eq!(f[0].allow, vec![all(&["foo:bar"])]);
+        assert_eq!(f[0].deny, vec![all(&["foo:bar", "Baz"])]);
+        assert_eq!(f[0].end, vec![all(&["Person"])]);
+        // A backslash before anything else stays.
+        let f = label_filter("labelFilter", r"+a\b").unwrap();
+        assert_eq!(f[0].allow, vec![all(&[r"a\b"])]);
     }
 
     #[test]
