@@ -67,6 +67,77 @@ fn expand_by_label_follows_each_labels_own_types() {
     );
 }
 
+/// APOC's precedence: a non-blank `sequence` replaces both filters, and a non-empty new node
+/// list name replaces its deprecated one (`whitelistNodes`, `blacklistNodes`).
+#[test]
+fn sequence_and_new_key_names_win_as_in_apoc() {
+    let (e, _d) = engine();
+    let seq = json!({"start": 0, "sequence": "Root,CHILD_A>,A", "uniqueness": "NODE_GLOBAL"});
+    let alone = nodes(&e, seq.clone());
+    assert!(alone.len() > 1, "{alone:?}");
+    let mut both = seq.clone();
+    both["labelFilter"] = json!("-A");
+    both["relationshipFilter"] = json!("CHILD_B>");
+    assert_eq!(nodes(&e, both), alone);
+    // A blank sequence is none: the filters apply.
+    let blank = json!({"start": 0, "sequence": " ", "relationshipFilter": "CHILD_B>"});
+    assert_eq!(
+        nodes(&e, blank),
+        nodes(&e, json!({"start": 0, "relationshipFilter": "CHILD_B>"}))
+    );
+    let all = nodes(&e, json!({"start": 0, "uniqueness": "NODE_GLOBAL"}));
+    let some = all[1];
+    let deny_new = nodes(
+        &e,
+        json!({"start": 0, "uniqueness": "NODE_GLOBAL", "denylistNodes": [some]}),
+    );
+    assert!(!deny_new.contains(&some));
+    // Both names: the new one is used, the old one ignored.
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL", "denylistNodes": [some], "blacklistNodes": [0]})
+        ),
+        deny_new
+    );
+    // The old one alone still works.
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL", "blacklistNodes": [some]})
+        ),
+        deny_new
+    );
+    let allow = nodes(
+        &e,
+        json!({"start": 0, "uniqueness": "NODE_GLOBAL", "allowlistNodes": [some], "whitelistNodes": [all[2]]}),
+    );
+    assert_eq!(
+        allow,
+        nodes(
+            &e,
+            json!({"start": 0, "uniqueness": "NODE_GLOBAL", "whitelistNodes": [some]})
+        )
+    );
+    assert!(!allow.contains(&all[2]), "{allow:?}");
+    // APOC's `optional` is accepted and changes nothing (an empty answer stands for its null
+    // row).
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "optional": true, "uniqueness": "NODE_GLOBAL"})
+        ),
+        all
+    );
+    assert_eq!(
+        nodes(
+            &e,
+            json!({"start": 0, "optional": true, "relationshipFilter": "NOPE>", "minLevel": 1})
+        ),
+        Vec::<u64>::new()
+    );
+}
+
 #[test]
 fn where_filters_included_nodes_and_count_counts_them() {
     let (e, _d) = engine();
@@ -207,11 +278,6 @@ fn bad_requests_name_the_field_and_the_fault() {
             "no value",
         ),
         (json!({"start": "4:x"}), "start[0]", "element id"),
-        (
-            json!({"start": 0, "sequence": "A,B>", "labelFilter": "+A"}),
-            "sequence",
-            "not both",
-        ),
         (
             json!({"start": 0, "budget": {"maxVisited": 0}}),
             "budget.maxVisited",

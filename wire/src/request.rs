@@ -52,6 +52,11 @@ pub struct TraverseRequest {
     /// Whether the label filter and node lists apply to the start node too.
     #[serde(default)]
     pub filter_start_node: bool,
+    /// APOC's `optional`: where APOC then yields one null path when the traversal finds none,
+    /// the answer is the same as without it (no path, no node, a count of 0); accepted so that
+    /// APOC configs paste unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
     /// Whether a `sequence` begins at the start node (APOC's default) or at its neighbours.
     #[serde(default = "yes")]
     pub begin_sequence_at_start: bool,
@@ -65,20 +70,20 @@ pub struct TraverseRequest {
     pub terminator_nodes: Vec<NodeSelector>,
     /// Only these nodes may be on a path (besides the start node).
     /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
-    #[serde(
-        default,
-        alias = "whitelistNodes",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowlist_nodes: Vec<NodeSelector>,
+    /// APOC's deprecated name of `allowlistNodes`, read only when `allowlistNodes` is absent or
+    /// empty (as APOC does when both are given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whitelist_nodes: Vec<NodeSelector>,
     /// These nodes may not be on a path.
     /// Ids, element ids or key selectors (every snapshot node a key selector finds); not labels.
-    #[serde(
-        default,
-        alias = "blacklistNodes",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denylist_nodes: Vec<NodeSelector>,
+    /// APOC's deprecated name of `denylistNodes`, read only when `denylistNodes` is absent or
+    /// empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blacklist_nodes: Vec<NodeSelector>,
     /// Predicates on exported key properties, all of which an included node must satisfy.
     /// They filter results only; they do not stop expansion.
     #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
@@ -103,6 +108,26 @@ pub(crate) fn yes() -> bool {
 }
 
 impl TraverseRequest {
+    /// The allowlist in effect: `allowlistNodes`, or when that is empty the deprecated
+    /// `whitelistNodes` (APOC's precedence).
+    pub fn allowlist(&self) -> &[NodeSelector] {
+        if self.allowlist_nodes.is_empty() {
+            &self.whitelist_nodes
+        } else {
+            &self.allowlist_nodes
+        }
+    }
+
+    /// The denylist in effect: `denylistNodes`, or when that is empty the deprecated
+    /// `blacklistNodes`.
+    pub fn denylist(&self) -> &[NodeSelector] {
+        if self.denylist_nodes.is_empty() {
+            &self.blacklist_nodes
+        } else {
+            &self.denylist_nodes
+        }
+    }
+
     /// A request from `start` with APOC's defaults for every other key.
     pub fn from_start(start: impl Into<OneOrMany<NodeSelector>>) -> TraverseRequest {
         TraverseRequest {
@@ -117,11 +142,14 @@ impl TraverseRequest {
             bfs: true,
             limit: -1,
             filter_start_node: false,
+            optional: false,
             begin_sequence_at_start: true,
             end_nodes: Vec::new(),
             terminator_nodes: Vec::new(),
             allowlist_nodes: Vec::new(),
+            whitelist_nodes: Vec::new(),
             denylist_nodes: Vec::new(),
+            blacklist_nodes: Vec::new(),
             predicates: Vec::new(),
             return_form: ReturnForm::default(),
             consistency: Consistency::default(),

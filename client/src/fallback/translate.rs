@@ -182,10 +182,10 @@ pub fn apoc_config(r: &TraverseRequest) -> Result<Value, ClientError> {
         }
     }
     for (k, l) in [
-        ("endNodes", &r.end_nodes),
-        ("terminatorNodes", &r.terminator_nodes),
-        ("allowlistNodes", &r.allowlist_nodes),
-        ("denylistNodes", &r.denylist_nodes),
+        ("endNodes", r.end_nodes.as_slice()),
+        ("terminatorNodes", r.terminator_nodes.as_slice()),
+        ("allowlistNodes", r.allowlist()),
+        ("denylistNodes", r.denylist()),
     ] {
         if !l.is_empty() {
             m.insert(k.into(), ids(k, l)?);

@@ -8,6 +8,8 @@ use super::BatchError;
 
 /// What every start of a batch runs.
 #[derive(Debug, Clone, PartialEq)]
+// One spec is read per batch and lent to every start: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Spec {
     /// A traversal; its `start` is replaced by each start in turn.
     Traverse(TraverseRequest),

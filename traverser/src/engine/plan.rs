@@ -344,27 +344,21 @@ impl Plan {
         let mut labels = Names::from_base(dicts.labels.clone());
         let mut types = Names::from_base(dicts.types.clone());
 
-        let (label_steps, rel_filter) = match &req.sequence {
-            Some(seq) => {
-                if req.label_filter.is_some() || req.relationship_filter.is_some() {
-                    return Err(bad(
-                        "sequence",
-                        "give either `sequence` or `labelFilter`/`relationshipFilter`, not both",
-                    ));
-                }
-                filter::sequence(seq, req.begin_sequence_at_start)?
-            }
-            None => (
-                match req.label_filter.as_deref() {
-                    Some(f) if !f.trim().is_empty() => filter::label_filter("labelFilter", f)?,
-                    _ => Vec::new(),
-                },
-                filter::relationship_filter(
-                    "relationshipFilter",
-                    req.relationship_filter.as_deref().unwrap_or(""),
-                )?,
-            ),
-        };
+        // A non-blank `sequence` replaces `labelFilter` and `relationshipFilter`, as in APOC.
+        let (label_steps, rel_filter) =
+            match req.sequence.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(seq) => filter::sequence(seq, req.begin_sequence_at_start)?,
+                None => (
+                    match req.label_filter.as_deref() {
+                        Some(f) if !f.trim().is_empty() => filter::label_filter("labelFilter", f)?,
+                        _ => Vec::new(),
+                    },
+                    filter::relationship_filter(
+                        "relationshipFilter",
+                        req.relationship_filter.as_deref().unwrap_or(""),
+                    )?,
+                ),
+            };
         let rel_steps = rel_filter
             .iter()
             .map(|step| expansion(step, &mut types))
@@ -463,7 +457,7 @@ impl Plan {
         let end_nodes = node_list("endNodes", &req.end_nodes)?;
         let terminator_nodes = node_list("terminatorNodes", &req.terminator_nodes)?;
         // APOC adds the end and terminator nodes to a non-empty allowlist.
-        let allowlist_nodes = node_list("allowlistNodes", &req.allowlist_nodes)?.map(|mut a| {
+        let allowlist_nodes = node_list("allowlistNodes", req.allowlist())?.map(|mut a| {
             a.extend(end_nodes.iter().chain(&terminator_nodes).flatten());
             a
         });
@@ -477,7 +471,7 @@ impl Plan {
             end_nodes,
             terminator_nodes,
             allowlist_nodes,
-            denylist_nodes: node_list("denylistNodes", &req.denylist_nodes)?,
+            denylist_nodes: node_list("denylistNodes", req.denylist())?,
             min_level,
             max_level,
             uniqueness: req.uniqueness,
