@@ -96,6 +96,24 @@ pub struct Live {
     pub root: u64,
 }
 
+/// Exports the graph in `db` to `path`, with the key properties `(label, key)`.
+pub async fn export_graph(db: &CleanGraph, properties: &[(&str, &str)], path: &Path) {
+    let origin = Origin {
+        address: db.server.uri.clone(),
+        database: String::new(),
+    };
+    let options = ExportOptions {
+        properties: properties
+            .iter()
+            .map(|&(l, k)| (l.to_string(), k.to_string()))
+            .collect(),
+        ..ExportOptions::default()
+    };
+    export::export(&db.graph, &origin, &options, path, &NoProgress)
+        .await
+        .unwrap();
+}
+
 /// Writes the live graph into `db` and exports it.
 pub async fn live(db: &CleanGraph, properties: &[(&str, &str)]) -> Live {
     rows(
@@ -108,20 +126,7 @@ pub async fn live(db: &CleanGraph, properties: &[(&str, &str)]) -> Live {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("live.snap");
-    let origin = Origin {
-        address: db.server.uri.clone(),
-        database: String::new(),
-    };
-    let options = ExportOptions {
-        properties: properties
-            .iter()
-            .map(|&(l, k)| (l.to_string(), k.to_string()))
-            .collect(),
-        ..ExportOptions::default()
-    };
-    export::export(&db.graph, &origin, &options, &path, &NoProgress)
-        .await
-        .unwrap();
+    export_graph(db, properties, &path).await;
     let root = rows(&db.graph, query("MATCH (r:Root) RETURN id(r) AS id"))
         .await
         .unwrap()[0]

@@ -100,9 +100,7 @@ async fn shortest_paths_equal_cypher() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escaped_colons_in_label_filters_equal_apoc() {
     use neo4rs::query;
-    use neotrav_neo4j::export::{self, ExportOptions, Origin};
     use neotrav_neo4j::testkit::rows;
-    use neotrav_snapshot::NoProgress;
     use neotrav_traverser::engine::Engine;
     use neotrav_wire::{ReturnForm, TraverseRequest};
 
@@ -123,19 +121,7 @@ async fn escaped_colons_in_label_filters_equal_apoc() {
         .unwrap() as u64;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("escaped.snap");
-    let origin = Origin {
-        address: db.server.uri.clone(),
-        database: String::new(),
-    };
-    export::export(
-        &db.graph,
-        &origin,
-        &ExportOptions::default(),
-        &out,
-        &NoProgress,
-    )
-    .await
-    .expect("export");
+    neotrav_testkit::served::export_graph(&db, &[], &out).await;
     let engine = Engine::open(&out).expect("open");
     let filters = [
         r"+Start|foo\:bar|Other",
