@@ -44,7 +44,9 @@ pub(crate) struct Ctx<'a> {
     edge_bufs: RefCell<Vec<Vec<Rel>>>,
     /// Answers of pattern predicates and subqueries by the graph elements they read
     /// ([`Ctx::count_matches`]), at most [`MEMO_ENTRIES`] of them.
-    memo: RefCell<HashMap<(usize, Vec<u32>), u64>>,
+    memo: RefCell<HashMap<Vec<u32>, u64>>,
+    /// The key of the pattern predicate being looked up in `memo`.
+    memo_key: RefCell<Vec<u32>>,
 }
 
 /// The most pattern-predicate answers a run remembers.
@@ -85,6 +87,7 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         memory: Cell::new(0),
         edge_bufs: RefCell::new(Vec::new()),
         memo: RefCell::new(HashMap::new()),
+        memo_key: RefCell::new(Vec::new()),
     };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -273,33 +276,40 @@ impl<'a> Ctx<'a> {
     pub fn count_matches(&self, steps: &Steps, row: &[Val], any: bool) -> R<u64> {
         // Remembered by the nodes and relationships it reads (other values, such as numbers
         // whose 2 and 2.0 compare equal but print apart, are not keys: evaluated each time).
-        let id = steps as *const Steps as usize * 2 + usize::from(any);
-        let mut read = Vec::with_capacity(2 * steps.reads.len());
-        let key = steps
-            .reads
-            .iter()
-            .try_for_each(|&s| {
-                match row.get(s) {
-                    Some(Val::Node(n)) => read.extend([0, *n]),
-                    Some(Val::Rel(r)) => read.extend([1, r.idx]),
-                    Some(Val::Null) => read.push(2),
-                    _ => return None,
+        // The key is built in a buffer kept across rows: the steps' address and whether only
+        // the first match counts, then a tag and an index per slot read.
+        let Some(reads) = &steps.reads else {
+            return self.count_fresh(steps, row, any);
+        };
+        let mut key = self.memo_key.borrow_mut();
+        key.clear();
+        let id = steps as *const Steps as u64;
+        key.extend([id as u32, (id >> 32) as u32, u32::from(any)]);
+        for &s in reads {
+            match row.get(s) {
+                Some(Val::Node(n)) => key.extend([0, *n]),
+                Some(Val::Rel(r)) => key.extend([1, r.idx]),
+                Some(Val::Null) => key.push(2),
+                _ => {
+                    drop(key);
+                    return self.count_fresh(steps, row, any);
                 }
-                Some(())
-            })
-            .map(|()| (id, read));
-        if let Some(k) = &key
-            && let Some(&n) = self.memo.borrow().get(k)
-        {
+            }
+        }
+        if let Some(&n) = self.memo.borrow().get(key.as_slice()) {
             return Ok(n);
         }
+        // A nested pattern predicate uses the buffer too: let it go first.
+        let key = {
+            let owned = key.clone();
+            drop(key);
+            owned
+        };
         let n = self.count_fresh(steps, row, any)?;
-        if let Some(k) = key {
-            let mut memo = self.memo.borrow_mut();
-            if memo.len() < MEMO_ENTRIES {
-                self.charge(4 * k.1.len() as u64 + 48)?;
-                memo.insert(k, n);
-            }
+        let mut memo = self.memo.borrow_mut();
+        if memo.len() < MEMO_ENTRIES {
+            self.charge(4 * key.len() as u64 + 48)?;
+            memo.insert(key, n);
         }
         Ok(n)
     }

@@ -56,10 +56,11 @@ pub(crate) struct Steps {
     pub outer: Vec<usize>,
     /// Whether relationships must be distinct across the steps (one MATCH: yes).
     pub rel_unique: bool,
-    /// For a pattern predicate or subquery: the slots of `outer` its steps read, in order.
-    /// Its answer depends on nothing else (the snapshot and the parameters do not change
-    /// during a run), so the executor may remember it by their values.
-    pub reads: Vec<usize>,
+    /// For a pattern predicate or subquery: the slots of `outer` its steps read, in order
+    /// ([`Steps::outer_reads`]). Its answer depends on nothing else (the snapshot and the
+    /// parameters do not change during a run), so the executor may remember it by their
+    /// values; `None` (steps planned without it) is never remembered.
+    pub reads: Option<Vec<usize>>,
 }
 
 impl Steps {

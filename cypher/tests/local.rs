@@ -88,6 +88,23 @@ fn anti_patterns_optional_match_and_aggregates_over_nothing() {
         serde_json::json!({}),
     );
     assert_eq!(rows, vec![vec![s("Aretha")], vec![s("Otis")]]);
+    // Pattern predicates inside pattern predicates, each remembered per node it reads: artists
+    // with a release that has an artist with no release of 1965.
+    let rows = run(
+        &snap,
+        "MATCH (a:Artist)<-[:BY]-(r:Release) \
+         WHERE EXISTS { MATCH (r)-[:BY]->(o:Artist) WHERE NOT (o)<-[:BY]-(:Release {year: 1965}) } \
+         RETURN a.name, count(*) ORDER BY a.name",
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("Aretha"), V::Int(1)],
+            vec![s("Nina"), V::Int(1)],
+            vec![s("Otis"), V::Int(1)]
+        ]
+    );
     let rows = run(
         &snap,
         "MATCH (a:Artist) OPTIONAL MATCH (a)<-[:BY]-(r:Release {year: 1965}) RETURN a.name, r.year ORDER BY a.name",

@@ -81,7 +81,7 @@ impl Compiler<'_> {
         steps.binds = declared;
         steps.outer = outer;
         steps.rel_unique = true;
-        steps.reads = steps.outer_reads();
+        steps.reads = Some(steps.outer_reads());
         Ok(steps)
     }
 }
