@@ -9,15 +9,18 @@ use crate::value::{Val, compare, equals};
 
 type R<T> = Result<T, Box<CypherError>>;
 
-fn type_error(what: &str, v: &Val) -> CypherError {
-    CypherError::Runtime(format!("type mismatch: {what}, but was {}", v.type_name()))
+fn type_error(what: &str, v: &Val) -> Box<CypherError> {
+    Box::new(CypherError::Runtime(format!(
+        "type mismatch: {what}, but was {}",
+        v.type_name()
+    )))
 }
 
 fn tri(v: &Val, what: &str) -> R<Option<bool>> {
     match v {
         Val::Null => Ok(None),
         Val::Bool(b) => Ok(Some(*b)),
-        other => Err(Box::new(type_error(what, other))),
+        other => Err(type_error(what, other)),
     }
 }
 
@@ -31,7 +34,7 @@ impl Ctx<'_> {
         match self.eval(e, row)? {
             Val::Bool(b) => Ok(b),
             Val::Null => Ok(false),
-            other => Err(Box::new(type_error("expected a BOOLEAN predicate", &other))),
+            other => Err(type_error("expected a BOOLEAN predicate", &other)),
         }
     }
 
@@ -117,7 +120,7 @@ impl Ctx<'_> {
                 Val::Null => Val::Null,
                 Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
                 Val::Float(f) => Val::Float(-f),
-                other => return Err(Box::new(type_error("unary minus expects a number", &other))),
+                other => return Err(type_error("unary minus expects a number", &other)),
             },
             Expr::Str(op, a, b) => match (self.eval(a, row)?, self.eval(b, row)?) {
                 (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
@@ -143,10 +146,7 @@ impl Ctx<'_> {
                         if unknown { Val::Null } else { Val::Bool(false) }
                     }
                     other => {
-                        return Err(Box::new(type_error(
-                            "IN expects a LIST on its right",
-                            &other,
-                        )));
+                        return Err(type_error("IN expects a LIST on its right", &other));
                     }
                 }
             }
@@ -179,10 +179,7 @@ impl Ctx<'_> {
                         .all(|l| l.is_some_and(|l| self.view.has_label(n, l))),
                 ),
                 other => {
-                    return Err(Box::new(type_error(
-                        "a label predicate expects a NODE",
-                        &other,
-                    )));
+                    return Err(type_error("a label predicate expects a NODE", &other));
                 }
             },
             Expr::Exists(steps) => Val::Bool(self.count_matches(steps, row, true)? > 0),
@@ -234,10 +231,10 @@ impl Ctx<'_> {
                     })));
                 }
                 (l, _) => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "[] expects a LIST with an INTEGER or a MAP with a STRING",
                         &l,
-                    )));
+                    ));
                 }
             },
             Expr::Func(f, args) => {
@@ -261,20 +258,17 @@ impl Ctx<'_> {
                 Val::Node(n) => Val::Int(self.node_id(n) as i64),
                 Val::Rel(r) => Val::Int(self.rel_id(r.idx) as i64),
                 other => {
-                    return Err(Box::new(type_error(
-                        "id() expects a NODE or RELATIONSHIP",
-                        &other,
-                    )));
+                    return Err(type_error("id() expects a NODE or RELATIONSHIP", &other));
                 }
             },
             ElementId => match first {
                 Val::Node(n) => Val::str(&self.node_element_id(n)),
                 Val::Rel(r) => Val::str(&self.rel_element_id(r.idx)),
                 other => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "elementId() expects a NODE or RELATIONSHIP",
                         &other,
-                    )));
+                    ));
                 }
             },
             Labels => match first {
@@ -285,39 +279,33 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(Box::new(type_error("labels() expects a NODE", &other))),
+                other => return Err(type_error("labels() expects a NODE", &other)),
             },
             Type => match first {
                 Val::Rel(r) => Val::str(self.rel_type(r.idx)),
                 other => {
-                    return Err(Box::new(type_error(
-                        "type() expects a RELATIONSHIP",
-                        &other,
-                    )));
+                    return Err(type_error("type() expects a RELATIONSHIP", &other));
                 }
             },
             StartNode | EndNode => match first {
                 Val::Rel(r) => Val::Node(if f == StartNode { r.start } else { r.end }),
                 other => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "startNode()/endNode() expect a RELATIONSHIP",
                         &other,
-                    )));
+                    ));
                 }
             },
             Size => match first {
                 Val::List(l) => Val::Int(l.len() as i64),
                 Val::Str(s) => Val::Int(s.encode_utf16().count() as i64),
                 other => {
-                    return Err(Box::new(type_error(
-                        "size() expects a STRING or LIST",
-                        &other,
-                    )));
+                    return Err(type_error("size() expects a STRING or LIST", &other));
                 }
             },
             Length => match first {
                 Val::Path(p) => Val::Int(p.rels.len() as i64),
-                other => return Err(Box::new(type_error("length() expects a PATH", &other))),
+                other => return Err(type_error("length() expects a PATH", &other)),
             },
             Nodes => match first {
                 Val::Path(p) => Val::List(
@@ -327,7 +315,7 @@ impl Ctx<'_> {
                         .collect::<Vec<_>>()
                         .into(),
                 ),
-                other => return Err(Box::new(type_error("nodes() expects a PATH", &other))),
+                other => return Err(type_error("nodes() expects a PATH", &other)),
             },
             Relationships => match first {
                 Val::Path(p) => Val::List(
@@ -338,10 +326,7 @@ impl Ctx<'_> {
                         .into(),
                 ),
                 other => {
-                    return Err(Box::new(type_error(
-                        "relationships() expects a PATH",
-                        &other,
-                    )));
+                    return Err(type_error("relationships() expects a PATH", &other));
                 }
             },
             Head | Last | Tail => match first {
@@ -351,10 +336,7 @@ impl Ctx<'_> {
                     _ => Val::List(l.iter().skip(1).cloned().collect::<Vec<_>>().into()),
                 },
                 other => {
-                    return Err(Box::new(type_error(
-                        "head()/last()/tail() expect a LIST",
-                        &other,
-                    )));
+                    return Err(type_error("head()/last()/tail() expect a LIST", &other));
                 }
             },
             Coalesce => a.into_iter().find(|v| !v.is_null()).unwrap_or(Val::Null),
@@ -364,10 +346,10 @@ impl Ctx<'_> {
                 Val::Float(x) => Val::str(&java_double(x)),
                 Val::Bool(b) => Val::str(if b { "true" } else { "false" }),
                 other => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "toString() expects a STRING, number or BOOLEAN",
                         &other,
-                    )));
+                    ));
                 }
             },
             ToInteger => match first {
@@ -376,10 +358,10 @@ impl Ctx<'_> {
                 Val::Bool(b) => Val::Int(b as i64),
                 Val::Str(s) => parse_int(&s)?,
                 other => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "toInteger() expects a STRING, number or BOOLEAN",
                         &other,
-                    )));
+                    ));
                 }
             },
             ToFloat => match first {
@@ -387,10 +369,7 @@ impl Ctx<'_> {
                 Val::Float(x) => Val::Float(x),
                 Val::Str(s) => parse_float(&s).map_or(Val::Null, Val::Float),
                 other => {
-                    return Err(Box::new(type_error(
-                        "toFloat() expects a STRING or number",
-                        &other,
-                    )));
+                    return Err(type_error("toFloat() expects a STRING or number", &other));
                 }
             },
             ToBoolean => match first {
@@ -402,17 +381,17 @@ impl Ctx<'_> {
                     _ => Val::Null,
                 },
                 other => {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "toBoolean() expects a STRING, INTEGER or BOOLEAN",
                         &other,
-                    )));
+                    ));
                 }
             },
             Abs => match first {
                 // Java's Math.abs, as Neo4j: the smallest integer is its own absolute value.
                 Val::Int(i) => Val::Int(i.wrapping_abs()),
                 Val::Float(x) => Val::Float(x.abs()),
-                other => return Err(Box::new(type_error("abs() expects a number", &other))),
+                other => return Err(type_error("abs() expects a number", &other)),
             },
             Sign => match first {
                 Val::Int(i) => Val::Int(i.signum()),
@@ -423,17 +402,14 @@ impl Ctx<'_> {
                 } else {
                     0
                 }),
-                other => return Err(Box::new(type_error("sign() expects a number", &other))),
+                other => return Err(type_error("sign() expects a number", &other)),
             },
             Ceil | Floor | Round | Sqrt => {
                 let x = match first {
                     Val::Int(i) => i as f64,
                     Val::Float(x) => x,
                     other => {
-                        return Err(Box::new(type_error(
-                            "a math function expects a number",
-                            &other,
-                        )));
+                        return Err(type_error("a math function expects a number", &other));
                     }
                 };
                 Val::Float(match f {
@@ -457,10 +433,7 @@ impl Ctx<'_> {
                     Val::List(l.iter().rev().cloned().collect::<Vec<_>>().into())
                 }
                 other => {
-                    return Err(Box::new(type_error(
-                        "a string function expects a STRING",
-                        &other,
-                    )));
+                    return Err(type_error("a string function expects a STRING", &other));
                 }
             },
             Replace => match (&a[0], &a[1], &a[2]) {
@@ -474,10 +447,10 @@ impl Ctx<'_> {
             },
             Substring | Left | Right => {
                 let Val::Str(s) = &a[0] else {
-                    return Err(Box::new(type_error(
+                    return Err(type_error(
                         "substring()/left()/right() expect a STRING",
                         &a[0],
-                    )));
+                    ));
                 };
                 let units: Vec<u16> = s.encode_utf16().collect();
                 let int = |v: &Val, what: &str| -> R<Option<i64>> {
@@ -487,10 +460,7 @@ impl Ctx<'_> {
                         )))),
                         Val::Int(i) => Ok(Some(*i)),
                         Val::Null => Ok(None),
-                        other => Err(Box::new(type_error(
-                            &format!("{what} must be an INTEGER"),
-                            other,
-                        ))),
+                        other => Err(type_error(&format!("{what} must be an INTEGER"), other)),
                     }
                 };
                 let n = units.len() as i64;
@@ -550,7 +520,7 @@ impl Ctx<'_> {
                     match v {
                         Val::Int(i) => ints.push(i),
                         other => {
-                            return Err(Box::new(type_error("range() expects INTEGERs", &other)));
+                            return Err(type_error("range() expects INTEGERs", &other));
                         }
                     }
                 }
@@ -674,13 +644,13 @@ fn parse_int(s: &str) -> R<Val> {
         return Ok(Val::Int(0));
     }
     // The value is 0.digits * 10^point: the integer part is the first `point` digits.
-    let too_large = || CypherError::Runtime(format!("integer, {s}, is too large"));
+    let too_large = || Box::new(CypherError::Runtime(format!("integer, {s}, is too large")));
     let whole = usize::try_from(point.max(0)).unwrap_or(usize::MAX);
     let (int, frac) = digits.split_at(whole.min(digits.len()));
     let zeros = whole.saturating_sub(digits.len());
     let fraction = frac.iter().any(|&d| d != 0);
     if int.len() + zeros > 19 {
-        return Err(Box::new(too_large()));
+        return Err(too_large());
     }
     let mut magnitude: u128 = 0;
     for &d in int {
@@ -693,7 +663,7 @@ fn parse_int(s: &str) -> R<Val> {
         (1u128 << 63) - 1
     };
     if magnitude > limit || (magnitude == limit && fraction) {
-        return Err(Box::new(too_large()));
+        return Err(too_large());
     }
     let m = magnitude as i128;
     Ok(Val::Int((if negative { -m } else { m }) as i64))
