@@ -115,7 +115,11 @@ impl Ctx<'_> {
                     CmpOp::Ge => compare(&a, &b).map(|o| o != Ordering::Less),
                 })
             }
-            Expr::Arith(op, a, b) => arith(*op, self.eval(a, row)?, self.eval(b, row)?)?,
+            Expr::Arith(op, a, b) => {
+                let v = arith(*op, self.eval(a, row)?, self.eval(b, row)?)?;
+                self.tick_size(&v)?;
+                v
+            }
             Expr::Neg(x) => match self.eval(x, row)? {
                 Val::Null => Val::Null,
                 Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
@@ -135,6 +139,7 @@ impl Ctx<'_> {
                 match self.eval(b, row)? {
                     Val::Null => Val::Null,
                     Val::List(l) => {
+                        self.tick((l.len() >> 3) as u64)?;
                         let mut unknown = false;
                         for x in l.iter() {
                             match equals(&a, x) {
@@ -536,6 +541,7 @@ impl Ctx<'_> {
                     ((hi as i128 - lo as i128) / step as i128 + 1) as u128
                 };
                 self.charge(count.min(u64::MAX as u128) as u64 * 16)?;
+                self.tick((count >> 3).min(u64::MAX as u128) as u64)?;
                 let mut out = Vec::with_capacity(count as usize);
                 let mut x = lo as i128;
                 for _ in 0..count {

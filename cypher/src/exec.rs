@@ -138,13 +138,25 @@ impl<'a> Ctx<'a> {
                 detail: format!("{} units of work", self.limits.max_work),
             }));
         }
-        if w & 0xfff < n && self.started.elapsed() > self.limits.deadline {
+        if w & 0xff < n && self.started.elapsed() > self.limits.deadline {
             return Err(Box::new(CypherError::Budget {
                 budget: "deadlineMs",
                 detail: format!("{} ms", self.limits.deadline.as_millis()),
             }));
         }
         Ok(())
+    }
+
+    /// Work for a value an expression built or scanned: a list's elements at eight to a unit,
+    /// a string's bytes at 64 (so a row whose expressions copy long lists counts as the work
+    /// it is, and the deadline is looked at while it runs).
+    pub fn tick_size(&self, v: &Val) -> R<()> {
+        let n = match v {
+            Val::List(l) => l.len() >> 3,
+            Val::Str(s) => s.len() >> 6,
+            _ => 0,
+        };
+        if n == 0 { Ok(()) } else { self.tick(n as u64) }
     }
 
     pub fn charge_row(&self, row: &Row) -> R<()> {

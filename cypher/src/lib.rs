@@ -249,7 +249,8 @@ pub struct Limits {
     pub deadline: Duration,
     /// Bytes held at once (rows, hash tables, sort buffers), counted as capacity.
     pub max_memory: u64,
-    /// Units of work (rows produced and relationships followed).
+    /// Units of work: rows produced, relationships followed, and list elements built or
+    /// scanned by expressions (eight to a unit; a string's bytes at 64 to a unit).
     pub max_work: u64,
     /// The database's id, for element ids (`4:<id>:<node id>`); empty when unknown.
     pub database_id: String,
