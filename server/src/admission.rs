@@ -91,6 +91,20 @@ impl Admission {
         self.take(&self.slots, 1, wait).await
     }
 
+    /// A traversal slot if one is free now.
+    pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// `bytes` of memory if they are free now (and fit in the pool at all).
+    pub fn try_memory(&self, bytes: u64) -> Option<OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024).max(1)).ok()?;
+        if u64::from(kib) > self.memory_kib {
+            return None;
+        }
+        self.memory.clone().try_acquire_many_owned(kib).ok()
+    }
+
     /// `bytes` of memory, waiting at most `wait`.
     pub async fn memory(
         &self,

@@ -9,8 +9,9 @@
 //!   `answeredBy`, `forwardedBecause` and `stats`.
 //! - Parse, then plan against the served snapshot (parses and plans are cached by statement
 //!   text in a bounded LRU, emptied when the snapshot is swapped: a hit skips the parser). A
-//!   plan the snapshot answers runs on the blocking pool under the same admission and budgets
-//!   as traversals (`budget.deadlineMs`, `budget.maxMemory`, `budget.maxVisited` as units of
+//!   plan the snapshot answers runs under the same admission and budgets as traversals: on
+//!   the worker that read the request while it stays under [`INLINE_WORK`], else off the
+//!   reactor as traversals run (`budget.deadlineMs`, `budget.maxMemory`, `budget.maxVisited` as units of
 //!   work). A statement the snapshot cannot answer is forwarded to Neo4j
 //!   ([`Unsupported::Forward`]) or refused with 422 `cypher_unsupported` naming the construct
 //!   ([`Unsupported::Refuse`]).
@@ -23,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -63,7 +65,21 @@ pub(crate) struct Cached {
     /// Whether it starts with `EXPLAIN` (or `PROFILE`).
     explain: bool,
     decision: Prepared,
+    /// Runs left to send straight to the blocking pool: set when a run on the request's own
+    /// worker passed [`INLINE_WORK`], counted down by each run it skips (so a statement that
+    /// is large for one input and small for the next is tried inline again now and then).
+    pooled: AtomicU32,
 }
+
+/// Units of work a statement may do right on the async worker that read its request. Past
+/// it the run stops and starts again through [`blocking`] with the request's own budget,
+/// which first hands the worker to another thread (a thread wake-up this path saves): so a
+/// worker is never held by a run longer than this much work.
+const INLINE_WORK: u64 = 65_536;
+
+/// Runs a statement that passed [`INLINE_WORK`] sends to the pool before it is tried inline
+/// again.
+const POOLED_RUNS: u32 = 16;
 
 /// A bounded LRU of plans for one snapshot generation.
 #[derive(Default)]
@@ -615,6 +631,17 @@ async fn run(
                 max_work: budgets.max_visited,
                 database_id,
             };
+            if let Some(ran) = inline(
+                state,
+                &loaded,
+                plan,
+                &prepared,
+                &params,
+                &cypher_limits,
+                &budget,
+            )? {
+                return answered(ran, body, budgets.max_memory);
+            }
             let generation = loaded.generation;
             let prepared = prepared.clone();
             let planning = state.clone();
@@ -634,20 +661,8 @@ async fn run(
             })
             .await?;
             match ran {
-                (Ok(answer), reserved) => {
-                    let held = budget::answer_room(&answer.rows);
-                    return Ok(Answered {
-                        fields: answer.fields,
-                        rows: answer.rows,
-                        by: CypherAnsweredBy::Snapshot,
-                        because: None,
-                        plan: None,
-                        held: vec![body, reserved],
-                        room: budgets.max_memory.saturating_sub(held),
-                    });
-                }
                 (Err(CypherError::NeedsNeo4j(f)), _) => f,
-                (Err(e), _) => return Err(cypher_failure(e)),
+                ran => return answered(ran, body, budgets.max_memory),
             }
         }
     };
@@ -676,6 +691,84 @@ async fn run(
     .await
 }
 
+/// A snapshot run's outcome, with the memory reserved for it.
+type Ran = (
+    Result<neotrav_cypher::Answer, CypherError>,
+    OwnedSemaphorePermit,
+);
+
+/// A snapshot run's answer as [`Answered`], holding the request body's reservation and the
+/// run's; a run that needs Neo4j is not passed here.
+fn answered(
+    ran: Ran,
+    body: OwnedSemaphorePermit,
+    max_memory: u64,
+) -> Result<Answered, CypherFailure> {
+    let (answer, reserved) = ran;
+    let answer = answer.map_err(cypher_failure)?;
+    let held = budget::answer_room(&answer.rows);
+    Ok(Answered {
+        fields: answer.fields,
+        rows: answer.rows,
+        by: CypherAnsweredBy::Snapshot,
+        because: None,
+        plan: None,
+        held: vec![body, reserved],
+        room: max_memory.saturating_sub(held),
+    })
+}
+
+/// Runs `plan` on this async worker, capped at [`INLINE_WORK`], when a traversal slot is free
+/// at once and the statement has not lately passed the cap. `None`: run it through
+/// [`blocking`] instead (no free slot or memory at once, lately large, or it passed the cap
+/// this time).
+fn inline(
+    state: &AppState,
+    loaded: &crate::state::Loaded,
+    plan: &neotrav_cypher::Plan,
+    cached: &Cached,
+    params: &Params,
+    limits: &Limits,
+    budget: &neotrav_wire::Budget,
+) -> Result<Option<Ran>, CypherFailure> {
+    let skip = cached.pooled.load(Ordering::Relaxed);
+    if skip > 0 {
+        cached.pooled.store(skip - 1, Ordering::Relaxed);
+        return Ok(None);
+    }
+    // Both at once or neither: a request that would wait for either waits on the pool's
+    // path, which bounds waiting.
+    let Some(reserved) = state
+        .admission
+        .try_memory(Budgets::memory_of(budget, state.limits))
+    else {
+        return Ok(None);
+    };
+    let Some(slot) = state.admission.try_slot() else {
+        return Ok(None);
+    };
+    let capped = INLINE_WORK < limits.max_work;
+    let inline_limits = Limits {
+        max_work: limits.max_work.min(INLINE_WORK),
+        ..limits.clone()
+    };
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        plan.run(loaded.engine.snapshot(), params, &inline_limits)
+    }))
+    .map_err(|_| CypherFailure::from(crate::encode::worker_failed()))?;
+    drop(slot);
+    match ran {
+        Err(CypherError::Budget {
+            budget: "maxVisited",
+            ..
+        }) if capped => {
+            cached.pooled.store(POOLED_RUNS, Ordering::Relaxed);
+            Ok(None)
+        }
+        ran => Ok(Some((ran, reserved))),
+    }
+}
+
 mod budget {
     /// A rough count of the bytes an answer's rows hold.
     pub(super) fn answer_room(rows: &[Vec<neotrav_wire::cypher::Value>]) -> u64 {
@@ -694,6 +787,7 @@ fn prepare(
     }
     let statement = neotrav_cypher::parse(text).map_err(cypher_failure)?;
     let c = Arc::new(Cached {
+        pooled: AtomicU32::new(0),
         explain: statement.is_explain(),
         decision: statement
             .plan(loaded.engine.snapshot())

@@ -1,4 +1,4 @@
-//! Running a request on the blocking pool under admission, and encoding its answer: JSON under
+//! Running a request off the reactor under admission, and encoding its answer: JSON under
 //! the response cap and the request's memory budget, or NDJSON lines for large answers.
 
 use std::sync::Arc;
@@ -25,7 +25,8 @@ pub(crate) fn worker_failed() -> ApiError {
     )
 }
 
-/// Runs `f` on the blocking pool with the current snapshot, a miss source when Neo4j is
+/// Runs `f` off the reactor (on this thread, its async worker handed on, or on the blocking
+/// pool: see below) with the current snapshot, a miss source when Neo4j is
 /// configured, and the dirty set, once the request's memory (`budget.maxMemory`, as capped)
 /// is reserved and a traversal slot is free. Waits at most the request's deadline for both.
 /// The slot is freed when `f` returns; the memory reservation is handed back to be held
@@ -55,7 +56,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
     loaded.usable()?; // flagged while this request waited for its turn
     let neo4j = state.neo4j.clone();
     let handle = tokio::runtime::Handle::current();
-    let value = tokio::task::spawn_blocking(move || {
+    let multi_thread = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+    let run = move || {
         let _slot = slot;
         let dirty = loaded
             .dirty
@@ -64,13 +66,25 @@ pub(crate) async fn blocking<T: Send + 'static>(
             .clone();
         let mut source = neo4j.map(|g| fresh.source(g, handle));
         f(&loaded, &dirty, source.as_mut())
-    })
-    .await
-    .map_err(|_| worker_failed())??;
+    };
+    // On a multi-threaded runtime the work runs on this thread, which hands its async
+    // worker to another thread first (`block_in_place`): the reactor keeps running and the
+    // request waits for no thread to wake. Elsewhere (a current-thread runtime: tests,
+    // embedders) it goes to the blocking pool.
+    let value = if multi_thread {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tokio::task::block_in_place(run)
+        }))
+        .map_err(|_| worker_failed())?
+    } else {
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|_| worker_failed())?
+    }?;
     Ok((value, reserved))
 }
 
-/// An answer as it leaves the blocking pool: encoded JSON, or the answer itself to be
+/// An answer as it leaves [`blocking`]: encoded JSON, or the answer itself to be
 /// streamed as NDJSON lines.
 pub(crate) enum Encoded {
     Json(Vec<u8>, Box<neotrav_wire::Stats>),
@@ -78,7 +92,7 @@ pub(crate) enum Encoded {
 }
 
 /// Answers a traversal (a `/v1/traverse` body, or a `/v1/neighbors` one turned into one).
-/// The walk and the JSON encoding both run on the blocking pool, under the request's slot.
+/// The walk and the JSON encoding both run through [`blocking`], under the request's slot.
 pub(crate) async fn answer_traversal(
     state: &Arc<AppState>,
     req: TraverseRequest,

@@ -37,7 +37,9 @@
 //!   503, and once the file stays the same for two more looks it is reloaded with verify. Only
 //!   requests that read the mapping between the write and the next look are exposed. A file
 //!   replaced by rename is harmless: the old mapping serves until a reload.
-//! - Traversals run on the blocking pool, so a slow request never stalls the reactor. At most
+//! - Traversals run off the reactor (on a multi-threaded runtime the request's thread hands
+//!   its async worker to another thread first, so no thread wake-up delays the answer;
+//!   elsewhere on the blocking pool), so a slow request never stalls it. At most
 //!   `max_in_flight` run at once and `max_queued` wait for a turn; past that a request gets 503
 //!   `over_capacity` with `Retry-After`, so an overloaded sidecar sheds load instead of queueing
 //!   without bound. Fresh requests first take one of their own, fewer slots, and every Neo4j

@@ -845,3 +845,26 @@ async fn neo4j_going_down_and_coming_back_and_a_refresh_through_it() {
         neotrav_wire::Answer::Count(4)
     );
 }
+
+/// A small statement runs on the worker that read its request; one past that path's work cap
+/// stops there and runs again on the blocking pool with its own budget, answering the same as
+/// if it had gone there first, again and again (also once it is sent straight to the pool); a
+/// budget below the cap is the request's own and is reported as exceeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cypher_past_the_inline_work_cap_is_answered_in_full() {
+    let s = start();
+    let statement = |n: u64| json!({"statement": format!("UNWIND range(1, {n}) AS x RETURN count(*) AS c, sum(x) AS s")});
+    for n in [10u64, 100_000, 10, 100_000, 250_000] {
+        for _ in 0..3 {
+            let (status, body) = s.post("/v1/cypher", statement(n)).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["data"]["values"], json!([[n, n * (n + 1) / 2]]), "{n}");
+            assert_eq!(body["answeredBy"], "snapshot");
+        }
+    }
+    let mut small_budget = statement(100_000);
+    small_budget["budget"] = json!({"maxVisited": 1000});
+    let (status, body) = s.post("/v1/cypher", small_budget).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "budget_exceeded", "{body}");
+}

@@ -1,0 +1,241 @@
+//! What a call costs over HTTP, against its floor: one client, one connection, calls in turn,
+//! on the Discogs 0.01 snapshot of the `cypher` criterion bench. The floors are a bare axum
+//! handler (`GET` answering `ok`, and `POST` parsing the same JSON body the sidecar gets and
+//! answering a small object), served in the same process by the same runtime as the sidecar,
+//! through the sidecar's own accept loop. Every endpoint is called once per round, so drift on
+//! a busy machine moves them all alike; the table gives each one's p50 and its excess over the
+//! floor and over the statement's in-process time.
+//!
+//! ```text
+//! cargo run --release -p neotrav-benches --example http_floor -- 3000
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::routing::{get, post};
+use neotrav_benches::harness::statements::{
+    Inputs, STATEMENTS, limits, plan, rotating_params, strings,
+};
+use neotrav_benches::synthetic::generated;
+use neotrav_client::Client;
+use neotrav_datasets::generate::discogs::Discogs;
+use neotrav_server::{AppState, ServeOptions, router, serve};
+use neotrav_snapshot::Snapshot;
+use neotrav_wire::Budget;
+use neotrav_wire::cypher::{CypherRequest, Encoding, Value as Wire};
+
+/// The statements small enough that the HTTP path's own cost shows.
+const SMALL: &[&str] = &[
+    "cypher-artist-by-key",
+    "cypher-co-artists",
+    "cypher-genre-breakdown",
+    "cypher-artist-labels",
+    "cypher-shortest-path",
+];
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .map_or(2000, |n| n.parse().expect("rounds: a number"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(run(rounds));
+}
+
+async fn listen(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        serve(
+            listener,
+            app,
+            ServeOptions::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    });
+    base
+}
+
+async fn run(rounds: usize) {
+    let path = generated("discogs-0.01-42.snap", &Discogs::new(0.01, 42).unwrap());
+    let snap = Snapshot::open(&path).unwrap();
+    let artists = strings(
+        "MATCH (a:Artist)<-[:BY]-(:Release) WHERE a.id <> 'a1' \
+         RETURN DISTINCT a.id ORDER BY a.id LIMIT 64",
+        &snap,
+    )
+    .unwrap();
+    let genres = strings("MATCH (g:Genre) RETURN g.name ORDER BY g.name", &snap).unwrap();
+
+    let sidecar = listen(router(Arc::new(
+        AppState::new(path.clone(), None, None).unwrap(),
+    )))
+    .await;
+    let bare = listen(
+        axum::Router::new()
+            .route("/", get(|| async { "ok" }))
+            .route(
+                "/",
+                post(|Json(v): Json<CypherRequest>| async move {
+                    Json(serde_json::json!({ "ok": v.statement.len() }))
+                }),
+            ),
+    )
+    .await;
+    let client = Client::builder(&sidecar)
+        .timeout(Duration::from_secs(60))
+        .retries(0)
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+
+    let statements: Vec<_> = SMALL
+        .iter()
+        .map(|name| STATEMENTS.iter().find(|s| s.name == *name).unwrap())
+        .collect();
+    let plans: Vec<_> = statements
+        .iter()
+        .map(|s| plan(s.name, s.text, &snap).unwrap())
+        .collect();
+    let request = |s: &neotrav_benches::harness::statements::Statement, i: usize| {
+        let pick = |list: &[String], k: usize| Wire::String(list[k % list.len()].clone());
+        let values: Vec<(&str, Wire)> = match s.inputs {
+            Inputs::Artist => vec![("artist", pick(&artists, i))],
+            Inputs::Genre => vec![("genre", pick(&genres, i))],
+            Inputs::Pair => vec![
+                ("a", pick(&artists, 2 * i)),
+                ("b", pick(&artists, 2 * i + 1)),
+            ],
+        };
+        let mut r = CypherRequest::new(s.text);
+        r.budget = Some(Budget {
+            max_memory: Some(1 << 30),
+            ..Budget::default()
+        });
+        for (n, v) in &values {
+            r.parameters.insert((*n).into(), v.encode(Encoding::Plain));
+        }
+        (r, rotating_params(s.inputs, i, &artists, &genres))
+    };
+
+    let mut names = vec![
+        "bare GET".to_string(),
+        "bare POST".into(),
+        "GET /readyz".into(),
+        format!("{} HTTP, undecoded", statements[0].name),
+    ];
+    for s in &statements {
+        names.push(format!("{} in-process", s.name));
+        names.push(format!("{} HTTP", s.name));
+    }
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); names.len()];
+    let warm = rounds / 10;
+    // `HTTP_FLOOR_ONLY=cypher` or `=bare`: only that call, untimed (for `perf stat`).
+    let only = std::env::var("HTTP_FLOOR_ONLY").ok();
+    let mut handler_us = Vec::new();
+    for round in 0..warm + rounds {
+        let mut at = 0;
+        let mut time = |t: Duration, at: &mut usize| {
+            if round >= warm {
+                times[*at].push(t);
+            }
+            *at += 1;
+        };
+        if only.as_deref().is_some_and(|o| o == "cypher") {
+            let (body, _) = request(statements[0], round);
+            let remote = client.cypher(&body).await.unwrap();
+            assert_eq!(remote.data.values.len(), 1);
+            handler_us.push(remote.stats.elapsed_us);
+            continue;
+        }
+        if only.as_deref().is_some_and(|o| o == "bare") {
+            let (body, _) = request(statements[0], round);
+            let r = http.post(&bare).json(&body).send().await.unwrap();
+            r.bytes().await.unwrap();
+            continue;
+        }
+        let t = Instant::now();
+        let r = http.get(&bare).send().await.unwrap();
+        r.bytes().await.unwrap();
+        time(t.elapsed(), &mut at);
+        let (body, _) = request(statements[0], round);
+        let t = Instant::now();
+        let r = http.post(&bare).json(&body).send().await.unwrap();
+        assert!(r.status().is_success());
+        r.bytes().await.unwrap();
+        time(t.elapsed(), &mut at);
+        let t = Instant::now();
+        assert!(client.ready().await.unwrap());
+        time(t.elapsed(), &mut at);
+        let (body, _) = request(statements[0], round);
+        let t = Instant::now();
+        let r = http
+            .post(format!("{sidecar}/v1/cypher"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.bytes().await.unwrap();
+        time(t.elapsed(), &mut at);
+        for (s, p) in statements.iter().zip(&plans) {
+            let (body, params) = request(s, round);
+            let t = Instant::now();
+            let local = p.run(&snap, &params, &limits()).unwrap();
+            time(t.elapsed(), &mut at);
+            let t = Instant::now();
+            let remote = client.cypher(&body).await.unwrap();
+            time(t.elapsed(), &mut at);
+            assert_eq!(local.rows.len(), remote.data.values.len(), "{}", s.name);
+        }
+    }
+    if only.is_some() {
+        handler_us.sort_unstable();
+        if let Some(p50) = handler_us.get(handler_us.len() / 2) {
+            println!("the handler's own time (stats.elapsedUs): p50 {p50} µs");
+        }
+        let metrics = http
+            .get(format!("{sidecar}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for line in metrics
+            .lines()
+            .filter(|l| l.contains("duration") && (l.contains("_sum") || l.contains("_count")))
+        {
+            println!("{line}");
+        }
+        return;
+    }
+    let p50 = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    let p50s: Vec<f64> = times.iter_mut().map(p50).collect();
+    println!("{rounds} rounds, p50 in µs (one connection, calls in turn)\n");
+    println!("| call | p50 | over bare POST | over in-process |");
+    println!("|---|---|---|---|");
+    for (i, name) in names.iter().enumerate() {
+        let over_floor = if i >= 2 {
+            format!("{:+.1}", p50s[i] - p50s[1])
+        } else {
+            String::new()
+        };
+        let over_local = if name.ends_with(" HTTP") {
+            format!("{:+.1}", p50s[i] - p50s[i - 1])
+        } else {
+            String::new()
+        };
+        println!("| {name} | {:.1} | {over_floor} | {over_local} |", p50s[i]);
+    }
+}
