@@ -51,6 +51,10 @@ pub(super) struct BenchArgs {
     #[arg(long, default_value_t = 5, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..))]
     runs: u64,
+    /// Only the cases whose names contain one of these (`--cases cypher-,http-round-trip`);
+    /// every case when not given.
+    #[arg(long, value_delimiter = ',', value_name = "TEXT,...")]
+    cases: Vec<String>,
     /// Write the results as JSON here.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
@@ -154,6 +158,7 @@ pub(super) async fn bench(args: BenchArgs) -> Result<ExitCode> {
         seed: args.seed,
         runs: args.runs as usize,
         settings: settings(&args.env)?,
+        only: args.cases,
     };
     execute(plan, args.json, args.report).await
 }
@@ -175,6 +180,7 @@ pub(super) async fn demo(args: DemoArgs) -> Result<ExitCode> {
         seed: 42,
         runs: args.runs as usize,
         settings: settings(&args.env)?,
+        only: Vec::new(),
     };
     execute(plan, None, None).await
 }

@@ -259,6 +259,15 @@ pub struct Plan {
     pub runs: usize,
     /// Where the environments live, and Neo4j's memory.
     pub settings: environment::Settings,
+    /// Only the cases whose names contain one of these (all when empty).
+    pub only: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the plan runs the case named `name`.
+    pub fn runs_case(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
+    }
 }
 
 /// Runs `plan`: each dataset's environment in turn (stopped before the next starts), every
@@ -295,6 +304,9 @@ pub async fn run(
         results.setup.extend(env.setup.iter().cloned());
         let outcome = async {
             for case in env.cases().await? {
+                if !plan.runs_case(&case.name) {
+                    continue;
+                }
                 say(&format!("{}: {}", case.name, case.description));
                 let m = measure(&env.ctx, &case, plan.runs, say).await?;
                 for line in disagreements(&m) {
