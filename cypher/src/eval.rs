@@ -639,7 +639,9 @@ fn float_to_int(x: f64) -> Val {
 /// digits, no spaces), else a decimal (`BigDecimal`: a sign, digits, a fraction, an exponent)
 /// taken toward zero, which must lie within the integers ("integer, s, is too large");
 /// anything else is null.
-fn parse_int(s: &str) -> R<Val> {
+fn parse_int(text: &str) -> R<Val> {
+    // Java reads the digits of every script in the Basic Multilingual Plane (`'٣'` is 3).
+    let s = &*ascii_digits(text);
     if let Ok(i) = s.parse::<i64>() {
         return Ok(Val::Int(i));
     }
@@ -650,7 +652,11 @@ fn parse_int(s: &str) -> R<Val> {
         return Ok(Val::Int(0));
     }
     // The value is 0.digits * 10^point: the integer part is the first `point` digits.
-    let too_large = || Box::new(CypherError::Runtime(format!("integer, {s}, is too large")));
+    let too_large = || {
+        Box::new(CypherError::Runtime(format!(
+            "integer, {text}, is too large"
+        )))
+    };
     let whole = usize::try_from(point.max(0)).unwrap_or(usize::MAX);
     let (int, frac) = digits.split_at(whole.min(digits.len()));
     let zeros = whole.saturating_sub(digits.len());
@@ -673,6 +679,35 @@ fn parse_int(s: &str) -> R<Val> {
     }
     let m = magnitude as i128;
     Ok(Val::Int((if negative { -m } else { m }) as i64))
+}
+
+/// The first digit (zero) of each run of ten decimal digits (Unicode category Nd) in the Basic
+/// Multilingual Plane: Java's `Character.digit(c, 10)` reads these, one UTF-16 unit at a time
+/// (so digits outside the plane, two units each, are not digits to it).
+const BMP_DIGIT_ZEROS: [u32; 37] = [
+    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
+];
+
+/// `s` with every decimal digit Java's `Character.digit(c, 10)` reads written as its ASCII
+/// digit (borrowed when `s` is ASCII already).
+fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            let zero = BMP_DIGIT_ZEROS.partition_point(|&z| z <= u);
+            match zero.checked_sub(1).map(|i| BMP_DIGIT_ZEROS[i]) {
+                Some(z) if u - z < 10 => char::from(b'0' + (u - z) as u8),
+                _ => c,
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// A decimal as Java's `BigDecimal(String)` reads it: an optional sign, digits with an
@@ -713,8 +748,8 @@ fn decimal(s: &str) -> Option<(bool, Vec<u8>, i64)> {
 
 /// `toFloat` of a string, as Neo4j's (Java's `Double.parseDouble`): surrounding spaces and
 /// control characters are ignored; `NaN` and `Infinity` with an optional sign; a decimal with
-/// an optional `f` or `d` suffix. Anything else is null. (Hexadecimal floats, which Java also
-/// reads, are not.)
+/// an optional `f` or `d` suffix, or a hexadecimal float (`0x1.8p1`, [`hex_float`]). Anything
+/// else is null.
 fn parse_float(s: &str) -> Option<f64> {
     let t = s.trim_matches(|c: char| c <= ' ');
     let (sign, rest) = match t.as_bytes().first()? {
@@ -728,6 +763,12 @@ fn parse_float(s: &str) -> Option<f64> {
         _ => {}
     }
     let number = rest.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(rest);
+    if let Some(hex) = number
+        .strip_prefix("0x")
+        .or_else(|| number.strip_prefix("0X"))
+    {
+        return hex_float(hex).map(|x| sign * x);
+    }
     // Rust also reads `inf`, `nan` and a second sign, Java does not: digits, a point and an
     // exponent only.
     if number.starts_with(['+', '-'])
@@ -738,6 +779,76 @@ fn parse_float(s: &str) -> Option<f64> {
         return None;
     }
     number.parse::<f64>().ok().map(|x| sign * x)
+}
+
+/// The digits of a hexadecimal float after its `0x`, as Java reads them: hex digits with an
+/// optional point (at least one digit), then a binary exponent, `p` and a decimal integer
+/// (required). Rounded to the nearest double (ties to even): the first 30 significant digits
+/// are kept, and any nonzero digit past them is a sticky bit below those.
+fn hex_float(h: &str) -> Option<f64> {
+    let (significand, exponent) = h.split_once(['p', 'P'])?;
+    let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Past any double's range either way; saturating keeps the sign of a huge exponent.
+    let mut exp: i64 = digits
+        .bytes()
+        .fold(0i64, |e, b| {
+            e.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        })
+        .min(1 << 20);
+    if exponent.starts_with('-') {
+        exp = -exp;
+    }
+    let (int, frac) = significand.split_once('.').unwrap_or((significand, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_hexdigit())
+    {
+        return None;
+    }
+    let (mut m, mut kept, mut dropped, mut sticky) = (0u128, 0u32, 0i64, false);
+    for (i, b) in int.bytes().chain(frac.bytes()).enumerate() {
+        let d = u128::from((b as char).to_digit(16)?);
+        let fraction = i >= int.len();
+        if kept < 30 && (m != 0 || d != 0) {
+            m = m << 4 | d;
+            kept += 1;
+            if fraction {
+                exp -= 4;
+            }
+        } else if m == 0 {
+            // A leading zero: after the point it scales what follows.
+            if fraction {
+                exp -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !fraction {
+                dropped += 1;
+            }
+        }
+    }
+    if m == 0 {
+        return Some(0.0);
+    }
+    let mut x = (m | u128::from(sticky)) as f64;
+    let mut e = exp + 4 * dropped;
+    // Scaled in steps that stay exact until the last one.
+    while e > 0 && x.is_finite() {
+        let step = e.min(1000);
+        x *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 && x != 0.0 {
+        let step = e.max(-1000);
+        x *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    Some(x)
 }
 
 /// A float as Java's `Double.toString` writes it (what Neo4j's `toString` returns).
@@ -881,5 +992,62 @@ mod tests {
             assert_eq!(parse_float(s), want, "toFloat('{s}')");
         }
         assert!(parse_float("NaN").is_some_and(f64::is_nan));
+    }
+
+    /// Java's `Long.parseLong` and `BigDecimal` read the decimal digits of every script in the
+    /// Basic Multilingual Plane; `Double.parseDouble` reads ASCII digits only, and hexadecimal
+    /// floats. Each answer is what Neo4j 5.26 (the bench's) answered.
+    #[test]
+    fn to_integer_reads_any_scripts_digits_and_to_float_reads_hexadecimal_floats() {
+        let int = |s: &str| match parse_int(s) {
+            Ok(Val::Int(i)) => Some(i),
+            Ok(Val::Null) => None,
+            other => panic!("{s}: {other:?}"),
+        };
+        for (s, want) in [
+            ("\u{663}", Some(3)),
+            ("-\u{661}\u{662}", Some(-12)),
+            ("\u{663}.\u{665}", Some(3)),
+            ("\u{967}e\u{662}", Some(100)),
+            ("\u{ff17}", Some(7)),
+            // Outside the plane: two UTF-16 units, neither a digit to Java.
+            ("\u{1d7d1}", None),
+            ("\u{663}x", None),
+        ] {
+            assert_eq!(int(s), want, "toInteger('{s}')");
+        }
+        assert_eq!(parse_float("\u{663}"), None);
+        for (s, want) in [
+            ("0x1p3", Some(8.0)),
+            ("0X1.8P1", Some(3.0)),
+            ("-0x.8p0", Some(-0.5)),
+            ("0x1.p1", Some(2.0)),
+            ("0x1p3d", Some(8.0)),
+            ("0x1fp0f", Some(31.0)),
+            ("0x0p0", Some(0.0)),
+            ("0x00010p-4", Some(1.0)),
+            ("0x1p-1074", Some(f64::from_bits(1))),
+            ("0x1p-1080", Some(0.0)),
+            ("0x1p1024", Some(f64::INFINITY)),
+            ("0x1.fffffffffffffp1023", Some(f64::MAX)),
+            // Halfway between the largest double below 2 and 2: to even, 2.
+            ("0x1.fffffffffffff8p0", Some(2.0)),
+            // Just past halfway, by a digit past the thirtieth: up.
+            (
+                "0x1.000000000000080000000000000001p0",
+                Some(1.0 + f64::EPSILON),
+            ),
+            ("0x1.00000000000008p0", Some(1.0)),
+            ("0x1", None),
+            ("0x1f", None),
+            ("0x.p1", None),
+            ("0xp1", None),
+            ("0x1p", None),
+            ("0x1p+", None),
+            ("0x-1p0", None),
+            ("0x1g", None),
+        ] {
+            assert_eq!(parse_float(s), want, "toFloat('{s}')");
+        }
     }
 }
