@@ -13,7 +13,9 @@
 //! bench's own, for time and cache misses rather than instructions); the loop's time is
 //! printed.
 
-use neotrav_benches::harness::statements::{STATEMENTS, limits, plan, rotating_params, strings};
+use neotrav_benches::harness::statements::{
+    STATEMENTS, limits, plan, rotating_params, suite_inputs,
+};
 use neotrav_benches::synthetic::generated;
 use neotrav_cypher::{Params, Plan};
 use neotrav_datasets::generate::discogs::Discogs;
@@ -40,13 +42,7 @@ fn main() {
     );
     let snap = Snapshot::open(&path).unwrap();
     let plan = plan(s.name, s.text, &snap).unwrap();
-    let artists = strings(
-        "MATCH (a:Artist)<-[:BY]-(:Release) WHERE a.id <> 'a1' \
-         RETURN DISTINCT a.id ORDER BY a.id LIMIT 64",
-        &snap,
-    )
-    .unwrap();
-    let genres = strings("MATCH (g:Genre) RETURN g.name ORDER BY g.name", &snap).unwrap();
+    let (artists, genres) = suite_inputs(&snap).unwrap();
     let inputs: Vec<Params> = (0..count)
         .map(|i| rotating_params(s.inputs, i, &artists, &genres))
         .collect();

@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::routing::{get, post};
 use neotrav_benches::harness::statements::{
-    Inputs, STATEMENTS, limits, plan, rotating_params, strings,
+    Inputs, STATEMENTS, limits, plan, rotating_params, suite_inputs,
 };
 use neotrav_benches::synthetic::generated;
 use neotrav_client::Client;
 use neotrav_datasets::generate::discogs::Discogs;
-use neotrav_server::{AppState, ServeOptions, router, serve};
+use neotrav_server::{AppState, router};
 use neotrav_snapshot::Snapshot;
+use neotrav_testkit::served::serve_router;
 use neotrav_wire::Budget;
 use neotrav_wire::cypher::{CypherRequest, Encoding, Value as Wire};
 
@@ -47,38 +48,16 @@ fn main() {
     runtime.block_on(run(rounds));
 }
 
-async fn listen(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        serve(
-            listener,
-            app,
-            ServeOptions::default(),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
-    base
-}
-
 async fn run(rounds: usize) {
     let path = generated("discogs-0.01-42.snap", &Discogs::new(0.01, 42).unwrap());
     let snap = Snapshot::open(&path).unwrap();
-    let artists = strings(
-        "MATCH (a:Artist)<-[:BY]-(:Release) WHERE a.id <> 'a1' \
-         RETURN DISTINCT a.id ORDER BY a.id LIMIT 64",
-        &snap,
-    )
-    .unwrap();
-    let genres = strings("MATCH (g:Genre) RETURN g.name ORDER BY g.name", &snap).unwrap();
+    let (artists, genres) = suite_inputs(&snap).unwrap();
 
-    let sidecar = listen(router(Arc::new(
+    let sidecar = serve_router(router(Arc::new(
         AppState::new(path.clone(), None, None).unwrap(),
     )))
     .await;
-    let bare = listen(
+    let bare = serve_router(
         axum::Router::new()
             .route("/", get(|| async { "ok" }))
             .route(

@@ -891,6 +891,15 @@ pub(crate) fn java_double(x: f64) -> String {
 mod tests {
     use super::*;
 
+    /// `toInteger` of a string: the integer, or None for null (an error fails the test).
+    fn int(s: &str) -> Option<i64> {
+        match parse_int(s) {
+            Ok(Val::Int(i)) => Some(i),
+            Ok(Val::Null) => None,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
     #[test]
     fn floats_print_as_java_prints_them() {
         assert_eq!(java_double(1.0), "1.0");
@@ -923,11 +932,6 @@ mod tests {
     /// What Neo4j 5.26 answered for each (the differential suite's Neo4j).
     #[test]
     fn to_integer_and_to_float_read_strings_and_floats_as_neo4j_does() {
-        let int = |s: &str| match parse_int(s) {
-            Ok(Val::Int(i)) => Some(i),
-            Ok(Val::Null) => None,
-            other => panic!("{s}: {other:?}"),
-        };
         for (s, want) in [
             ("2.7", Some(2)),
             ("-2.7", Some(-2)),
@@ -999,11 +1003,6 @@ mod tests {
     /// floats. Each answer is what Neo4j 5.26 (the bench's) answered.
     #[test]
     fn to_integer_reads_any_scripts_digits_and_to_float_reads_hexadecimal_floats() {
-        let int = |s: &str| match parse_int(s) {
-            Ok(Val::Int(i)) => Some(i),
-            Ok(Val::Null) => None,
-            other => panic!("{s}: {other:?}"),
-        };
         for (s, want) in [
             ("\u{663}", Some(3)),
             ("-\u{661}\u{662}", Some(-12)),

@@ -68,11 +68,16 @@ pub fn spawn(snapshot: &Path, args: &[&str]) -> Served {
 /// Serves `state` on a free loopback port, through the sidecar's accept loop with its default
 /// bounds; returns its base URL.
 pub async fn in_process(state: neotrav_server::AppState) -> String {
-    use neotrav_server::{ServeOptions, router, serve};
+    serve_router(neotrav_server::router(std::sync::Arc::new(state))).await
+}
+
+/// Serves `app` (the sidecar's router, or any other) on a free loopback port through the
+/// sidecar's accept loop with its default bounds; returns its base URL.
+pub async fn serve_router(app: axum::Router) -> String {
+    use neotrav_server::{ServeOptions, serve};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let app = router(std::sync::Arc::new(state));
         serve(
             listener,
             app,

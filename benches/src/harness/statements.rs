@@ -205,6 +205,20 @@ pub fn strings<D: AsRef<[u8]>>(
         .collect()
 }
 
+/// The inputs the examples rotate over: 64 artists with releases (by
+/// catalogue key, the placeholder `a1` left out) and every genre's name.
+pub fn suite_inputs<D: AsRef<[u8]>>(
+    snapshot: &neotrav_snapshot::Snapshot<D>,
+) -> Result<(Vec<String>, Vec<String>), BenchError> {
+    let artists = strings(
+        "MATCH (a:Artist)<-[:BY]-(:Release) WHERE a.id <> 'a1' \
+         RETURN DISTINCT a.id ORDER BY a.id LIMIT 64",
+        snapshot,
+    )?;
+    let genres = strings("MATCH (g:Genre) RETURN g.name ORDER BY g.name", snapshot)?;
+    Ok((artists, genres))
+}
+
 /// The parameters of input `i` of a statement taking `inputs`, rotating over `artists` (pairs
 /// of neighbours in the list for [`Inputs::Pair`]) or `genres`.
 pub fn rotating_params(inputs: Inputs, i: usize, artists: &[String], genres: &[String]) -> Params {
