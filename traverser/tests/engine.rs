@@ -78,7 +78,19 @@ fn sequence_and_new_key_names_win_as_in_apoc() {
     let mut both = seq.clone();
     both["labelFilter"] = json!("-A");
     both["relationshipFilter"] = json!("CHILD_B>");
-    assert_eq!(nodes(&e, both), alone);
+    assert_eq!(nodes(&e, both.clone()), alone);
+    // ... and the answer says what it ignored.
+    let warnings = e.traverse(&request(both)).unwrap().stats.warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("`labelFilter` was ignored"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("`relationshipFilter` was ignored"),
+        "{warnings:?}"
+    );
+    assert!(e.traverse(&request(seq)).unwrap().stats.warnings.is_empty());
     // A blank sequence is none: the filters apply.
     let blank = json!({"start": 0, "sequence": " ", "relationshipFilter": "CHILD_B>"});
     assert_eq!(

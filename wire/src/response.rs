@@ -147,6 +147,10 @@ pub struct Stats {
     /// the sidecar).
     #[serde(default)]
     pub answered_by: AnsweredBy,
+    /// What of the request was ignored, and why (a `sequence` given with `labelFilter` or
+    /// `relationshipFilter` wins over them, as in APOC). Absent when nothing was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A budget, by its request key: what a `budget_exceeded` error's `details.budget` and a

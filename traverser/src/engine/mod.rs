@@ -306,6 +306,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
     ) -> Result<TraverseResponse, EngineError> {
         let ran = run(plan, graph, starts)?;
         let mut stats = ran.stats(&self.watermark);
+        stats.warnings = plan.warnings.clone();
         stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
             partial: ran.exceeded.is_some(),
@@ -569,6 +570,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
         graph.resolve_existing(&starts)?;
         let ran = run(&plan, &mut graph, &starts)?;
         let mut stats = ran.stats(&self.watermark);
+        stats.warnings = plan.warnings.clone();
         graph.record(&mut stats);
         stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {

@@ -229,6 +229,8 @@ pub struct KeySlot {
 /// A request compiled against a snapshot.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// What of the request was ignored ([`neotrav_wire::Stats::warnings`]).
+    pub warnings: Vec<String>,
     /// Label names and codes.
     pub labels: Names,
     /// Relationship type names and codes.
@@ -344,7 +346,20 @@ impl Plan {
         let mut labels = Names::from_base(dicts.labels.clone());
         let mut types = Names::from_base(dicts.types.clone());
 
-        // A non-blank `sequence` replaces `labelFilter` and `relationshipFilter`, as in APOC.
+        // A non-blank `sequence` replaces `labelFilter` and `relationshipFilter`, as in APOC,
+        // and the answer says so.
+        let sequence_wins = req
+            .sequence
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty());
+        let warnings: Vec<String> = [
+            ("labelFilter", &req.label_filter),
+            ("relationshipFilter", &req.relationship_filter),
+        ]
+        .into_iter()
+        .filter(|(_, f)| sequence_wins && f.as_deref().is_some_and(|f| !f.trim().is_empty()))
+        .map(|(key, _)| format!("`{key}` was ignored: `sequence` replaces it, as in APOC"))
+        .collect();
         let (label_steps, rel_filter) =
             match req.sequence.as_deref().filter(|s| !s.trim().is_empty()) {
                 Some(seq) => filter::sequence(seq, req.begin_sequence_at_start)?,
@@ -484,6 +499,7 @@ impl Plan {
             group_slot,
             return_form: req.return_form.clone(),
             budgets,
+            warnings,
         })
     }
 
