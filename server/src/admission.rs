@@ -98,19 +98,13 @@ impl Admission {
 
     /// `bytes` of memory if they are free now (and fit in the pool at all).
     pub fn try_memory(&self, bytes: u64) -> Option<OwnedSemaphorePermit> {
-        let kib = u32::try_from(bytes.div_ceil(1024).max(1)).ok()?;
-        if u64::from(kib) > self.memory_kib {
-            return None;
-        }
+        let kib = self.kib(bytes).ok()?;
         self.memory.clone().try_acquire_many_owned(kib).ok()
     }
 
-    /// `bytes` of memory, waiting at most `wait`.
-    pub async fn memory(
-        &self,
-        bytes: u64,
-        wait: Duration,
-    ) -> Result<OwnedSemaphorePermit, Refused> {
+    /// The pool's permits for `bytes` (whole KiB, at least one), or why the pool can never
+    /// give them.
+    fn kib(&self, bytes: u64) -> Result<u32, Refused> {
         let kib = bytes.div_ceil(1024).max(1);
         if kib > self.memory_kib {
             return Err(Refused::TooLarge {
@@ -120,8 +114,17 @@ impl Admission {
         }
         // `kib` fits in u32: the pool itself is at most `Semaphore::MAX_PERMITS` KiB, and a
         // larger request was refused above.
-        self.take(&self.memory, u32::try_from(kib).unwrap_or(u32::MAX), wait)
-            .await
+        Ok(u32::try_from(kib).unwrap_or(u32::MAX))
+    }
+
+    /// `bytes` of memory, waiting at most `wait`.
+    pub async fn memory(
+        &self,
+        bytes: u64,
+        wait: Duration,
+    ) -> Result<OwnedSemaphorePermit, Refused> {
+        let kib = self.kib(bytes)?;
+        self.take(&self.memory, kib, wait).await
     }
 
     async fn take(

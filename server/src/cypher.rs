@@ -9,10 +9,10 @@
 //!   `answeredBy`, `forwardedBecause` and `stats`.
 //! - Parse, then plan against the served snapshot (parses and plans are cached by statement
 //!   text in a bounded LRU, emptied when the snapshot is swapped: a hit skips the parser). A
-//!   plan the snapshot answers runs under the same admission and budgets as traversals: on
-//!   the worker that read the request while it stays under [`INLINE_WORK`], else off the
-//!   reactor as traversals run (`budget.deadlineMs`, `budget.maxMemory`, `budget.maxVisited` as units of
-//!   work). A statement the snapshot cannot answer is forwarded to Neo4j
+//!   plan the snapshot answers runs under the same admission and budgets as traversals
+//!   (`budget.deadlineMs`, `budget.maxMemory`, `budget.maxVisited` as units of work): on the
+//!   worker that read the request while it stays under [`INLINE_WORK`], else off the reactor
+//!   as traversals run. A statement the snapshot cannot answer is forwarded to Neo4j
 //!   ([`Unsupported::Forward`]) or refused with 422 `cypher_unsupported` naming the construct
 //!   ([`Unsupported::Refuse`]).
 //! - `EXPLAIN ...` answers with the plan's text in `plan` (or the construct that forces Neo4j)
@@ -65,7 +65,7 @@ pub(crate) struct Cached {
     /// Whether it starts with `EXPLAIN` (or `PROFILE`).
     explain: bool,
     decision: Prepared,
-    /// Runs left to send straight to the blocking pool: set when a run on the request's own
+    /// Runs left to send straight off the reactor ([`blocking`]): set when a run on the request's own
     /// worker passed [`INLINE_WORK`], counted down by each run it skips (so a statement that
     /// is large for one input and small for the next is tried inline again now and then).
     pooled: AtomicU32,
@@ -78,9 +78,8 @@ pub(crate) struct Cached {
 /// tried, sent more statements off the reactor and measured slower in the bench.)
 const INLINE_WORK: u64 = 65_536;
 
-/// Runs a statement that passed an inline cap sends straight off the reactor before it is
-/// tried inline
-/// again.
+/// Runs a statement that passed [`INLINE_WORK`] sends straight off the reactor before it is
+/// tried inline again.
 const POOLED_RUNS: u32 = 16;
 
 /// A bounded LRU of plans for one snapshot generation.
@@ -761,14 +760,13 @@ fn inline(
     }))
     .map_err(|_| CypherFailure::from(crate::encode::worker_failed()))?;
     drop(slot);
-    // Past a cap of this path's own (not the request's, when that is lower): again off the
+    // Past this path's own cap (not the request's, when that is lower): again off the
     // reactor.
-    let stopped = |b: &str| match b {
-        "maxVisited" => INLINE_WORK < limits.max_work,
-        _ => false,
-    };
     match ran {
-        Err(CypherError::Budget { budget, .. }) if stopped(budget) => {
+        Err(CypherError::Budget {
+            budget: "maxVisited",
+            ..
+        }) if INLINE_WORK < limits.max_work => {
             cached.pooled.store(POOLED_RUNS, Ordering::Relaxed);
             Ok(None)
         }

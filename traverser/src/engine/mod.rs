@@ -305,8 +305,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
         started: Instant,
     ) -> Result<TraverseResponse, EngineError> {
         let ran = run(plan, graph, starts)?;
-        let mut stats = ran.stats(&self.watermark);
-        stats.warnings = plan.warnings.clone();
+        let mut stats = ran.stats(plan, &self.watermark);
         stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
             partial: ran.exceeded.is_some(),
@@ -569,8 +568,7 @@ impl<D: AsRef<[u8]>> Engine<D> {
         }
         graph.resolve_existing(&starts)?;
         let ran = run(&plan, &mut graph, &starts)?;
-        let mut stats = ran.stats(&self.watermark);
-        stats.warnings = plan.warnings.clone();
+        let mut stats = ran.stats(&plan, &self.watermark);
         graph.record(&mut stats);
         stats.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(TraverseResponse {
@@ -726,9 +724,10 @@ pub(crate) struct Ran {
 }
 
 impl Ran {
-    /// The response's stats for this walk (the caller adds the watermark, misses and time).
-    fn stats(&self, watermark: &Watermark) -> Stats {
+    /// The response's stats for this walk of `plan` (the caller adds misses and time).
+    fn stats(&self, plan: &Plan, watermark: &Watermark) -> Stats {
         Stats {
+            warnings: plan.warnings.clone(),
             watermark: watermark.clone(),
             nodes_visited: self.counters.visited,
             relationships_visited: self.counters.relationships,

@@ -348,32 +348,28 @@ impl Plan {
 
         // A non-blank `sequence` replaces `labelFilter` and `relationshipFilter`, as in APOC,
         // and the answer says so.
-        let sequence_wins = req
-            .sequence
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty());
+        let sequence = req.sequence.as_deref().filter(|s| !s.trim().is_empty());
         let warnings: Vec<String> = [
             ("labelFilter", &req.label_filter),
             ("relationshipFilter", &req.relationship_filter),
         ]
         .into_iter()
-        .filter(|(_, f)| sequence_wins && f.as_deref().is_some_and(|f| !f.trim().is_empty()))
+        .filter(|(_, f)| sequence.is_some() && f.as_deref().is_some_and(|f| !f.trim().is_empty()))
         .map(|(key, _)| format!("`{key}` was ignored: `sequence` replaces it, as in APOC"))
         .collect();
-        let (label_steps, rel_filter) =
-            match req.sequence.as_deref().filter(|s| !s.trim().is_empty()) {
-                Some(seq) => filter::sequence(seq, req.begin_sequence_at_start)?,
-                None => (
-                    match req.label_filter.as_deref() {
-                        Some(f) if !f.trim().is_empty() => filter::label_filter("labelFilter", f)?,
-                        _ => Vec::new(),
-                    },
-                    filter::relationship_filter(
-                        "relationshipFilter",
-                        req.relationship_filter.as_deref().unwrap_or(""),
-                    )?,
-                ),
-            };
+        let (label_steps, rel_filter) = match sequence {
+            Some(seq) => filter::sequence(seq, req.begin_sequence_at_start)?,
+            None => (
+                match req.label_filter.as_deref() {
+                    Some(f) if !f.trim().is_empty() => filter::label_filter("labelFilter", f)?,
+                    _ => Vec::new(),
+                },
+                filter::relationship_filter(
+                    "relationshipFilter",
+                    req.relationship_filter.as_deref().unwrap_or(""),
+                )?,
+            ),
+        };
         let rel_steps = rel_filter
             .iter()
             .map(|step| expansion(step, &mut types))
