@@ -193,38 +193,43 @@ impl Expr {
     pub fn slots(&self, out: &mut Vec<usize>) {
         match self {
             Expr::Slot(s) => out.push(*s),
-            Expr::Const(_) | Expr::Param(_) => {}
-            Expr::Prop(e, _) | Expr::Not(e) | Expr::Neg(e) | Expr::IsNull(e, _) => e.slots(out),
-            Expr::HasLabels(e, _) => e.slots(out),
-            Expr::And(v) | Expr::Or(v) | Expr::List(v) | Expr::Func(_, v) => {
-                v.iter().for_each(|e| e.slots(out))
-            }
+            Expr::Exists(steps) | Expr::Count(steps) => out.extend(steps.outer.iter().copied()),
+            _ => self.for_each_child(|e| e.slots(out)),
+        }
+    }
+
+    /// Calls `f` on each direct sub-expression (none for slots, constants, parameters and
+    /// pattern predicates, whose reads are their steps' `outer` slots).
+    pub fn for_each_child(&self, mut f: impl FnMut(&Expr)) {
+        match self {
+            Expr::Slot(_) | Expr::Const(_) | Expr::Param(_) | Expr::Exists(_) | Expr::Count(_) => {}
+            Expr::Prop(e, _)
+            | Expr::Not(e)
+            | Expr::Neg(e)
+            | Expr::IsNull(e, _)
+            | Expr::HasLabels(e, _) => f(e),
+            Expr::And(v) | Expr::Or(v) | Expr::List(v) | Expr::Func(_, v) => v.iter().for_each(f),
             Expr::Xor(a, b)
             | Expr::Cmp(_, a, b)
             | Expr::Arith(_, a, b)
             | Expr::Str(_, a, b)
             | Expr::In(a, b)
             | Expr::Index(a, b) => {
-                a.slots(out);
-                b.slots(out);
+                f(a);
+                f(b);
             }
-            Expr::Map(m) => m.iter().for_each(|(_, e)| e.slots(out)),
-            Expr::Exists(steps) | Expr::Count(steps) => out.extend(steps.outer.iter().copied()),
+            Expr::Map(m) => m.iter().for_each(|(_, e)| f(e)),
             Expr::Case {
                 operand,
                 whens,
                 otherwise,
             } => {
-                if let Some(o) = operand {
-                    o.slots(out);
-                }
+                operand.iter().for_each(|o| f(o));
                 for (w, t) in whens {
-                    w.slots(out);
-                    t.slots(out);
+                    f(w);
+                    f(t);
                 }
-                if let Some(o) = otherwise {
-                    o.slots(out);
-                }
+                otherwise.iter().for_each(|o| f(o));
             }
         }
     }

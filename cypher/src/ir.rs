@@ -105,6 +105,14 @@ impl Steps {
                     read.extend(rels.iter().map(|&(r, _)| r));
                 }
                 Step::Filter(e) => e.slots(&mut read),
+                Step::GroupedExpand(g) => {
+                    read.push(g.from);
+                    for f in &g.filters {
+                        if let TailFilter::Expr(e) = f {
+                            e.slots(&mut read);
+                        }
+                    }
+                }
             }
         }
         self.outer
@@ -203,6 +211,40 @@ pub(crate) enum Step {
     },
     /// Keep the row only if true.
     Filter(Expr),
+    /// A MATCH's last expansion and the filters after it, fused with the aggregation that
+    /// follows the MATCH ([`GroupedExpand`]).
+    GroupedExpand(Box<GroupedExpand>),
+}
+
+/// An [`Step::Expand`] and the filters after it, fused with the aggregation that follows its
+/// MATCH: the relationships of one row are grouped by the values of `props` on the node they
+/// reach, and each group goes on as one row that stands for as many rows as the group holds.
+/// Planned only when the aggregation reads that node through those properties alone, never
+/// reads the relationship, and gives for a row counted `n` times what it gives for `n` equal
+/// rows (counts, `min`, `max`, DISTINCT aggregates): see `compile::fuse`.
+#[derive(Debug)]
+pub(crate) struct GroupedExpand {
+    pub from: usize,
+    pub rel: Option<usize>,
+    pub to: usize,
+    pub spec: RelSpec,
+    pub check: NodeCheck,
+    /// The filters that followed the expansion, in order.
+    pub filters: Vec<TailFilter>,
+    /// The properties of `to` the aggregation reads (at most [`GROUPED_PROPS`]).
+    pub props: Vec<usize>,
+}
+
+/// The most properties a [`GroupedExpand`] groups by.
+pub(crate) const GROUPED_PROPS: usize = 4;
+
+/// A filter of a [`GroupedExpand`].
+#[derive(Debug)]
+pub(crate) enum TailFilter {
+    /// `to.prop IS NOT NULL` (`present`) or `to.prop IS NULL`: a presence test, no value read.
+    Present { prop: usize, present: bool },
+    /// Any other predicate, evaluated on the row.
+    Expr(Expr),
 }
 
 /// WITH or RETURN.
@@ -343,6 +385,26 @@ impl fmt::Display for StepLine<'_> {
             ),
             Step::BindPath { slot, .. } => write!(f, "ProjectPath ${slot}"),
             Step::Filter(_) => write!(f, "Filter"),
+            Step::GroupedExpand(g) => write!(
+                f,
+                "Expand ${} {} ${} grouped by {}{}",
+                g.from,
+                dir(g.spec.dir),
+                g.to,
+                if g.props.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    g.props
+                        .iter()
+                        .map(|&p| format!("${}.{}", g.to, self.1[p]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                match g.filters.len() {
+                    0 => String::new(),
+                    n => format!(", {n} filter(s)"),
+                }
+            ),
         }
     }
 }

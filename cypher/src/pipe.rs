@@ -80,9 +80,9 @@ impl<'c, 'a> Pipe<'c, 'a> {
             Clause::Match(m) => {
                 let mut any = false;
                 let mut used = Vec::new();
-                let go = ctx.steps(&m.steps, 0, row, &mut used, &mut |r| {
+                let go = ctx.steps(&m.steps, 0, row, &mut used, &mut |r, n| {
                     any = true;
-                    self.push(i + 1, r, sink)
+                    self.push_rows(i + 1, r, n, sink)
                 })?;
                 if !go {
                     return Ok(false);
@@ -116,6 +116,29 @@ impl<'c, 'a> Pipe<'c, 'a> {
         }
     }
 
+    /// Pushes `row` standing for `n` equal rows: into an aggregation at once, anywhere else
+    /// one at a time.
+    fn push_rows(
+        &self,
+        i: usize,
+        row: &mut Row,
+        n: u64,
+        sink: &mut dyn FnMut(&Row) -> R<bool>,
+    ) -> R<bool> {
+        match self.clauses.get(i) {
+            _ if n == 1 => self.push(i, row, sink),
+            Some(Clause::Project(p)) if !p.aggs.is_empty() => self.aggregate(i, p, row, n),
+            _ => {
+                for _ in 0..n {
+                    if !self.push(i, row, sink)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
     fn project(
         &self,
         i: usize,
@@ -124,43 +147,50 @@ impl<'c, 'a> Pipe<'c, 'a> {
         sink: &mut dyn FnMut(&Row) -> R<bool>,
     ) -> R<bool> {
         let ctx = self.ctx;
-        ctx.tick(1)?;
         if !p.aggs.is_empty() {
-            let mut st = self.states[i].borrow_mut();
-            let st = &mut *st;
-            // The group key is built in a buffer kept across rows: no allocation per row.
-            st.key.clear();
-            for &k in &p.keys {
-                let (e, slot) = &p.items[k];
-                let v = ctx.eval(e, row)?;
-                group_key(&v, &mut st.key);
-                row[*slot] = v;
-            }
-            let g = match st.index.get(st.key.as_slice()) {
-                Some(&g) => g,
-                None => {
-                    ctx.charge(st.key.len() as u64 + 64)?;
-                    ctx.charge_row(row)?;
-                    st.groups
-                        .push((row.clone(), p.aggs.iter().map(Acc::new).collect()));
-                    st.index.insert(st.key.clone(), st.groups.len() - 1);
-                    st.groups.len() - 1
-                }
-            };
-            for (agg, acc) in p.aggs.iter().zip(st.groups[g].1.iter_mut()) {
-                let v = match &agg.arg {
-                    Some(e) => ctx.eval(e, row)?,
-                    None => Val::Null,
-                };
-                acc.add(ctx, agg, v)?;
-            }
-            return Ok(true);
+            return self.aggregate(i, p, row, 1);
         }
+        ctx.tick(1)?;
         for (e, slot) in &p.items {
             let v = ctx.eval(e, row)?;
             row[*slot] = v;
         }
         self.after_items(i, p, row, sink)
+    }
+
+    /// Adds `row`, standing for `n` equal rows, to its group.
+    fn aggregate(&self, i: usize, p: &Project, row: &mut Row, n: u64) -> R<bool> {
+        let ctx = self.ctx;
+        ctx.tick(n)?;
+        let mut st = self.states[i].borrow_mut();
+        let st = &mut *st;
+        // The group key is built in a buffer kept across rows: no allocation per row.
+        st.key.clear();
+        for &k in &p.keys {
+            let (e, slot) = &p.items[k];
+            let v = ctx.eval(e, row)?;
+            group_key(&v, &mut st.key);
+            row[*slot] = v;
+        }
+        let g = match st.index.get(st.key.as_slice()) {
+            Some(&g) => g,
+            None => {
+                ctx.charge(st.key.len() as u64 + 64)?;
+                ctx.charge_row(row)?;
+                st.groups
+                    .push((row.clone(), p.aggs.iter().map(Acc::new).collect()));
+                st.index.insert(st.key.clone(), st.groups.len() - 1);
+                st.groups.len() - 1
+            }
+        };
+        for (agg, acc) in p.aggs.iter().zip(st.groups[g].1.iter_mut()) {
+            let v = match &agg.arg {
+                Some(e) => ctx.eval(e, row)?,
+                None => Val::Null,
+            };
+            acc.add(ctx, agg, v, n)?;
+        }
+        Ok(true)
     }
 
     /// DISTINCT, then ORDER BY (buffered) or SKIP/LIMIT/WHERE (streamed).
@@ -350,15 +380,33 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, ctx: &Ctx<'_>, a: &Agg, v: Val) -> R<()> {
+    /// Adds `v`, the value of `rows` equal rows.
+    fn add(&mut self, ctx: &Ctx<'_>, a: &Agg, v: Val, rows: u64) -> R<()> {
         if a.func == AggFunc::CountStar {
             if let Acc::Count(n, _) = self {
-                *n += 1;
+                *n += rows;
             }
             return Ok(());
         }
         if v.is_null() {
             return Ok(());
+        }
+        match self {
+            // Counted once per value seen: as many equal rows add it once.
+            Acc::Count(n, None) => {
+                *n += rows;
+                return Ok(());
+            }
+            Acc::Count(_, Some(_)) | Acc::Min(_) | Acc::Max(_) => {}
+            // Sums, means and lists take each row in turn (a plan never sends them more
+            // than one, but they stay right if one does).
+            Acc::Sum(_, None) | Acc::Avg(_, _, None) | Acc::Collect(_, None) if rows > 1 => {
+                for _ in 0..rows {
+                    self.add(ctx, a, v.clone(), 1)?;
+                }
+                return Ok(());
+            }
+            _ => {}
         }
         let fresh = |set: &mut Option<HashSet<Vec<u8>>>| -> R<bool> {
             match set {

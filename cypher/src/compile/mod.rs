@@ -17,6 +17,7 @@
 
 mod catalog;
 mod expression;
+mod fuse;
 mod pattern;
 mod plan;
 mod project;
@@ -112,7 +113,8 @@ pub(crate) fn compile<D: AsRef<[u8]>>(
         parts.push(&u.query);
     }
     for part in parts {
-        let (clauses, f, outputs) = c.single(part)?;
+        let (mut clauses, f, outputs) = c.single(part)?;
+        fuse::fuse(&mut clauses);
         if let Some(prev) = &fields
             && prev != &f
         {

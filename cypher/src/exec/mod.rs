@@ -15,8 +15,14 @@ use crate::pipe::Pipe;
 use crate::value::{PathVal, Rel, Val, group_key};
 use crate::{Answer, Limits, Params};
 
+mod grouped;
+
 type R<T> = Result<T, Box<CypherError>>;
 pub(crate) type Row = Vec<Val>;
+
+/// Where matched rows go: the row, and how many equal rows it stands for (1 but after a
+/// [`Step::GroupedExpand`]). False stops the matching.
+pub(crate) type Emit<'e> = dyn FnMut(&mut Row, u64) -> R<bool> + 'e;
 type AllKeys<'a> = Vec<(Arc<str>, KeyReader<'a>)>;
 
 /// The reads of one key: every kind-column of it (`None`: never exported).
@@ -47,6 +53,8 @@ pub(crate) struct Ctx<'a> {
     memo: RefCell<HashMap<Vec<u32>, u64>>,
     /// The key of the pattern predicate being looked up in `memo`.
     memo_key: RefCell<Vec<u32>>,
+    /// The group list of a finished [`Step::GroupedExpand`], reused.
+    groups: RefCell<Vec<grouped::Group>>,
 }
 
 /// The most pattern-predicate answers a run remembers.
@@ -88,6 +96,7 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         edge_bufs: RefCell::new(Vec::new()),
         memo: RefCell::new(HashMap::new()),
         memo_key: RefCell::new(Vec::new()),
+        groups: RefCell::new(Vec::new()),
     };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -330,8 +339,8 @@ impl<'a> Ctx<'a> {
         let mut r = row.to_vec();
         let mut used = Vec::new();
         let mut n = 0u64;
-        self.steps(steps, 0, &mut r, &mut used, &mut |_| {
-            n += 1;
+        self.steps(steps, 0, &mut r, &mut used, &mut |_, w| {
+            n += w;
             Ok(!any)
         })?;
         Ok(n)
@@ -348,13 +357,14 @@ impl<'a> Ctx<'a> {
         i: usize,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
+        emit: &mut Emit<'_>,
     ) -> R<bool> {
         let Some(step) = steps.steps.get(i) else {
-            return emit(row);
+            return emit(row, 1);
         };
         self.tick(1)?;
         match step {
+            Step::GroupedExpand(g) => self.grouped_expand(steps, g, row, used, emit),
             Step::Filter(e) => {
                 if self.truthy(e, row)? {
                     return self.steps(steps, i + 1, row, used, emit);
@@ -606,7 +616,7 @@ impl<'a> Ctx<'a> {
         start: u32,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
+        emit: &mut Emit<'_>,
     ) -> R<bool> {
         let base = used.len();
         let held = Cell::new(0u64);
@@ -627,7 +637,7 @@ impl<'a> Ctx<'a> {
         start: u32,
         row: &mut Row,
         used: &mut Vec<u32>,
-        emit: &mut dyn FnMut(&mut Row) -> R<bool>,
+        emit: &mut Emit<'_>,
         held: &Cell<u64>,
     ) -> R<bool> {
         /// A node of the path: its relationships and the next of them to follow.

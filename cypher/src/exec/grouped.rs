@@ -1,0 +1,306 @@
+//! The run of a [`Step::GroupedExpand`](crate::ir::Step::GroupedExpand): one row's
+//! relationships, grouped by the values of some properties of the nodes they reach, each group
+//! passed on once with its size (see `compile::fuse` for when the plan allows it).
+//!
+//! The work and memory counted are those of the rows the groups stand for: the expansion's
+//! relationships, one unit per filter evaluated and, downstream, one per row aggregated.
+
+use std::hash::{Hash, Hasher};
+
+use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
+use neotrav_snapshot::PropertyValue;
+
+use super::{Ctx, Emit, R, Row};
+use crate::ir::{GROUPED_PROPS, GroupedExpand, Steps, TailFilter};
+use crate::value::{Rel, Val};
+
+/// One property value in a group's key. Equal parts are equal values (floats by their bits, so
+/// that a group never holds values that print apart); values Cypher calls equal but that differ
+/// here (`1` and `1.0`) are merged by the aggregation, which groups the groups again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Part<'a> {
+    #[default]
+    Null,
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Str(&'a str),
+}
+
+/// A group's key: `N` parts, hashed as their payloads alone (a part's kind seldom varies
+/// within a key, and equality still compares kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key<'a, const N: usize>([Part<'a>; N]);
+
+impl<const N: usize> Hash for Key<'_, N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for p in &self.0 {
+            match *p {
+                Part::Null => state.write_u8(0),
+                Part::Int(i) => state.write_u64(i as u64),
+                Part::Float(f) => state.write_u64(f),
+                Part::Bool(b) => state.write_u8(u8::from(b)),
+                Part::Str(s) => state.write(s.as_bytes()),
+            }
+        }
+    }
+}
+
+/// A group: the node and relationship of its first row, and how many rows it holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Group {
+    node: u32,
+    rel: Rel,
+    rows: u64,
+}
+
+/// Groups found by a scan of the list before a hash index is built.
+const SCANNED_GROUPS: usize = 8;
+
+/// The fewest relationships grouped: fewer go on a row at a time.
+const GROUPED_FROM: usize = 16;
+
+/// How many relationships ahead a node's records are asked for.
+const PREFETCH: usize = 16;
+
+/// Memory counted per group while an expansion's groups are held.
+const GROUP_BYTES: u64 = 96;
+
+/// Work counted in one call to the budget (and the deadline looked at).
+const TICKS: u64 = 256;
+
+/// One row's expansion.
+struct Expansion<'e> {
+    steps: &'e Steps,
+    g: &'e GroupedExpand,
+    n: u32,
+    edges: &'e [Rel],
+    used: &'e [u32],
+}
+
+impl Expansion<'_> {
+    /// The node a relationship of the expansion reaches.
+    fn other(&self, r: &Rel) -> u32 {
+        if r.start == self.n { r.end } else { r.start }
+    }
+}
+
+/// Binds the row's node (and relationship) of the expansion.
+fn set(g: &GroupedExpand, row: &mut Row, m: u32, r: Rel) {
+    row[g.to] = Val::Node(m);
+    if let Some(s) = g.rel {
+        row[s] = Val::Rel(r);
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn grouped_expand(
+        &self,
+        steps: &Steps,
+        g: &GroupedExpand,
+        row: &mut Row,
+        used: &mut [u32],
+        emit: &mut Emit<'_>,
+    ) -> R<bool> {
+        let Val::Node(n) = row[g.from] else {
+            return Ok(true);
+        };
+        let edges = self.expansion(n, &g.spec)?;
+        let e = Expansion {
+            steps,
+            g,
+            n,
+            edges: &edges,
+            used,
+        };
+        let go = if edges.len() < GROUPED_FROM {
+            self.stream(&e, row, emit)
+        } else {
+            self.grouped(&e, row, emit)
+        };
+        self.release(edges);
+        go
+    }
+
+    /// A few relationships are not worth grouping: each row goes on alone, as unfused.
+    fn stream(&self, e: &Expansion<'_>, row: &mut Row, emit: &mut Emit<'_>) -> R<bool> {
+        let mut pending = 0;
+        for &r in e.edges {
+            let m = e.other(&r);
+            if !self.admits(e, m, r, row, &mut [], &mut [], &mut pending)? {
+                continue;
+            }
+            set(e.g, row, m, r);
+            if !emit(row, 1)? {
+                return Ok(false);
+            }
+        }
+        self.tick(pending)?;
+        Ok(true)
+    }
+
+    fn grouped(&self, e: &Expansion<'_>, row: &mut Row, emit: &mut Emit<'_>) -> R<bool> {
+        let mut groups = std::mem::take(&mut *self.groups.borrow_mut());
+        groups.clear();
+        // One key type per number of properties: a key hashes and compares only its own.
+        let found = match e.g.props.len() {
+            0 => self.group::<0>(e, row, &mut groups),
+            1 => self.group::<1>(e, row, &mut groups),
+            2 => self.group::<2>(e, row, &mut groups),
+            3 => self.group::<3>(e, row, &mut groups),
+            _ => self.group::<GROUPED_PROPS>(e, row, &mut groups),
+        };
+        let held = GROUP_BYTES * groups.len() as u64;
+        let go = found.and_then(|()| {
+            for grp in &groups {
+                set(e.g, row, grp.node, grp.rel);
+                if !emit(row, grp.rows)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        });
+        self.memory.set(self.memory.get().saturating_sub(held));
+        if groups.capacity() <= super::POOLED_EDGES {
+            *self.groups.borrow_mut() = groups;
+        }
+        go
+    }
+
+    /// Whether relationship `r` to `m` makes a row: unused in the pattern so far, `m` with the
+    /// labels, and every filter true. A presence filter on a key property reads the value into
+    /// `key` (marked in `read`). Each filter evaluated adds a unit to `pending`, charged in
+    /// batches.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn admits(
+        &self,
+        e: &Expansion<'_>,
+        m: u32,
+        r: Rel,
+        row: &mut Row,
+        key: &mut [Part<'a>],
+        read: &mut [bool],
+        pending: &mut u64,
+    ) -> R<bool> {
+        let g = e.g;
+        if (e.steps.rel_unique && e.used.contains(&r.idx)) || !self.node_ok(m, &g.check) {
+            return Ok(false);
+        }
+        let mut pass = true;
+        for f in &g.filters {
+            *pending += 1;
+            pass = match f {
+                TailFilter::Present { prop, present } => {
+                    match g
+                        .props
+                        .iter()
+                        .position(|p| p == prop)
+                        .filter(|&j| j < key.len())
+                    {
+                        Some(j) => {
+                            key[j] = self.part(m, *prop)?;
+                            read[j] = true;
+                            (key[j] != Part::Null) == *present
+                        }
+                        None => self.has_property(m, *prop)? == *present,
+                    }
+                }
+                TailFilter::Expr(x) => {
+                    set(g, row, m, r);
+                    self.truthy(x, row)?
+                }
+            };
+            if !pass {
+                break;
+            }
+        }
+        if *pending >= TICKS {
+            self.tick(*pending)?;
+            *pending = 0;
+        }
+        Ok(pass)
+    }
+
+    /// Fills `groups` with the rows of the expansion, in the order of their first rows.
+    fn group<const N: usize>(
+        &self,
+        e: &Expansion<'_>,
+        row: &mut Row,
+        groups: &mut Vec<Group>,
+    ) -> R<()> {
+        let g = e.g;
+        let mut keys: Vec<Key<'a, N>> = Vec::new();
+        let mut index: HashMap<Key<'a, N>, usize> = HashMap::new();
+        let mut pending = 0u64;
+        for (k, &r) in e.edges.iter().enumerate() {
+            // The nodes come in adjacency order, ascending but with gaps the hardware does not
+            // follow: their labels and keys are asked for a few relationships ahead.
+            if let Some(ahead) = e.edges.get(k + PREFETCH) {
+                let m = e.other(ahead);
+                self.view.prefetch_labels(m);
+                for &p in &g.props {
+                    if let Some(k) = &self.keys[p] {
+                        k.prefetch(m);
+                    }
+                }
+            }
+            let m = e.other(&r);
+            let mut key = [Part::Null; N];
+            let mut read = [false; N];
+            if !self.admits(e, m, r, row, &mut key, &mut read, &mut pending)? {
+                continue;
+            }
+            for j in 0..N {
+                if !read[j] {
+                    key[j] = self.part(m, g.props[j])?;
+                }
+            }
+            let key = Key(key);
+            let at = if keys.len() < SCANNED_GROUPS {
+                keys.iter().position(|k| *k == key)
+            } else {
+                if index.is_empty() {
+                    index.extend(keys.iter().enumerate().map(|(i, k)| (*k, i)));
+                }
+                match index.entry(key) {
+                    Entry::Occupied(o) => Some(*o.get()),
+                    Entry::Vacant(v) => {
+                        v.insert(keys.len());
+                        None
+                    }
+                }
+            };
+            match at {
+                Some(i) => groups[i].rows += 1,
+                None => {
+                    self.charge(GROUP_BYTES)?;
+                    keys.push(key);
+                    groups.push(Group {
+                        node: m,
+                        rel: r,
+                        rows: 1,
+                    });
+                }
+            }
+        }
+        self.tick(pending)
+    }
+
+    /// Node `m`'s value of `prop` as a key part; the error of [`Ctx::property`] when the
+    /// snapshot does not hold it.
+    #[inline]
+    fn part(&self, m: u32, prop: usize) -> R<Part<'a>> {
+        match self.keys[prop].as_ref().and_then(|k| k.read(m)) {
+            Some(v) => Ok(match v {
+                None => Part::Null,
+                Some(PropertyValue::Int(i)) => Part::Int(i),
+                Some(PropertyValue::Float(f)) => Part::Float(f.to_bits()),
+                Some(PropertyValue::Bool(b)) => Part::Bool(b),
+                Some(PropertyValue::String(s)) => Part::Str(s),
+            }),
+            None => self.property(&Val::Node(m), prop).map(|_| Part::Null),
+        }
+    }
+}
