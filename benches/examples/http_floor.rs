@@ -10,7 +10,8 @@
 //! cargo run --release -p neotrav-benches --example http_floor -- 3000
 //! ```
 //!
-//! `HTTP_FLOOR_SCALE=0.1` runs it on the bench's own scale.
+//! `HTTP_FLOOR_SCALE=0.1` runs it on the bench's own scale; `HTTP_FLOOR_STATEMENTS=a,b` times
+//! those statements of the suite instead of the small ones.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,9 +83,19 @@ async fn run(rounds: usize) {
         .unwrap();
     let http = reqwest::Client::new();
 
-    let statements: Vec<_> = SMALL
+    let chosen = std::env::var("HTTP_FLOOR_STATEMENTS").ok();
+    let names: Vec<&str> = match &chosen {
+        Some(list) => list.split(',').collect(),
+        None => SMALL.to_vec(),
+    };
+    let statements: Vec<_> = names
         .iter()
-        .map(|name| STATEMENTS.iter().find(|s| s.name == *name).unwrap())
+        .map(|name| {
+            STATEMENTS
+                .iter()
+                .find(|s| s.name == *name)
+                .unwrap_or_else(|| panic!("HTTP_FLOOR_STATEMENTS: no statement {name}"))
+        })
         .collect();
     let plans: Vec<_> = statements
         .iter()

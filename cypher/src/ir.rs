@@ -241,8 +241,13 @@ pub(crate) const GROUPED_PROPS: usize = 4;
 /// A filter of a [`GroupedExpand`].
 #[derive(Debug)]
 pub(crate) enum TailFilter {
-    /// `to.prop IS NOT NULL` (`present`) or `to.prop IS NULL`: a presence test, no value read.
-    Present { prop: usize, present: bool },
+    /// `to.prop IS NOT NULL` (`present`) or `to.prop IS NULL`: a presence test, no value read
+    /// but for a property grouped by (`key`: its position in `props`), whose value it keeps.
+    Present {
+        prop: usize,
+        present: bool,
+        key: Option<usize>,
+    },
     /// Any other predicate, evaluated on the row.
     Expr(Expr),
 }

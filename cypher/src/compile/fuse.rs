@@ -48,7 +48,7 @@ pub(super) fn fuse(clauses: &mut [Clause]) {
         let filters = steps
             .drain(at + 1..)
             .filter_map(|s| match s {
-                Step::Filter(e) => Some(tail_filter(e, to)),
+                Step::Filter(e) => Some(tail_filter(e, to, &props)),
                 _ => None,
             })
             .collect();
@@ -127,7 +127,7 @@ fn through_props(e: &Expr, to: usize, rel: Option<usize>, props: &mut Vec<usize>
     }
 }
 
-fn tail_filter(e: Expr, to: usize) -> TailFilter {
+fn tail_filter(e: Expr, to: usize, props: &[usize]) -> TailFilter {
     if let Expr::IsNull(x, negated) = &e
         && let Expr::Prop(target, prop) = &**x
         && matches!(**target, Expr::Slot(s) if s == to)
@@ -135,6 +135,7 @@ fn tail_filter(e: Expr, to: usize) -> TailFilter {
         return TailFilter::Present {
             prop: *prop,
             present: *negated,
+            key: props.iter().position(|p| p == prop),
         };
     }
     TailFilter::Expr(e)

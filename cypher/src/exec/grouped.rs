@@ -11,7 +11,7 @@ use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
 use neotrav_snapshot::PropertyValue;
 
-use super::{Ctx, Emit, R, Row};
+use super::{Ctx, Emit, KeyReader, R, Row};
 use crate::ir::{GROUPED_PROPS, GroupedExpand, Steps, TailFilter};
 use crate::value::{Rel, Val};
 
@@ -54,6 +54,9 @@ pub(super) struct Group {
     rel: Rel,
     rows: u64,
 }
+
+/// The integer keys a table holds, around the first one seen.
+const DENSE_KEYS: usize = 1024;
 
 /// Groups found by a scan of the list before a hash index is built.
 const SCANNED_GROUPS: usize = 8;
@@ -128,7 +131,7 @@ impl<'a> Ctx<'a> {
         let mut pending = 0;
         for &r in e.edges {
             let m = e.other(&r);
-            if !self.admits(e, m, r, row, &mut [], &mut [], &mut pending)? {
+            if !self.admits(e, m, r, row, &[], &mut [], &mut [], &mut pending)? {
                 continue;
             }
             set(e.g, row, m, r);
@@ -180,6 +183,7 @@ impl<'a> Ctx<'a> {
         m: u32,
         r: Rel,
         row: &mut Row,
+        readers: &[KeyReader<'a>],
         key: &mut [Part<'a>],
         read: &mut [bool],
         pending: &mut u64,
@@ -192,21 +196,18 @@ impl<'a> Ctx<'a> {
         for f in &g.filters {
             *pending += 1;
             pass = match f {
-                TailFilter::Present { prop, present } => {
-                    match g
-                        .props
-                        .iter()
-                        .position(|p| p == prop)
-                        .filter(|&j| j < key.len())
-                    {
-                        Some(j) => {
-                            key[j] = self.part(m, *prop)?;
-                            read[j] = true;
-                            (key[j] != Part::Null) == *present
-                        }
-                        None => self.has_property(m, *prop)? == *present,
+                TailFilter::Present {
+                    prop,
+                    present,
+                    key: at,
+                } => match at.filter(|&j| j < key.len()) {
+                    Some(j) => {
+                        key[j] = self.part(&readers[j], m, *prop)?;
+                        read[j] = true;
+                        (key[j] != Part::Null) == *present
                     }
-                }
+                    None => self.has_property(m, *prop)? == *present,
+                },
                 TailFilter::Expr(x) => {
                     set(g, row, m, r);
                     self.truthy(x, row)?
@@ -234,28 +235,45 @@ impl<'a> Ctx<'a> {
         let mut keys: Vec<Key<'a, N>> = Vec::new();
         let mut index: HashMap<Key<'a, N>, usize> = HashMap::new();
         let mut pending = 0u64;
+        let readers: [KeyReader<'a>; N] = std::array::from_fn(|j| self.keys[g.props[j]]);
+        // Group indices of integer keys from `dense_base` on, when there is one key.
+        let mut dense: Vec<u32> = Vec::new();
+        let mut dense_base: Option<i64> = None;
         for (k, &r) in e.edges.iter().enumerate() {
             // The nodes come in adjacency order, ascending but with gaps the hardware does not
             // follow: their labels and keys are asked for a few relationships ahead.
             if let Some(ahead) = e.edges.get(k + PREFETCH) {
                 let m = e.other(ahead);
                 self.view.prefetch_labels(m);
-                for &p in &g.props {
-                    if let Some(k) = &self.keys[p] {
-                        k.prefetch(m);
-                    }
-                }
+                readers.iter().flatten().for_each(|k| k.prefetch(m));
             }
             let m = e.other(&r);
             let mut key = [Part::Null; N];
             let mut read = [false; N];
-            if !self.admits(e, m, r, row, &mut key, &mut read, &mut pending)? {
+            if !self.admits(e, m, r, row, &readers, &mut key, &mut read, &mut pending)? {
                 continue;
             }
             for j in 0..N {
                 if !read[j] {
-                    key[j] = self.part(m, g.props[j])?;
+                    key[j] = self.part(&readers[j], m, g.props[j])?;
                 }
+            }
+            // One integer key (a year, a count) near the first one seen: a table, no hash.
+            let slot = match key.first() {
+                Some(&Part::Int(i)) if N == 1 => {
+                    let base = *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
+                    usize::try_from(i.wrapping_sub(base))
+                        .ok()
+                        .filter(|&o| i >= base && o < DENSE_KEYS)
+                }
+                _ => None,
+            };
+            if let Some(o) = slot
+                && let Some(&at) = dense.get(o)
+                && at != u32::MAX
+            {
+                groups[at as usize].rows += 1;
+                continue;
             }
             let key = Key(key);
             let at = if keys.len() < SCANNED_GROUPS {
@@ -272,8 +290,11 @@ impl<'a> Ctx<'a> {
                     }
                 }
             };
-            match at {
-                Some(i) => groups[i].rows += 1,
+            let at = match at {
+                Some(i) => {
+                    groups[i].rows += 1;
+                    i
+                }
                 None => {
                     self.charge(GROUP_BYTES)?;
                     keys.push(key);
@@ -282,17 +303,29 @@ impl<'a> Ctx<'a> {
                         rel: r,
                         rows: 1,
                     });
+                    groups.len() - 1
                 }
+            };
+            if let Some(o) = slot {
+                if dense.is_empty() {
+                    self.charge(4 * DENSE_KEYS as u64)?;
+                    dense = vec![u32::MAX; DENSE_KEYS];
+                }
+                dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
             }
+        }
+        if !dense.is_empty() {
+            self.memory
+                .set(self.memory.get().saturating_sub(4 * DENSE_KEYS as u64));
         }
         self.tick(pending)
     }
 
-    /// Node `m`'s value of `prop` as a key part; the error of [`Ctx::property`] when the
+    /// Node `m`'s value of `prop` (read by `reader`) as a key part; the error of [`Ctx::property`] when the
     /// snapshot does not hold it.
     #[inline]
-    fn part(&self, m: u32, prop: usize) -> R<Part<'a>> {
-        match self.keys[prop].as_ref().and_then(|k| k.read(m)) {
+    fn part(&self, reader: &KeyReader<'a>, m: u32, prop: usize) -> R<Part<'a>> {
+        match reader.as_ref().and_then(|k| k.read(m)) {
             Some(v) => Ok(match v {
                 None => Part::Null,
                 Some(PropertyValue::Int(i)) => Part::Int(i),

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 
 use super::Snapshot;
-use super::view::{View, cast, prefetch};
+use super::view::{View, prefetch};
 use crate::format::{self, HashSlot, PropertyKind};
 
 /// A property value borrowed from a snapshot.
@@ -90,8 +90,9 @@ fn int_float(i: i64, f: f64) -> Option<Ordering> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cells<'a> {
     pub(super) kind: PropertyKind,
-    /// `i64`/`f64` words, bool value bits, or string offsets.
-    pub(super) values: &'a [u8],
+    /// `i64`/`f64` words, bool value bits, or string offsets (cast once, when the column is
+    /// opened; empty if the section is misaligned, so every read finds nothing).
+    pub(super) values: &'a [u64],
     pub(super) present: &'a [u64],
     pub(super) string_bytes: &'a [u8],
     /// `None` in files of format version 1.
@@ -111,8 +112,7 @@ impl<'a> Cells<'a> {
 
     #[inline]
     fn word(&self, index: u32) -> Option<u64> {
-        let words: &[u64] = cast(self.values);
-        words.get(index as usize).copied()
+        self.values.get(index as usize).copied()
     }
 
     #[inline]
@@ -135,8 +135,7 @@ impl<'a> Cells<'a> {
             return None;
         }
         let i = index as usize;
-        let words: &[u64] = cast(self.values);
-        words.get(i / 64).map(|w| w >> (i % 64) & 1 == 1)
+        self.values.get(i / 64).map(|w| w >> (i % 64) & 1 == 1)
     }
 
     /// The bytes of a string value (not checked to be UTF-8: `verify` does that).
@@ -145,7 +144,7 @@ impl<'a> Cells<'a> {
         if self.kind != PropertyKind::String || !self.present(index) {
             return None;
         }
-        let offsets: &[u64] = cast(self.values);
+        let offsets = self.values;
         let i = index as usize;
         let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
         self.string_bytes.get(a..b)
@@ -296,7 +295,7 @@ impl<'a> Property<'a> {
             let i = node as usize;
             prefetch(c.present, i / 64);
             if c.kind != PropertyKind::Bool {
-                prefetch(c.values, i * 8);
+                prefetch(c.values, i);
             }
         }
     }

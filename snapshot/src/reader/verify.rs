@@ -174,7 +174,7 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
                 return Err(bad(item, format!("node {node} has no value")));
             }
             let key = |node: u32| -> (u64, &[u8]) {
-                let words: &[u64] = cast(cells.values);
+                let words: &[u64] = cells.values;
                 let word = || words.get(node as usize).copied().unwrap_or(0);
                 match cells.kind {
                     PropertyKind::Int => (format::int_order_key(word()), &[]),

@@ -68,7 +68,7 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         let l = &self.layout.columns[index];
         Cells {
             kind: self.header.columns[index].kind,
-            values: &b[l.values.clone()],
+            values: cast(&b[l.values.clone()]),
             present: cast(&b[l.present.clone()]),
             string_bytes: &b[l.string_bytes.clone()],
             index: l.index.clone().map(|r| cast(&b[r])),
