@@ -1,7 +1,8 @@
 //! A MATCH's last expansion fused with the aggregation after it (`Expand ... grouped by` in the
 //! plan) answers exactly as the unfused plan does: the same rows in the same order, the same
 //! errors. Random graphs (mixed-type keys, nulls, self-loops, parallel relationships, nodes the
-//! key was not exported for) and random aggregations over them; each statement runs as written
+//! key was not exported for, a hub whose expansions are large enough to group) and random
+//! aggregations over them; each statement runs as written
 //! (fused) and with `WITH *` after its MATCH (which keeps the rows apart).
 
 use neotrav_cypher::{Limits, Params, Prepared, parse};
@@ -44,9 +45,23 @@ fn graph(rng: &mut Pcg64, dir: &tempfile::TempDir, i: usize) -> Snapshot {
         }
         b.add_node(id, labels.iter().copied(), props).unwrap();
     }
-    for id in 0..rng.random_range(0..120u64) {
+    // A hub (node 0) in most graphs: an expansion of 16 relationships or more is grouped,
+    // fewer go on a row at a time.
+    let hub = if rng.random_bool(0.7) {
+        rng.random_range(16..60)
+    } else {
+        0
+    };
+    for id in 0..rng.random_range(0..120u64) + hub {
         let t = ["T", "U"][rng.random_range(0..2)];
-        let (s, e) = (rng.random_range(0..nodes), rng.random_range(0..nodes));
+        let (mut s, mut e) = (rng.random_range(0..nodes), rng.random_range(0..nodes));
+        if id < hub {
+            if rng.random_bool(0.5) {
+                s = 0;
+            } else {
+                e = 0;
+            }
+        }
         b.add_relationship(id, t, s, e).unwrap();
     }
     b.write(&path).unwrap();

@@ -11,7 +11,7 @@ use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
 use neotrav_snapshot::PropertyValue;
 
-use super::{Ctx, Emit, KeyReader, R, Row};
+use super::{Ctx, EdgeList, Emit, KeyReader, R, Row};
 use crate::ir::{GROUPED_PROPS, GroupedExpand, Steps, TailFilter};
 use crate::value::{Rel, Val};
 
@@ -109,21 +109,34 @@ impl<'a> Ctx<'a> {
         let Val::Node(n) = row[g.from] else {
             return Ok(true);
         };
-        let edges = self.expansion(n, &g.spec)?;
+        let mut total = 0;
+        self.edge_lists(n, &g.spec, |l| total += l.len());
+        if total < GROUPED_FROM {
+            let edges = self.expansion(n, &g.spec)?;
+            let e = Expansion {
+                steps,
+                g,
+                n,
+                edges: &edges,
+                used,
+            };
+            let go = self.stream(&e, row, emit);
+            self.release(edges);
+            return go;
+        }
+        // Read in place from the adjacency lists: the work is that of the expansion, and no
+        // list of its relationships is built.
+        self.tick(total as u64)?;
+        let mut lists = Vec::new();
+        self.edge_lists(n, &g.spec, |l| lists.push(l));
         let e = Expansion {
             steps,
             g,
             n,
-            edges: &edges,
+            edges: &[],
             used,
         };
-        let go = if edges.len() < GROUPED_FROM {
-            self.stream(&e, row, emit)
-        } else {
-            self.grouped(&e, row, emit)
-        };
-        self.release(edges);
-        go
+        self.grouped(&e, &lists, row, emit)
     }
 
     /// A few relationships are not worth grouping: each row goes on alone, as unfused.
@@ -143,16 +156,22 @@ impl<'a> Ctx<'a> {
         Ok(true)
     }
 
-    fn grouped(&self, e: &Expansion<'_>, row: &mut Row, emit: &mut Emit<'_>) -> R<bool> {
+    fn grouped(
+        &self,
+        e: &Expansion<'_>,
+        lists: &[EdgeList<'a>],
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> R<bool> {
         let mut groups = std::mem::take(&mut *self.groups.borrow_mut());
         groups.clear();
         // One key type per number of properties: a key hashes and compares only its own.
         let found = match e.g.props.len() {
-            0 => self.group::<0>(e, row, &mut groups),
-            1 => self.group::<1>(e, row, &mut groups),
-            2 => self.group::<2>(e, row, &mut groups),
-            3 => self.group::<3>(e, row, &mut groups),
-            _ => self.group::<GROUPED_PROPS>(e, row, &mut groups),
+            0 => self.group::<0>(e, lists, row, &mut groups),
+            1 => self.group::<1>(e, lists, row, &mut groups),
+            2 => self.group::<2>(e, lists, row, &mut groups),
+            3 => self.group::<3>(e, lists, row, &mut groups),
+            _ => self.group::<GROUPED_PROPS>(e, lists, row, &mut groups),
         };
         let held = GROUP_BYTES * groups.len() as u64;
         let go = found.and_then(|()| {
@@ -228,6 +247,7 @@ impl<'a> Ctx<'a> {
     fn group<const N: usize>(
         &self,
         e: &Expansion<'_>,
+        lists: &[EdgeList<'a>],
         row: &mut Row,
         groups: &mut Vec<Group>,
     ) -> R<()> {
@@ -239,79 +259,84 @@ impl<'a> Ctx<'a> {
         // Group indices of integer keys from `dense_base` on, when there is one key.
         let mut dense: Vec<u32> = Vec::new();
         let mut dense_base: Option<i64> = None;
-        for (k, &r) in e.edges.iter().enumerate() {
-            // The nodes come in adjacency order, ascending but with gaps the hardware does not
-            // follow: their labels and keys are asked for a few relationships ahead.
-            if let Some(ahead) = e.edges.get(k + PREFETCH) {
-                let m = e.other(ahead);
-                self.view.prefetch_labels(m);
-                readers.iter().flatten().for_each(|k| k.prefetch(m));
-            }
-            let m = e.other(&r);
-            let mut key = [Part::Null; N];
-            let mut read = [false; N];
-            if !self.admits(e, m, r, row, &readers, &mut key, &mut read, &mut pending)? {
-                continue;
-            }
-            for j in 0..N {
-                if !read[j] {
-                    key[j] = self.part(&readers[j], m, g.props[j])?;
+        for list in lists {
+            for k in 0..list.len() {
+                // The nodes come in adjacency order, ascending but with gaps the hardware does not
+                // follow: their labels and keys are asked for a few relationships ahead.
+                if let Some(ahead) = list.neighbor(k + PREFETCH) {
+                    self.view.prefetch_labels(ahead);
+                    readers.iter().flatten().for_each(|p| p.prefetch(ahead));
                 }
-            }
-            // One integer key (a year, a count) near the first one seen: a table, no hash.
-            let slot = match key.first() {
-                Some(&Part::Int(i)) if N == 1 => {
-                    let base = *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
-                    usize::try_from(i.wrapping_sub(base))
-                        .ok()
-                        .filter(|&o| i >= base && o < DENSE_KEYS)
+                let Some(r) = list.rel(k) else {
+                    continue;
+                };
+                let m = e.other(&r);
+                let mut key = [Part::Null; N];
+                let mut read = [false; N];
+                if !self.admits(e, m, r, row, &readers, &mut key, &mut read, &mut pending)? {
+                    continue;
                 }
-                _ => None,
-            };
-            if let Some(o) = slot
-                && let Some(&at) = dense.get(o)
-                && at != u32::MAX
-            {
-                groups[at as usize].rows += 1;
-                continue;
-            }
-            let key = Key(key);
-            let at = if keys.len() < SCANNED_GROUPS {
-                keys.iter().position(|k| *k == key)
-            } else {
-                if index.is_empty() {
-                    index.extend(keys.iter().enumerate().map(|(i, k)| (*k, i)));
-                }
-                match index.entry(key) {
-                    Entry::Occupied(o) => Some(*o.get()),
-                    Entry::Vacant(v) => {
-                        v.insert(keys.len());
-                        None
+                for j in 0..N {
+                    if !read[j] {
+                        key[j] = self.part(&readers[j], m, g.props[j])?;
                     }
                 }
-            };
-            let at = match at {
-                Some(i) => {
-                    groups[i].rows += 1;
-                    i
+                // One integer key (a year, a count) near the first one seen: a table, no hash.
+                let slot = match key.first() {
+                    Some(&Part::Int(i)) if N == 1 => {
+                        let base =
+                            *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
+                        usize::try_from(i.wrapping_sub(base))
+                            .ok()
+                            .filter(|&o| i >= base && o < DENSE_KEYS)
+                    }
+                    _ => None,
+                };
+                if let Some(o) = slot
+                    && let Some(&at) = dense.get(o)
+                    && at != u32::MAX
+                {
+                    groups[at as usize].rows += 1;
+                    continue;
                 }
-                None => {
-                    self.charge(GROUP_BYTES)?;
-                    keys.push(key);
-                    groups.push(Group {
-                        node: m,
-                        rel: r,
-                        rows: 1,
-                    });
-                    groups.len() - 1
+                let key = Key(key);
+                let at = if keys.len() < SCANNED_GROUPS {
+                    keys.iter().position(|k| *k == key)
+                } else {
+                    if index.is_empty() {
+                        index.extend(keys.iter().enumerate().map(|(i, k)| (*k, i)));
+                    }
+                    match index.entry(key) {
+                        Entry::Occupied(o) => Some(*o.get()),
+                        Entry::Vacant(v) => {
+                            v.insert(keys.len());
+                            None
+                        }
+                    }
+                };
+                let at = match at {
+                    Some(i) => {
+                        groups[i].rows += 1;
+                        i
+                    }
+                    None => {
+                        self.charge(GROUP_BYTES)?;
+                        keys.push(key);
+                        groups.push(Group {
+                            node: m,
+                            rel: r,
+                            rows: 1,
+                        });
+                        groups.len() - 1
+                    }
+                };
+                if let Some(o) = slot {
+                    if dense.is_empty() {
+                        self.charge(4 * DENSE_KEYS as u64)?;
+                        dense = vec![u32::MAX; DENSE_KEYS];
+                    }
+                    dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
                 }
-            };
-            if let Some(o) = slot {
-                if dense.is_empty() {
-                    self.charge(4 * DENSE_KEYS as u64)?;
-                    dense = vec![u32::MAX; DENSE_KEYS];
-                }
-                dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
             }
         }
         if !dense.is_empty() {

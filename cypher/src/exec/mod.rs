@@ -561,6 +561,15 @@ impl<'a> Ctx<'a> {
     /// The relationships of `n` that `spec` allows, with their true ends. A self-loop is listed
     /// once for an undirected pattern.
     fn edges(&self, n: u32, spec: &RelSpec, out: &mut Vec<Rel>) {
+        self.edge_lists(n, spec, |list| {
+            out.reserve(list.len());
+            out.extend((0..list.len()).filter_map(|k| list.rel(k)));
+        });
+    }
+
+    /// Calls `f` on each adjacency list of `n` that `spec` follows (one per direction and
+    /// type), in the order [`Ctx::edges`] lists their relationships.
+    fn edge_lists(&self, n: u32, spec: &RelSpec, mut f: impl FnMut(EdgeList<'a>)) {
         let Some(types) = &spec.types else {
             return;
         };
@@ -571,35 +580,21 @@ impl<'a> Ctx<'a> {
         };
         for &d in dirs {
             let all = self.view.edges(n, d);
-            let mut push = |e: neotrav_snapshot::Edges<'_>| {
-                out.reserve(e.len());
-                for k in 0..e.len() {
-                    let m = e.neighbors[k];
-                    let Some(idx) = e.relationship(k) else {
-                        continue;
-                    };
-                    if d == Direction::Incoming && spec.dir.is_none() && m == n {
-                        continue;
-                    }
-                    out.push(match d {
-                        Direction::Outgoing => Rel {
-                            idx,
-                            start: n,
-                            end: m,
-                        },
-                        Direction::Incoming => Rel {
-                            idx,
-                            start: m,
-                            end: n,
-                        },
-                    });
-                }
+            // An undirected pattern lists a self-loop once: from its outgoing side.
+            let skip_loops = d == Direction::Incoming && spec.dir.is_none();
+            let mut list = |edges| {
+                f(EdgeList {
+                    n,
+                    dir: d,
+                    edges,
+                    skip_loops,
+                })
             };
             if types.is_empty() {
-                push(all);
+                list(all);
             } else {
                 for &t in types {
-                    push(all.of_type(t));
+                    list(all.of_type(t));
                 }
             }
         }
@@ -901,6 +896,50 @@ fn ends(row: &Row, from: usize, to: usize, to_bound: bool) -> Option<(u32, Optio
     match row[to] {
         Val::Node(m) => Some((n, Some(m))),
         _ => None,
+    }
+}
+
+/// One adjacency list of a node, in one direction.
+#[derive(Clone, Copy)]
+pub(crate) struct EdgeList<'a> {
+    n: u32,
+    dir: Direction,
+    edges: neotrav_snapshot::Edges<'a>,
+    skip_loops: bool,
+}
+
+impl EdgeList<'_> {
+    pub fn len(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// The node at position `k`.
+    #[inline]
+    pub fn neighbor(&self, k: usize) -> Option<u32> {
+        self.edges.neighbors.get(k).copied()
+    }
+
+    /// The relationship at position `k` with its true ends; `None` for a self-loop listed
+    /// twice or a position without a relationship.
+    #[inline]
+    pub fn rel(&self, k: usize) -> Option<Rel> {
+        let m = self.neighbor(k)?;
+        let idx = self.edges.relationship(k)?;
+        if self.skip_loops && m == self.n {
+            return None;
+        }
+        Some(match self.dir {
+            Direction::Outgoing => Rel {
+                idx,
+                start: self.n,
+                end: m,
+            },
+            Direction::Incoming => Rel {
+                idx,
+                start: m,
+                end: self.n,
+            },
+        })
     }
 }
 
