@@ -563,12 +563,17 @@ impl<'a> Ctx<'a> {
     fn edges(&self, n: u32, spec: &RelSpec, out: &mut Vec<Rel>) {
         self.edge_lists(n, spec, |list| {
             out.reserve(list.len());
-            out.extend((0..list.len()).filter_map(|k| list.rel(k)));
+            for k in 0..list.len() {
+                if let Some(r) = list.rel(k) {
+                    out.push(r);
+                }
+            }
         });
     }
 
     /// Calls `f` on each adjacency list of `n` that `spec` follows (one per direction and
     /// type), in the order [`Ctx::edges`] lists their relationships.
+    #[inline(always)]
     fn edge_lists(&self, n: u32, spec: &RelSpec, mut f: impl FnMut(EdgeList<'a>)) {
         let Some(types) = &spec.types else {
             return;
