@@ -30,6 +30,18 @@ pub(crate) struct Rel {
     pub end: u32,
 }
 
+impl Rel {
+    /// The end that is not `n` (`n` itself for a self-loop), for `n` one of its ends.
+    #[inline]
+    pub fn other(&self, n: u32) -> u32 {
+        if self.start == n {
+            self.end
+        } else {
+            self.start
+        }
+    }
+}
+
 /// A path: nodes, and one relationship fewer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PathVal {

@@ -33,11 +33,13 @@ pub(super) fn fuse(clauses: &mut [Clause]) {
             continue;
         };
         let Step::Expand {
-            to,
+            from,
             rel,
+            to,
+            ref spec,
+            ref check,
             to_bound: false,
             rel_bound: false,
-            ..
         } = steps[at]
         else {
             continue;
@@ -45,6 +47,8 @@ pub(super) fn fuse(clauses: &mut [Clause]) {
         let Some(props) = grouped_props(p, to, rel) else {
             continue;
         };
+        let (spec, check) = (spec.clone(), check.clone());
+        // Every step after `at` is a filter (`rposition` above).
         let filters = steps
             .drain(at + 1..)
             .filter_map(|s| match s {
@@ -52,18 +56,7 @@ pub(super) fn fuse(clauses: &mut [Clause]) {
                 _ => None,
             })
             .collect();
-        let Some(Step::Expand {
-            from,
-            rel,
-            to,
-            spec,
-            check,
-            ..
-        }) = steps.pop()
-        else {
-            continue;
-        };
-        steps.push(Step::GroupedExpand(Box::new(GroupedExpand {
+        steps[at] = Step::GroupedExpand(Box::new(GroupedExpand {
             from,
             rel,
             to,
@@ -71,7 +64,7 @@ pub(super) fn fuse(clauses: &mut [Clause]) {
             check,
             filters,
             props,
-        })));
+        }));
     }
 }
 

@@ -78,15 +78,7 @@ struct Expansion<'e> {
     steps: &'e Steps,
     g: &'e GroupedExpand,
     n: u32,
-    edges: &'e [Rel],
     used: &'e [u32],
-}
-
-impl Expansion<'_> {
-    /// The node a relationship of the expansion reaches.
-    fn other(&self, r: &Rel) -> u32 {
-        if r.start == self.n { r.end } else { r.start }
-    }
 }
 
 /// Binds the row's node (and relationship) of the expansion.
@@ -109,47 +101,46 @@ impl<'a> Ctx<'a> {
         let Val::Node(n) = row[g.from] else {
             return Ok(true);
         };
-        let mut total = 0;
-        self.edge_lists(n, &g.spec, |l| total += l.len());
-        if total < GROUPED_FROM {
-            let edges = self.expansion(n, &g.spec)?;
-            let e = Expansion {
-                steps,
-                g,
-                n,
-                edges: &edges,
-                used,
-            };
-            let go = self.stream(&e, row, emit);
-            self.release(edges);
-            return go;
-        }
-        // Read in place from the adjacency lists: the work is that of the expansion, and no
-        // list of its relationships is built.
-        self.tick(total as u64)?;
-        let mut lists = Vec::new();
+        // The adjacency lists are read in place: the work is that of the expansion, and no list
+        // of its relationships is built.
+        let mut lists = std::mem::take(&mut *self.lists.borrow_mut());
+        lists.clear();
         self.edge_lists(n, &g.spec, |l| lists.push(l));
-        let e = Expansion {
-            steps,
-            g,
-            n,
-            edges: &[],
-            used,
-        };
-        self.grouped(&e, &lists, row, emit)
+        let total: usize = lists.iter().map(EdgeList::len).sum();
+        let e = Expansion { steps, g, n, used };
+        let go = self.tick(total as u64).and_then(|()| {
+            if total < GROUPED_FROM {
+                self.stream(&e, &lists, row, emit)
+            } else {
+                self.grouped(&e, &lists, row, emit)
+            }
+        });
+        *self.lists.borrow_mut() = lists;
+        go
     }
 
     /// A few relationships are not worth grouping: each row goes on alone, as unfused.
-    fn stream(&self, e: &Expansion<'_>, row: &mut Row, emit: &mut Emit<'_>) -> R<bool> {
+    fn stream(
+        &self,
+        e: &Expansion<'_>,
+        lists: &[EdgeList<'a>],
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> R<bool> {
         let mut pending = 0;
-        for &r in e.edges {
-            let m = e.other(&r);
-            if !self.admits(e, m, r, row, &[], &mut [], &mut [], &mut pending)? {
-                continue;
-            }
-            set(e.g, row, m, r);
-            if !emit(row, 1)? {
-                return Ok(false);
+        for list in lists {
+            for k in 0..list.len() {
+                let Some(r) = list.rel(k) else {
+                    continue;
+                };
+                let m = r.other(e.n);
+                if !self.admits(e, m, r, row, &[], &mut [], &mut [], &mut pending)? {
+                    continue;
+                }
+                set(e.g, row, m, r);
+                if !emit(row, 1)? {
+                    return Ok(false);
+                }
             }
         }
         self.tick(pending)?;
@@ -270,7 +261,7 @@ impl<'a> Ctx<'a> {
                 let Some(r) = list.rel(k) else {
                     continue;
                 };
-                let m = e.other(&r);
+                let m = r.other(e.n);
                 let mut key = [Part::Null; N];
                 let mut read = [false; N];
                 if !self.admits(e, m, r, row, &readers, &mut key, &mut read, &mut pending)? {
@@ -346,8 +337,8 @@ impl<'a> Ctx<'a> {
         self.tick(pending)
     }
 
-    /// Node `m`'s value of `prop` (read by `reader`) as a key part; the error of [`Ctx::property`] when the
-    /// snapshot does not hold it.
+    /// Node `m`'s value of `prop` (read by `reader`) as a key part; the error of
+    /// [`Ctx::property`] when the snapshot does not hold it.
     #[inline]
     fn part(&self, reader: &KeyReader<'a>, m: u32, prop: usize) -> R<Part<'a>> {
         match reader.as_ref().and_then(|k| k.read(m)) {

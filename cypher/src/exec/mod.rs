@@ -55,6 +55,8 @@ pub(crate) struct Ctx<'a> {
     memo_key: RefCell<Vec<u32>>,
     /// The group list of a finished [`Step::GroupedExpand`], reused.
     groups: RefCell<Vec<grouped::Group>>,
+    /// The adjacency lists of a finished [`Step::GroupedExpand`], reused.
+    lists: RefCell<Vec<EdgeList<'a>>>,
 }
 
 /// The most pattern-predicate answers a run remembers.
@@ -97,6 +99,7 @@ pub(crate) fn run<D: AsRef<[u8]>>(
         memo: RefCell::new(HashMap::new()),
         memo_key: RefCell::new(Vec::new()),
         groups: RefCell::new(Vec::new()),
+        lists: RefCell::new(Vec::new()),
     };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -433,8 +436,7 @@ impl<'a> Ctx<'a> {
                 let edges = self.expansion(n, spec)?;
                 let mut go = Ok(true);
                 for &r in edges.iter() {
-                    let m = if r.start == n { r.end } else { r.start };
-                    let m = if r.start == n && r.end == n { n } else { m };
+                    let m = r.other(n);
                     if target.is_some_and(|t| t != m)
                         || want_rel.is_some_and(|w| w != r.idx)
                         || (steps.rel_unique && used.contains(&r.idx))
@@ -543,7 +545,7 @@ impl<'a> Ctx<'a> {
                         }
                     };
                     for r in list {
-                        cur = if r.start == cur { r.end } else { r.start };
+                        cur = r.other(cur);
                         nodes.push(cur);
                         out.push(r);
                     }
@@ -686,7 +688,7 @@ impl<'a> Ctx<'a> {
                     if used.contains(&r.idx) {
                         continue;
                     }
-                    n = if r.start == top.node { r.end } else { r.start };
+                    n = r.other(top.node);
                     path.push(r);
                     used.push(r.idx);
                     break;
@@ -739,7 +741,6 @@ impl<'a> Ctx<'a> {
                 Direction::Incoming => Direction::Outgoing,
             }),
         };
-        let other = |r: &Rel, n: u32| if r.start == n { r.end } else { r.start };
         // parent[side]: node -> the relationship it was reached through (None for the end).
         let mut parent: [HashMap<u32, Option<Rel>>; 2] = [HashMap::new(), HashMap::new()];
         parent[0].insert(a, None);
@@ -757,7 +758,7 @@ impl<'a> Ctx<'a> {
                 self.edges(n, if side == 0 { spec } else { &back }, &mut edges);
                 self.tick(edges.len() as u64 + 1)?;
                 for r in &edges {
-                    let m = other(r, n);
+                    let m = r.other(n);
                     if parent[side].contains_key(&m) {
                         continue;
                     }
@@ -779,13 +780,13 @@ impl<'a> Ctx<'a> {
         let mut n = m;
         while let Some(Some(r)) = parent[0].get(&n) {
             path.push(*r);
-            n = other(r, n);
+            n = r.other(n);
         }
         path.reverse();
         let mut n = m;
         while let Some(Some(r)) = parent[1].get(&n) {
             path.push(*r);
-            n = other(r, n);
+            n = r.other(n);
         }
         Ok(Some(path))
     }
@@ -812,7 +813,7 @@ impl<'a> Ctx<'a> {
                 self.edges(n, spec, &mut edges);
                 self.tick(edges.len() as u64 + 1)?;
                 for &r in &edges {
-                    let m = if r.start == n { r.end } else { r.start };
+                    let m = r.other(n);
                     match level.get(&m) {
                         None => {
                             level.insert(m, depth);
@@ -853,8 +854,7 @@ impl<'a> Ctx<'a> {
             let ps = parents.get(&n).map(Vec::as_slice).unwrap_or(&[]);
             let ps = if all { ps } else { &ps[..ps.len().min(1)] };
             for &r in ps {
-                let prev = if r.end == n { r.start } else { r.end };
-                let prev = if r.start == n && r.end == n { n } else { prev };
+                let prev = r.other(n);
                 if level.get(&prev).is_some_and(|&d| d + 1 == level[&n]) {
                     let mut s = suffix.clone();
                     s.push(r);
