@@ -12,7 +12,9 @@
 //!   headers) must be complete within `header_timeout`, or the connection is closed.
 //! - **Body timeout.** A request's whole body must arrive within `body_timeout` of its head,
 //!   or the request gets 408 `body_timeout` (in the error shape) and the connection is closed.
-//!   A body over `max_body_bytes` (2 MiB by default) is a 413.
+//!   A body over `max_body_bytes` (2 MiB by default) is a 413. A client still sending a body
+//!   the route refused may finish (up to 16 MiB more, within the body timeout; that rest is
+//!   read and dropped), so it reads the 413 rather than a reset; then the connection closes.
 //! - **Write timeout.** A connection whose client reads nothing of a response for
 //!   `write_timeout` (its socket buffer full) is closed.
 //! - **Request timeout.** A backstop for the routes that run no traversal and no reload
@@ -165,16 +167,38 @@ async fn connection(
         io: Box::pin(io),
         activity: activity.clone(),
     });
-    let body_timeout = options.body_timeout;
+    let (body_timeout, max_body_bytes) = (options.body_timeout, options.max_body_bytes);
     let requests = activity.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let in_flight = requests.begin();
         let app = app.clone();
         async move {
             let timed_out = Arc::new(AtomicBool::new(false));
-            let req =
-                req.map(|body| Body::new(DeadlineBody::new(body, body_timeout, timed_out.clone())));
+            let (parts, body) = req.into_parts();
+            let deadline = Instant::now() + body_timeout;
+            // A body the route may stop reading (over the cap, or of unknown length) stays
+            // reachable after the route is done, so that its rest can be drained.
+            let kept = may_be_left(&parts.headers, max_body_bytes)
+                .then(|| Arc::new(Mutex::new(None::<Incoming>)));
+            let body = match &kept {
+                Some(slot) => {
+                    *lock(slot) = Some(body);
+                    ReadBody::Kept(slot.clone())
+                }
+                None => ReadBody::Owned(body),
+            };
+            let req = Request::from_parts(
+                parts,
+                Body::new(DeadlineBody::new(body, deadline, timed_out.clone())),
+            );
             let mut response = app.oneshot(req).await.unwrap_or_else(|e| match e {});
+            let left = kept.and_then(|slot| lock(&slot).take());
+            if let Some(rest) = left.filter(|rest| !hyper::body::Body::is_end_stream(rest)) {
+                linger(rest, deadline).await;
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             if timed_out.load(Ordering::Relaxed) {
                 // Whatever the route made of its body's error, the answer is a 408 (the JSON
                 // routes say so themselves, so that the metrics count it), and the rest of the
@@ -384,6 +408,62 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// The most of a refused body's rest that is read and dropped before its connection closes.
+const LINGER_BYTES: u64 = 16 << 20;
+
+/// Whether a route may answer before reading all of this request's body: a declared length
+/// over the cap (answered 413 from its head) or a body of unknown length (413 once the cap is
+/// passed). Not when the client waits for `100 Continue`: it sends no body unless asked.
+fn may_be_left(headers: &axum::http::HeaderMap, cap: usize) -> bool {
+    if headers.contains_key(header::EXPECT) {
+        return false;
+    }
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(len) => len
+            .to_str()
+            .ok()
+            .and_then(|len| len.parse::<u64>().ok())
+            .is_none_or(|len| len > cap as u64),
+        None => headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+/// Reads and drops what is left of a body its route did not read, up to [`LINGER_BYTES`] and
+/// `deadline`. Closing a connection with unread bytes in its socket resets it, and a client
+/// still sending its body then sees the reset instead of the answer (a 413): this lets it
+/// finish sending and read the answer, as a lingering close does.
+async fn linger(mut rest: Incoming, deadline: Instant) {
+    let mut read = 0u64;
+    while read <= LINGER_BYTES {
+        match tokio::time::timeout_at(deadline, rest.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A request body as its route reads it: owned, or kept in a slot the connection can take
+/// it back from once the route is done.
+enum ReadBody {
+    Owned(Incoming),
+    Kept(Arc<Mutex<Option<Incoming>>>),
+}
+
+impl ReadBody {
+    fn with<R>(&mut self, f: impl FnOnce(Option<&mut Incoming>) -> R) -> R {
+        match self {
+            ReadBody::Owned(body) => f(Some(body)),
+            ReadBody::Kept(slot) => f(lock(slot).as_mut()),
+        }
+    }
+}
+
 /// The error a request body gives once its deadline passed.
 #[derive(Debug)]
 struct BodyTimedOut;
@@ -422,7 +502,7 @@ pub(super) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 /// tower-http's `RequestBodyTimeoutLayer`, whose timer restarts with every frame, the deadline
 /// bounds the whole body, so a body trickled a byte at a time still ends.
 struct DeadlineBody {
-    body: Incoming,
+    body: ReadBody,
     deadline: Instant,
     /// Made the first time the body is not ready.
     sleep: Option<Pin<Box<Sleep>>>,
@@ -431,10 +511,10 @@ struct DeadlineBody {
 }
 
 impl DeadlineBody {
-    fn new(body: Incoming, timeout: Duration, timed_out: Arc<AtomicBool>) -> DeadlineBody {
+    fn new(body: ReadBody, deadline: Instant, timed_out: Arc<AtomicBool>) -> DeadlineBody {
         DeadlineBody {
             body,
-            deadline: Instant::now() + timeout,
+            deadline,
             sleep: None,
             timed_out,
         }
@@ -450,7 +530,11 @@ impl hyper::body::Body for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+        let polled = this.body.with(|body| match body {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        });
+        if let Poll::Ready(frame) = polled {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         let deadline = this.deadline;
@@ -467,11 +551,21 @@ impl hyper::body::Body for DeadlineBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        match &self.body {
+            ReadBody::Owned(body) => body.is_end_stream(),
+            ReadBody::Kept(slot) => lock(slot)
+                .as_ref()
+                .is_none_or(hyper::body::Body::is_end_stream),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        match &self.body {
+            ReadBody::Owned(body) => body.size_hint(),
+            ReadBody::Kept(slot) => lock(slot)
+                .as_ref()
+                .map_or_else(|| SizeHint::with_exact(0), hyper::body::Body::size_hint),
+        }
     }
 }
 

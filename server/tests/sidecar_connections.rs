@@ -48,6 +48,12 @@ async fn start(options: ServeOptions) -> (SocketAddr, tempfile::TempDir) {
 /// Reads until the server closes the connection (or 5 s pass): what it sent, and when it
 /// closed.
 async fn read_to_close(stream: &mut TcpStream) -> (String, Option<Instant>) {
+    read_to_close_from(stream).await
+}
+
+async fn read_to_close_from(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> (String, Option<Instant>) {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     let until = Instant::now() + Duration::from_secs(5);
@@ -226,6 +232,42 @@ async fn a_body_over_2_mib_is_413_in_the_error_shape() {
     assert_eq!(r.status().as_u16(), 413);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["code"].is_string(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_still_sending_a_refused_body_reads_the_413() {
+    let (addr, _dir) = start(ServeOptions::default()).await;
+    let body = format!(r#"{{"start": 0, "x": "{}"}}"#, "A".repeat(6 << 20));
+    // Declared, and chunked: both refused, and the whole body is sent before reading.
+    let declared = format!(
+        "POST /v1/traverse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let chunked = format!(
+        "POST /v1/traverse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+    for request in [declared, chunked] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let (mut reader, mut writer) = stream.split();
+        let (sent, (answer, closed)) = tokio::join!(
+            writer.write_all(request.as_bytes()),
+            read_to_close_from(&mut reader)
+        );
+        sent.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+        assert!(answer.contains("body_too_large"), "{answer:.400}");
+        assert!(closed.is_some(), "the connection closes after the 413");
+    }
+    // A client that waits for `100 Continue` is answered from the head and sends nothing.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = "POST /v1/traverse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+                Expect: 100-continue\r\nContent-Length: 9000000\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (answer, _) = read_to_close(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
