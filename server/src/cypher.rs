@@ -128,7 +128,7 @@ pub(crate) struct CypherState {
     pub(crate) unsupported: Unsupported,
     pub(crate) plans: Mutex<PlanCache>,
     /// The database element ids carry, once learned from Neo4j.
-    pub(crate) database_id: tokio::sync::Mutex<Option<String>>,
+    pub(crate) database_id: Mutex<DatabaseId>,
     /// The name `/db/{name}/query/v2` must give.
     pub(crate) database: String,
 }
@@ -142,7 +142,7 @@ impl CypherState {
                 Unsupported::Refuse
             },
             plans: Mutex::new(PlanCache::default()),
-            database_id: tokio::sync::Mutex::new(None),
+            database_id: Mutex::new(DatabaseId::Unknown),
             database: "neo4j".into(),
         }
     }
@@ -802,32 +802,107 @@ fn prepare(
     Ok(c)
 }
 
+/// Starts learning the database id, when the state has Neo4j and this runs in a runtime, so
+/// that the first Cypher request finds it known.
+pub(crate) fn learn_database_id(state: &Arc<AppState>) {
+    if state.neo4j.is_none() {
+        return;
+    }
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let state = state.clone();
+        runtime.spawn(async move { database_id(&state).await });
+    }
+}
+
+/// What the sidecar knows of the database id element ids carry.
+pub(crate) enum DatabaseId {
+    /// Not yet asked.
+    Unknown,
+    /// Being learned; the receiver sees `true` when the attempt is over. Requests wait for
+    /// the first attempt only, not for retries after a failure.
+    Learning {
+        over: tokio::sync::watch::Receiver<bool>,
+        first: bool,
+        started: Instant,
+    },
+    /// The last attempt failed (Neo4j down, slow, or an empty database) at this time.
+    Failed(Instant),
+    Known(String),
+}
+
+/// How long a request waits for the database id while it is being learned.
+const DATABASE_ID_WAIT: Duration = Duration::from_secs(3);
+/// How long after a failed attempt requests go without the database id before one tries again.
+const DATABASE_ID_RETRY: Duration = Duration::from_secs(10);
+
 /// The database id for element ids: Neo4j's, learned once (empty without Neo4j, or until the
-/// database has a node).
-async fn database_id(state: &AppState) -> String {
+/// database has a node). Only the first attempt is waited for, and only until
+/// [`DATABASE_ID_WAIT`] after it started; once it failed (Neo4j down, slow or refusing) requests do not wait on
+/// Neo4j for it at all: one attempt at a time runs in the background, at most one per
+/// [`DATABASE_ID_RETRY`], and until one succeeds element ids carry an empty database id.
+async fn database_id(state: &Arc<AppState>) -> String {
     let Some(graph) = &state.neo4j else {
         return String::new();
     };
-    let mut known = state.cypher.database_id.lock().await;
-    if let Some(id) = &*known {
-        return id.clone();
-    }
-    let learned = tokio::time::timeout(
-        state.neo4j_timeout,
-        neotrav_neo4j::forward::database_id(graph),
-    )
-    .await;
-    match learned {
-        Ok(Ok(Some(id))) => {
-            *known = Some(id.clone());
-            id
+    let (mut over, started) = {
+        let mut known = lock(&state.cypher.database_id);
+        match &*known {
+            DatabaseId::Known(id) => return id.clone(),
+            DatabaseId::Failed(at) if at.elapsed() < DATABASE_ID_RETRY => return String::new(),
+            DatabaseId::Learning { first: false, .. } => return String::new(),
+            DatabaseId::Learning { over, started, .. } => (over.clone(), *started),
+            DatabaseId::Unknown | DatabaseId::Failed(_) => {
+                let first = matches!(*known, DatabaseId::Unknown);
+                let (done, over) = tokio::sync::watch::channel(false);
+                let started = Instant::now();
+                *known = DatabaseId::Learning {
+                    over: over.clone(),
+                    first,
+                    started,
+                };
+                let (state, graph) = (state.clone(), graph.clone());
+                tokio::spawn(async move {
+                    let learned = tokio::time::timeout(
+                        state.neo4j_timeout,
+                        neotrav_neo4j::forward::database_id(&graph),
+                    )
+                    .await;
+                    let now = match learned {
+                        Ok(Ok(Some(id))) => DatabaseId::Known(id),
+                        Ok(Ok(None)) => DatabaseId::Failed(Instant::now()),
+                        Ok(Err(e)) => {
+                            tracing::warn!(
+                                "learning the database id from Neo4j failed (element ids carry \
+                                 none until it is learned; retrying in {} s): {e}",
+                                DATABASE_ID_RETRY.as_secs()
+                            );
+                            DatabaseId::Failed(Instant::now())
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                "Neo4j did not tell the database id within {} ms (element ids \
+                                 carry none until it is learned; retrying in {} s)",
+                                state.neo4j_timeout.as_millis(),
+                                DATABASE_ID_RETRY.as_secs()
+                            );
+                            DatabaseId::Failed(Instant::now())
+                        }
+                    };
+                    *lock(&state.cypher.database_id) = now;
+                    let _ = done.send(true);
+                });
+                if !first {
+                    return String::new();
+                }
+                (over, started)
+            }
         }
-        Ok(Ok(None)) => String::new(),
-        Ok(Err(e)) => {
-            tracing::warn!("learning the database id from Neo4j failed: {e}");
-            String::new()
-        }
-        Err(_) => String::new(),
+    };
+    let until = tokio::time::Instant::from_std(started + DATABASE_ID_WAIT);
+    let _ = tokio::time::timeout_at(until, over.wait_for(|over| *over)).await;
+    match &*lock(&state.cypher.database_id) {
+        DatabaseId::Known(id) => id.clone(),
+        _ => String::new(),
     }
 }
 

@@ -124,6 +124,7 @@ use routes::{
 
 /// The routes, with `state`.
 pub fn router(state: Arc<AppState>) -> Router {
+    cypher::learn_database_id(&state);
     let api = Router::new()
         .route("/v1/traverse", post(traverse))
         .route("/v1/neighbors", post(neighbors))

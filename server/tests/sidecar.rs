@@ -400,6 +400,58 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_neo4j_that_never_answers_does_not_hold_up_cypher_answered_from_the_snapshot() {
+    use neotrav_neo4j::bundled::{self, Password};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    small::write(&path, 0);
+    // Accepts connections and never says a word: the Bolt handshake hangs.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let graph = bundled::connect(
+        &format!("bolt://127.0.0.1:{port}"),
+        "neo4j",
+        &Password::new("x"),
+    )
+    .unwrap();
+    let state = AppState::new(path, Some(graph), None)
+        .unwrap()
+        .with_neo4j_timeout(Duration::from_secs(20));
+    let app = app(state);
+    let count = json!({"statement": "MATCH (n) RETURN count(n) AS n"});
+    let nodes = json!({"statement": "MATCH (n) WHERE id(n) = 0 RETURN n"});
+    // The first request waits a little for the database id of element ids, not Neo4j's
+    // timeout; the rest do not wait for it at all.
+    let t = Instant::now();
+    let r = post_json(&app, "/v1/cypher", count.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    let t = Instant::now();
+    for body in [&count, &nodes].repeat(10) {
+        let r = post_json(&app, "/v1/cypher", body.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["answeredBy"], "snapshot");
+    }
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    let r = post_json(&app, "/v1/cypher", nodes).await;
+    // Until Neo4j tells it, a node's element id carries no database id.
+    let id = r.json()["data"]["values"][0][0]["elementId"].clone();
+    assert!(
+        id.as_str().is_some_and(|id| id.starts_with("4::")),
+        "{}",
+        r.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typed_client_calls_every_endpoint() {
     use neotrav_client::{Client, ClientError};
     use neotrav_wire::{NeighborsRequest, ReturnForm, ShortestPathRequest, TraverseRequest};
