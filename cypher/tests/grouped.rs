@@ -1,6 +1,6 @@
 //! A MATCH's last expansion fused with the aggregation after it (`Expand ... grouped by` in the
 //! plan) answers exactly as the unfused plan does: the same rows in the same order, the same
-//! errors. Random graphs (mixed-type keys, nulls, self-loops, parallel relationships, nodes the
+//! errors. Random graphs (mixed-type keys in half of them, integer-only in the rest, nulls, self-loops, parallel relationships, nodes the
 //! key was not exported for, a hub whose expansions are large enough to group) and random
 //! aggregations over them; each statement runs as written
 //! (fused) and with `WITH *` after its MATCH (which keeps the rows apart).
@@ -18,6 +18,8 @@ fn graph(rng: &mut Pcg64, dir: &tempfile::TempDir, i: usize) -> Snapshot {
     b.column("B", "k", PropertyKind::Int).unwrap();
     b.column("B", "f", PropertyKind::Float).unwrap();
     let nodes = rng.random_range(1..40u64);
+    // Half the graphs hold integers only under `k`, which groups through its integer reader.
+    let mixed = rng.random_bool(0.5);
     for id in 0..nodes {
         // Label C has no exported key: reading one of its keys needs Neo4j.
         let labels: &[&str] = match rng.random_range(0..10) {
@@ -29,8 +31,8 @@ fn graph(rng: &mut Pcg64, dir: &tempfile::TempDir, i: usize) -> Snapshot {
         let mut props = Vec::new();
         match rng.random_range(0..6) {
             0 => {}
-            1 => props.push(("k", Value::String(format!("{}", rng.random_range(0..3))))),
-            2 => props.push(("k", Value::Float(rng.random_range(0..3) as f64))),
+            1 if mixed => props.push(("k", Value::String(format!("{}", rng.random_range(0..3))))),
+            2 if mixed => props.push(("k", Value::Float(rng.random_range(0..3) as f64))),
             _ => props.push(("k", Value::Int(rng.random_range(0..4)))),
         }
         if rng.random_bool(0.7) {
@@ -108,13 +110,35 @@ fn statement(rng: &mut Pcg64) -> (String, String) {
         );
         filters.push(f.replace('@', last));
     }
+    let mut items = Vec::new();
+    // A histogram: one key, presence tests on it only (the integer reader's shape).
+    let histogram = rng.random_bool(0.25);
+    if histogram {
+        let tests = pick(
+            rng,
+            &[
+                "",
+                "@.k IS NOT NULL",
+                "@.k IS NULL",
+                "@.k IS NULL AND @.k IS NOT NULL",
+            ],
+        );
+        filters = tests
+            .split(" AND ")
+            .filter(|t| !t.is_empty())
+            .map(|t| t.replace('@', last))
+            .collect();
+        items.push(format!("{last}.k"));
+    }
     let filter = if filters.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", filters.join(" AND "))
     };
-    let mut items = Vec::new();
     for _ in 0..rng.random_range(0..3) {
+        if histogram {
+            break;
+        }
         let k = pick(
             rng,
             &[

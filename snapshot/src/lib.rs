@@ -61,7 +61,7 @@ pub use builder::{SnapshotBuilder, Value, WriteSummary};
 pub use error::{BuildError, Error, Fault};
 pub use format::{Direction, Header, PropertyKind, Source, Watermark};
 pub use progress::{NoProgress, Progress};
-pub use reader::{AlignedBytes, Column, Edges, Property, PropertyValue, Snapshot, View};
+pub use reader::{AlignedBytes, Column, Edges, Ints, Property, PropertyValue, Snapshot, View};
 pub use summary::{ColumnSummary, Summary};
 
 /// Makes the checksums of `bytes` agree with its contents, so that a mutated file gets past them:

@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
-use neotrav_snapshot::PropertyValue;
+use neotrav_snapshot::{Ints, PropertyValue};
 
 use super::{Ctx, EdgeList, Emit, KeyReader, R, Row};
 use crate::ir::{GROUPED_PROPS, GroupedExpand, Steps, TailFilter};
@@ -72,6 +72,46 @@ const GROUP_BYTES: u64 = 96;
 
 /// Work counted in one call to the budget (and the deadline looked at).
 const TICKS: u64 = 256;
+
+/// How a key part is read: through the integer reader when the key holds integers only (the
+/// common key of a histogram: a year), else through the key's general reader.
+#[derive(Clone, Copy)]
+enum PartReader<'k, 'a> {
+    Ints(Ints<'a>),
+    Any(&'k KeyReader<'a>),
+}
+
+impl<'k, 'a> PartReader<'k, 'a> {
+    fn of(reader: &'k KeyReader<'a>) -> PartReader<'k, 'a> {
+        match reader.as_ref().and_then(|p| p.ints()) {
+            Some(ints) => PartReader::Ints(ints),
+            None => PartReader::Any(reader),
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, node: u32) {
+        match self {
+            PartReader::Ints(r) => r.prefetch(node),
+            PartReader::Any(Some(p)) => p.prefetch(node),
+            PartReader::Any(None) => {}
+        }
+    }
+}
+
+/// The integer reader of an expansion grouped by one key that holds integers only, whose
+/// filters are all presence tests of that key (`WHERE r.year IS NOT NULL ... count(*)`, a
+/// histogram): [`Ctx::group_ints`] runs it.
+fn histogram<'a>(g: &GroupedExpand, keys: &[KeyReader<'a>]) -> Option<Ints<'a>> {
+    let presence_only = g
+        .filters
+        .iter()
+        .all(|f| matches!(f, TailFilter::Present { key: Some(0), .. }));
+    if g.props.len() != 1 || !presence_only {
+        return None;
+    }
+    keys[g.props[0]].as_ref()?.ints()
+}
 
 /// One row's expansion.
 struct Expansion<'e> {
@@ -159,6 +199,9 @@ impl<'a> Ctx<'a> {
         // One key type per number of properties: a key hashes and compares only its own.
         let found = match e.g.props.len() {
             0 => self.group::<0>(e, lists, row, &mut groups),
+            1 if let Some(ints) = histogram(e.g, &self.keys) => {
+                self.group_ints(e, lists, ints, &mut groups)
+            }
             1 => self.group::<1>(e, lists, row, &mut groups),
             2 => self.group::<2>(e, lists, row, &mut groups),
             3 => self.group::<3>(e, lists, row, &mut groups),
@@ -193,7 +236,7 @@ impl<'a> Ctx<'a> {
         m: u32,
         r: Rel,
         row: &mut Row,
-        readers: &[KeyReader<'a>],
+        readers: &[PartReader<'_, 'a>],
         key: &mut [Part<'a>],
         read: &mut [bool],
         pending: &mut u64,
@@ -246,7 +289,8 @@ impl<'a> Ctx<'a> {
         let mut keys: Vec<Key<'a, N>> = Vec::new();
         let mut index: HashMap<Key<'a, N>, usize> = HashMap::new();
         let mut pending = 0u64;
-        let readers: [KeyReader<'a>; N] = std::array::from_fn(|j| self.keys[g.props[j]]);
+        let readers: [PartReader<'_, 'a>; N] =
+            std::array::from_fn(|j| PartReader::of(&self.keys[g.props[j]]));
         // Group indices of integer keys from `dense_base` on, when there is one key.
         let mut dense: Vec<u32> = Vec::new();
         let mut dense_base: Option<i64> = None;
@@ -256,7 +300,7 @@ impl<'a> Ctx<'a> {
                 // follow: their labels and keys are asked for a few relationships ahead.
                 if let Some(ahead) = list.neighbor(k + PREFETCH) {
                     self.view.prefetch_labels(ahead);
-                    readers.iter().flatten().for_each(|p| p.prefetch(ahead));
+                    readers.iter().for_each(|p| p.prefetch(ahead));
                 }
                 let Some(r) = list.rel(k) else {
                     continue;
@@ -337,11 +381,132 @@ impl<'a> Ctx<'a> {
         self.tick(pending)
     }
 
+    /// [`Ctx::group`] for the shape of a histogram ([`histogram`]): the same groups in the
+    /// same order, the same work and memory counted, errors the same, with one integer read
+    /// per relationship and nothing else looked at.
+    fn group_ints(
+        &self,
+        e: &Expansion<'_>,
+        lists: &[EdgeList<'a>],
+        ints: Ints<'a>,
+        groups: &mut Vec<Group>,
+    ) -> R<()> {
+        let g = e.g;
+        let reader = PartReader::Ints(ints);
+        let mut pending = 0u64;
+        let mut null: Option<usize> = None;
+        let mut index: HashMap<i64, usize> = HashMap::new();
+        let mut dense: Vec<u32> = Vec::new();
+        let mut dense_base: Option<i64> = None;
+        for list in lists {
+            for k in 0..list.len() {
+                if let Some(ahead) = list.neighbor(k + PREFETCH) {
+                    self.view.prefetch_labels(ahead);
+                    ints.prefetch(ahead);
+                }
+                let Some(r) = list.rel(k) else {
+                    continue;
+                };
+                let m = r.other(e.n);
+                if (e.steps.rel_unique && e.used.contains(&r.idx)) || !self.node_ok(m, &g.check) {
+                    continue;
+                }
+                // As `admits`: each presence test evaluated is a unit, up to the first false.
+                let mut value = None;
+                let mut pass = true;
+                for f in &g.filters {
+                    pending += 1;
+                    let TailFilter::Present { prop, present, .. } = f else {
+                        unreachable!("`histogram` admits presence filters only");
+                    };
+                    let part = value.get_or_insert(self.part(&reader, m, *prop)?);
+                    if (*part != Part::Null) != *present {
+                        pass = false;
+                        break;
+                    }
+                }
+                if pending >= TICKS {
+                    self.tick(pending)?;
+                    pending = 0;
+                }
+                if !pass {
+                    continue;
+                }
+                let value = match value {
+                    Some(v) => v,
+                    None => self.part(&reader, m, g.props[0])?,
+                };
+                let slot = match value {
+                    Part::Int(i) => {
+                        let base =
+                            *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
+                        usize::try_from(i.wrapping_sub(base))
+                            .ok()
+                            .filter(|&o| i >= base && o < DENSE_KEYS)
+                    }
+                    _ => None,
+                };
+                if let Some(o) = slot
+                    && let Some(&at) = dense.get(o)
+                    && at != u32::MAX
+                {
+                    groups[at as usize].rows += 1;
+                    continue;
+                }
+                let found = match value {
+                    Part::Int(i) => index.get(&i).copied(),
+                    _ => null,
+                };
+                let at = match found {
+                    Some(i) => {
+                        groups[i].rows += 1;
+                        i
+                    }
+                    None => {
+                        self.charge(GROUP_BYTES)?;
+                        groups.push(Group {
+                            node: m,
+                            rel: r,
+                            rows: 1,
+                        });
+                        let at = groups.len() - 1;
+                        match value {
+                            Part::Int(i) => {
+                                index.insert(i, at);
+                            }
+                            _ => null = Some(at),
+                        }
+                        at
+                    }
+                };
+                if let Some(o) = slot {
+                    if dense.is_empty() {
+                        self.charge(4 * DENSE_KEYS as u64)?;
+                        dense = vec![u32::MAX; DENSE_KEYS];
+                    }
+                    dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
+                }
+            }
+        }
+        if !dense.is_empty() {
+            self.memory
+                .set(self.memory.get().saturating_sub(4 * DENSE_KEYS as u64));
+        }
+        self.tick(pending)
+    }
+
     /// Node `m`'s value of `prop` (read by `reader`) as a key part; the error of
     /// [`Ctx::property`] when the snapshot does not hold it.
-    #[inline]
-    fn part(&self, reader: &KeyReader<'a>, m: u32, prop: usize) -> R<Part<'a>> {
-        match reader.as_ref().and_then(|k| k.read(m)) {
+    #[inline(always)]
+    fn part(&self, reader: &PartReader<'_, 'a>, m: u32, prop: usize) -> R<Part<'a>> {
+        let read = match reader {
+            PartReader::Ints(r) => match r.read(m) {
+                Some(v) => return Ok(v.map_or(Part::Null, Part::Int)),
+                None => None,
+            },
+            PartReader::Any(r) => r.as_ref().and_then(|k| k.read(m)),
+        };
+        match read {
             Some(v) => Ok(match v {
                 None => Part::Null,
                 Some(PropertyValue::Int(i)) => Part::Int(i),

@@ -26,7 +26,7 @@ mod verify;
 mod view;
 
 pub use open::AlignedBytes;
-pub use property::{Property, PropertyValue};
+pub use property::{Ints, Property, PropertyValue};
 use view::cast;
 pub use view::{Column, Edges, View};
 

@@ -225,6 +225,52 @@ pub struct Property<'a> {
     view: View<'a>,
     /// By `PropertyKind as usize - 1`.
     columns: [Option<Cells<'a>>; 4],
+    /// The key's one column, when it has one kind (most keys): a read looks at it alone.
+    only: Option<Cells<'a>>,
+}
+
+/// [`Property::read`] of a key that holds integers only, for loops that read it for many
+/// nodes: a read is a load of the label word, a presence bit and a value word, with no kind to
+/// look at.
+#[derive(Debug, Clone, Copy)]
+pub struct Ints<'a> {
+    label_masks: &'a [u64],
+    label_words: usize,
+    /// The mask word holding the key's labels, and their bits in it.
+    word: usize,
+    bits: u64,
+    present: &'a [u64],
+    values: &'a [u64],
+}
+
+impl Ints<'_> {
+    /// As [`Property::read`]: `None` when the node has none of the key's labels, else its
+    /// value, `None` when it has none.
+    #[inline(always)]
+    pub fn read(&self, node: u32) -> Option<Option<i64>> {
+        let i = node as usize;
+        let labels = *self.label_masks.get(i * self.label_words + self.word)?;
+        if labels & self.bits == 0 {
+            return None;
+        }
+        let present = self
+            .present
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1);
+        Some(if present {
+            self.values.get(i).map(|&w| w as i64)
+        } else {
+            None
+        })
+    }
+
+    /// As [`Property::prefetch`].
+    #[inline]
+    pub fn prefetch(&self, node: u32) {
+        let i = node as usize;
+        prefetch(self.present, i / 64);
+        prefetch(self.values, i);
+    }
 }
 
 impl<D: AsRef<[u8]>> Snapshot<D> {
@@ -243,12 +289,18 @@ impl<D: AsRef<[u8]>> Snapshot<D> {
         let mask = (word < self.header.label_words as usize
             && labels.iter().all(|&l| l as usize / 64 == word))
         .then(|| (word, labels.iter().fold(0u64, |m, &l| m | 1 << (l % 64))));
+        let mut present = columns.iter().flatten();
+        let only = match (present.next(), present.next()) {
+            (Some(&c), None) => Some(c),
+            _ => None,
+        };
         Some(Property {
             key,
             labels,
             mask,
             view: self.view(),
             columns,
+            only,
         })
     }
 }
@@ -300,6 +352,21 @@ impl<'a> Property<'a> {
         }
     }
 
+    /// A reader for loops over many nodes, when the key holds integers only and its labels
+    /// share one mask word (a year, a count): see [`Ints`].
+    pub fn ints(&self) -> Option<Ints<'a>> {
+        let c = self.only.filter(|c| c.kind == PropertyKind::Int)?;
+        let (word, bits) = self.mask?;
+        Some(Ints {
+            label_masks: self.view.label_masks,
+            label_words: self.view.label_words,
+            word,
+            bits,
+            present: c.present,
+            values: c.values,
+        })
+    }
+
     /// The node's value, if it has a label the key was exported for and a value.
     #[inline]
     pub fn get(&self, node: u32) -> Option<PropertyValue<'a>> {
@@ -312,6 +379,9 @@ impl<'a> Property<'a> {
     pub fn read(&self, node: u32) -> Option<Option<PropertyValue<'a>>> {
         if !self.node_covered(node) {
             return None;
+        }
+        if let Some(c) = &self.only {
+            return Some(c.value(node));
         }
         Some(self.columns.iter().flatten().find_map(|c| c.value(node)))
     }
