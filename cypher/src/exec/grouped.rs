@@ -58,6 +58,54 @@ pub(super) struct Group {
 /// The integer keys a table holds, around the first one seen.
 const DENSE_KEYS: usize = 1024;
 
+/// The groups of integer keys near the first one seen (a year, a count): a table, no hash.
+#[derive(Default)]
+struct Dense {
+    /// Group indices by key minus `base`; empty until a key falls in the window.
+    table: Vec<u32>,
+    base: Option<i64>,
+}
+
+impl Dense {
+    /// The table position of key `i`, if in the window (placed around the first key seen).
+    #[inline]
+    fn slot(&mut self, i: i64) -> Option<usize> {
+        let base = *self
+            .base
+            .get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
+        usize::try_from(i.wrapping_sub(base))
+            .ok()
+            .filter(|&o| i >= base && o < DENSE_KEYS)
+    }
+
+    /// The group at position `o`, if it has one.
+    #[inline]
+    fn group(&self, o: usize) -> Option<usize> {
+        self.table
+            .get(o)
+            .filter(|&&at| at != u32::MAX)
+            .map(|&at| at as usize)
+    }
+
+    /// Records group `at` at position `o`, charging the table's memory when it is made.
+    fn set(&mut self, ctx: &Ctx<'_>, o: usize, at: usize) -> R<()> {
+        if self.table.is_empty() {
+            ctx.charge(4 * DENSE_KEYS as u64)?;
+            self.table = vec![u32::MAX; DENSE_KEYS];
+        }
+        self.table[o] = u32::try_from(at).unwrap_or(u32::MAX);
+        Ok(())
+    }
+
+    /// Gives back the table's memory.
+    fn release(&self, ctx: &Ctx<'_>) {
+        if !self.table.is_empty() {
+            ctx.memory
+                .set(ctx.memory.get().saturating_sub(4 * DENSE_KEYS as u64));
+        }
+    }
+}
+
 /// Groups found by a scan of the list before a hash index is built.
 const SCANNED_GROUPS: usize = 8;
 
@@ -291,9 +339,8 @@ impl<'a> Ctx<'a> {
         let mut pending = 0u64;
         let readers: [PartReader<'_, 'a>; N] =
             std::array::from_fn(|j| PartReader::of(&self.keys[g.props[j]]));
-        // Group indices of integer keys from `dense_base` on, when there is one key.
-        let mut dense: Vec<u32> = Vec::new();
-        let mut dense_base: Option<i64> = None;
+        // The groups of integer keys, when there is one key.
+        let mut dense = Dense::default();
         for list in lists {
             for k in 0..list.len() {
                 // The nodes come in adjacency order, ascending but with gaps the hardware does not
@@ -318,20 +365,11 @@ impl<'a> Ctx<'a> {
                 }
                 // One integer key (a year, a count) near the first one seen: a table, no hash.
                 let slot = match key.first() {
-                    Some(&Part::Int(i)) if N == 1 => {
-                        let base =
-                            *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
-                        usize::try_from(i.wrapping_sub(base))
-                            .ok()
-                            .filter(|&o| i >= base && o < DENSE_KEYS)
-                    }
+                    Some(&Part::Int(i)) if N == 1 => dense.slot(i),
                     _ => None,
                 };
-                if let Some(o) = slot
-                    && let Some(&at) = dense.get(o)
-                    && at != u32::MAX
-                {
-                    groups[at as usize].rows += 1;
+                if let Some(at) = slot.and_then(|o| dense.group(o)) {
+                    groups[at].rows += 1;
                     continue;
                 }
                 let key = Key(key);
@@ -366,18 +404,11 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 if let Some(o) = slot {
-                    if dense.is_empty() {
-                        self.charge(4 * DENSE_KEYS as u64)?;
-                        dense = vec![u32::MAX; DENSE_KEYS];
-                    }
-                    dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
+                    dense.set(self, o, at)?;
                 }
             }
         }
-        if !dense.is_empty() {
-            self.memory
-                .set(self.memory.get().saturating_sub(4 * DENSE_KEYS as u64));
-        }
+        dense.release(self);
         self.tick(pending)
     }
 
@@ -396,8 +427,7 @@ impl<'a> Ctx<'a> {
         let mut pending = 0u64;
         let mut null: Option<usize> = None;
         let mut index: HashMap<i64, usize> = HashMap::new();
-        let mut dense: Vec<u32> = Vec::new();
-        let mut dense_base: Option<i64> = None;
+        let mut dense = Dense::default();
         for list in lists {
             for k in 0..list.len() {
                 if let Some(ahead) = list.neighbor(k + PREFETCH) {
@@ -437,20 +467,11 @@ impl<'a> Ctx<'a> {
                     None => self.part(&reader, m, g.props[0])?,
                 };
                 let slot = match value {
-                    Part::Int(i) => {
-                        let base =
-                            *dense_base.get_or_insert(i.saturating_sub(DENSE_KEYS as i64 / 2));
-                        usize::try_from(i.wrapping_sub(base))
-                            .ok()
-                            .filter(|&o| i >= base && o < DENSE_KEYS)
-                    }
+                    Part::Int(i) => dense.slot(i),
                     _ => None,
                 };
-                if let Some(o) = slot
-                    && let Some(&at) = dense.get(o)
-                    && at != u32::MAX
-                {
-                    groups[at as usize].rows += 1;
+                if let Some(at) = slot.and_then(|o| dense.group(o)) {
+                    groups[at].rows += 1;
                     continue;
                 }
                 let found = match value {
@@ -480,18 +501,11 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 if let Some(o) = slot {
-                    if dense.is_empty() {
-                        self.charge(4 * DENSE_KEYS as u64)?;
-                        dense = vec![u32::MAX; DENSE_KEYS];
-                    }
-                    dense[o] = u32::try_from(at).unwrap_or(u32::MAX);
+                    dense.set(self, o, at)?;
                 }
             }
         }
-        if !dense.is_empty() {
-            self.memory
-                .set(self.memory.get().saturating_sub(4 * DENSE_KEYS as u64));
-        }
+        dense.release(self);
         self.tick(pending)
     }
 
