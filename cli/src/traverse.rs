@@ -146,7 +146,7 @@ fn read_request(spec: &std::path::Path) -> Result<TraverseRequest> {
         std::fs::read_to_string(spec)
             .with_context(|| format!("cannot read the request {}", spec.display()))?
     };
-    serde_json::from_str(&text)
+    TraverseRequest::from_json(text.as_bytes())
         .with_context(|| format!("{} is not a valid traversal request", spec.display()))
 }
 

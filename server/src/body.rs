@@ -28,7 +28,43 @@ pub(crate) struct Admitted<T> {
     pub(crate) reserved: OwnedSemaphorePermit,
 }
 
-impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>> for Admitted<T> {
+/// A request body's type: read strictly as JSON, and for a traversal, when that fails, as its
+/// `lenient` key allows ([`TraverseRequest::lenient_json`]).
+pub(crate) trait Body: serde::de::DeserializeOwned + Send + 'static {
+    /// The reading after a failed strict one, when the type has one and the body asks for it.
+    fn lenient(_bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
+        None
+    }
+}
+
+impl Body for neotrav_wire::TraverseRequest {
+    fn lenient(bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
+        neotrav_wire::TraverseRequest::lenient_json(bytes)
+    }
+}
+
+impl Body for neotrav_wire::NeighborsRequest {}
+impl Body for neotrav_wire::ShortestPathRequest {}
+impl Body for neotrav_wire::InvalidateRequest {}
+impl Body for neotrav_wire::cypher::CypherRequest {}
+
+/// A body of type `T`, read from `bytes`.
+fn parse<T: Body>(bytes: &[u8]) -> Result<T, ApiError> {
+    match Json::<T>::from_bytes(bytes) {
+        Ok(Json(value)) => Ok(value),
+        Err(strict) => match T::lenient(bytes) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(e)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )),
+            None => Err(bad_json(strict)),
+        },
+    }
+}
+
+impl<T: Body> FromRequest<Arc<AppState>> for Admitted<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
@@ -71,14 +107,13 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest<Arc<AppState>>
             ));
         }
         // A large body is parsed on the blocking pool, so that it never stalls the reactor.
-        let parsed = if bytes.len() <= SMALL_BODY {
-            Json::<T>::from_bytes(&bytes)
+        let value = if bytes.len() <= SMALL_BODY {
+            parse::<T>(&bytes)
         } else {
-            tokio::task::spawn_blocking(move || Json::<T>::from_bytes(&bytes))
+            tokio::task::spawn_blocking(move || parse::<T>(&bytes))
                 .await
                 .map_err(|_| worker_failed())?
-        };
-        let Json(value) = parsed.map_err(bad_json)?;
+        }?;
         Ok(Admitted { value, reserved })
     }
 }

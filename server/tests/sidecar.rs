@@ -400,6 +400,58 @@ async fn neo4j_down_fails_fresh_requests_with_503_and_snapshot_requests_keep_wor
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_is_refused_by_name_unless_the_request_is_lenient() {
+    let server = start();
+    let post_authed = |_: &Router, path: &'static str, body: Value| {
+        call(
+            &server.app,
+            Method::POST,
+            path,
+            Payload::Json(body),
+            &[BEARER],
+        )
+    };
+    let app = server.app.clone();
+    // APOC's own `pathFilter`, which neotrav has no use for, and a typo.
+    let apoc = json!({"start": 0, "maxLevel": 1, "pathFilter": "x", "uniquness": "NODE_GLOBAL"});
+    let r = post_authed(&app, "/v1/traverse", apoc.clone()).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("pathFilter"), "{}", r.text());
+    let mut lenient = apoc.clone();
+    lenient["lenient"] = json!(true);
+    let r = post_authed(&app, "/v1/traverse", lenient.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let warnings = r.json()["stats"]["warnings"].clone();
+    let warnings: Vec<String> = serde_json::from_value(warnings).unwrap();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`pathFilter` was ignored")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`uniquness` was ignored")),
+        "{warnings:?}"
+    );
+    // The same answer as without the unknown keys.
+    let plain = post_authed(&app, "/v1/traverse", json!({"start": 0, "maxLevel": 1})).await;
+    assert!(
+        r.json()["nodes"].as_array().is_some_and(|p| !p.is_empty()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["nodes"], plain.json()["nodes"], "{}", plain.text());
+    // Lenient does not excuse a bad value of a known key.
+    lenient["maxLevel"] = json!("two");
+    let r = post_authed(&app, "/v1/traverse", lenient).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("invalid type"), "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_neo4j_that_never_answers_does_not_hold_up_cypher_answered_from_the_snapshot() {
     use neotrav_neo4j::bundled::{self, Password};
     use std::time::{Duration, Instant};

@@ -27,6 +27,7 @@
 mod admin;
 pub mod cypher;
 mod error;
+pub mod fields;
 mod request;
 mod response;
 mod selector;
@@ -48,6 +49,29 @@ pub use selector::{BadElementId, NodeSelector, OneOrMany, Op, Predicate, Scalar,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lenient_request_drops_only_the_keys_it_does_not_know() {
+        let read = |t: &str| TraverseRequest::from_json(t.as_bytes());
+        let r = read(r#"{"start": 1, "pathFilter": {"a": [1]}, "lenient": true, "maxLevel": 2}"#)
+            .unwrap();
+        assert_eq!((r.max_level, r.lenient), (2, true));
+        assert_eq!(r.ignored_keys, ["pathFilter"]);
+        // Strict unless `lenient` is the boolean true.
+        for t in [
+            r#"{"start": 1, "pathFilter": 1}"#,
+            r#"{"start": 1, "pathFilter": 1, "lenient": "true"}"#,
+            r#"{"start": 1, "pathFilter": 1, "lenient": false}"#,
+        ] {
+            let e = read(t).unwrap_err().to_string();
+            assert!(e.contains("unknown field `pathFilter`"), "{t}: {e}");
+        }
+        // A known key's error, and a key given twice, stand.
+        let e = read(r#"{"start": 1, "x": 1, "lenient": true, "bfs": 3}"#).unwrap_err();
+        assert!(e.to_string().contains("invalid type"), "{e}");
+        let e = read(r#"{"start": 1, "x": 1, "lenient": true, "bfs": true, "bfs": false}"#);
+        assert!(e.unwrap_err().to_string().contains("duplicate field"));
+    }
 
     #[test]
     fn the_issue_example_parses_with_every_key() {

@@ -57,6 +57,14 @@ pub struct TraverseRequest {
     /// APOC configs paste unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
+    /// Beyond APOC: ignore keys neotrav does not know (APOC keys it has no use for, such as
+    /// `pathFilter`, or typos) instead of refusing the request; the answer's `stats.warnings`
+    /// names each one ignored. Without it an unknown key is a 400 naming it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lenient: bool,
+    /// The unknown keys a `lenient` request had, which were ignored (not part of the JSON).
+    #[serde(skip)]
+    pub ignored_keys: Vec<String>,
     /// Whether a `sequence` begins at the start node (APOC's default) or at its neighbours.
     #[serde(default = "yes")]
     pub begin_sequence_at_start: bool,
@@ -99,6 +107,32 @@ pub struct TraverseRequest {
     pub budget: Budget,
 }
 
+/// A JSON object's entries in order, each value as its text.
+struct Entries<'a>(Vec<(std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Entries<'de>, M::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 pub(crate) fn minus_one() -> i64 {
     -1
 }
@@ -128,6 +162,53 @@ impl TraverseRequest {
         }
     }
 
+    /// A request read from JSON as `/v1/traverse` reads it: strictly, or, when that fails and
+    /// the object says `"lenient": true`, again without the keys that are not the request's
+    /// (listed in [`TraverseRequest::ignored_keys`]).
+    pub fn from_json(bytes: &[u8]) -> Result<TraverseRequest, serde_json::Error> {
+        serde_json::from_slice(bytes).or_else(|strict| match Self::lenient_json(bytes) {
+            Some(read) => read,
+            None => Err(strict),
+        })
+    }
+
+    /// The request read from JSON without the keys that are not the request's, when the
+    /// object says `"lenient": true` and has such keys; `None` otherwise (the strict reading's
+    /// error stands).
+    pub fn lenient_json(bytes: &[u8]) -> Option<Result<TraverseRequest, serde_json::Error>> {
+        use serde_json::value::RawValue;
+        // The keys with their values as text: no value is parsed twice into memory.
+        let map: Vec<(std::borrow::Cow<'_, str>, &RawValue)> =
+            serde_json::from_slice::<Entries<'_>>(bytes).ok()?.0;
+        let lenient = map
+            .iter()
+            .any(|(k, v)| k == "lenient" && v.get().trim() == "true");
+        if !lenient {
+            return None;
+        }
+        let known = crate::fields::of::<TraverseRequest>();
+        let (kept, unknown): (Vec<_>, Vec<_>) =
+            map.iter().partition(|(k, _)| known.contains(&k.as_ref()));
+        if unknown.is_empty() {
+            return None;
+        }
+        let mut text = String::with_capacity(bytes.len());
+        text.push('{');
+        for (i, (k, v)) in kept.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&serde_json::to_string(k.as_ref()).unwrap_or_default());
+            text.push(':');
+            text.push_str(v.get());
+        }
+        text.push('}');
+        Some(serde_json::from_str::<TraverseRequest>(&text).map(|mut r| {
+            r.ignored_keys = unknown.iter().map(|(k, _)| k.to_string()).collect();
+            r
+        }))
+    }
+
     /// A request from `start` with APOC's defaults for every other key.
     pub fn from_start(start: impl Into<OneOrMany<NodeSelector>>) -> TraverseRequest {
         TraverseRequest {
@@ -143,6 +224,8 @@ impl TraverseRequest {
             limit: -1,
             filter_start_node: false,
             optional: false,
+            lenient: false,
+            ignored_keys: Vec::new(),
             begin_sequence_at_start: true,
             end_nodes: Vec::new(),
             terminator_nodes: Vec::new(),

@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let engine = engine();
     if kind % 2 == 0 {
-        if let Ok(req) = serde_json::from_slice::<TraverseRequest>(json) {
+        if let Ok(req) = TraverseRequest::from_json(json) {
             let _ = engine.traverse(&req);
         }
     } else if let Ok(req) = serde_json::from_slice::<ShortestPathRequest>(json) {

@@ -349,7 +349,7 @@ impl Plan {
         // A non-blank `sequence` replaces `labelFilter` and `relationshipFilter`, as in APOC,
         // and the answer says so.
         let sequence = req.sequence.as_deref().filter(|s| !s.trim().is_empty());
-        let warnings: Vec<String> = [
+        let mut warnings: Vec<String> = [
             ("labelFilter", &req.label_filter),
             ("relationshipFilter", &req.relationship_filter),
         ]
@@ -357,6 +357,10 @@ impl Plan {
         .filter(|(_, f)| sequence.is_some() && f.as_deref().is_some_and(|f| !f.trim().is_empty()))
         .map(|(key, _)| format!("`{key}` was ignored: `sequence` replaces it, as in APOC"))
         .collect();
+        warnings.extend(req.ignored_keys.iter().map(|key| {
+            let key: String = key.chars().take(100).collect();
+            format!("`{key}` was ignored: neotrav does not know the key (`lenient`)")
+        }));
         let (label_steps, rel_filter) = match sequence {
             Some(seq) => filter::sequence(seq, req.begin_sequence_at_start)?,
             None => (
