@@ -73,6 +73,19 @@ async fn run(rounds: usize) {
                 post(|Json(v): Json<CypherRequest>| async move {
                     Json(serde_json::json!({ "ok": v.statement.len() }))
                 }),
+            )
+            // Busy for `us` microseconds on the worker, as a statement run inline is.
+            .route(
+                "/spin/{us}",
+                get(
+                    |axum::extract::Path(us): axum::extract::Path<u64>| async move {
+                        let t = Instant::now();
+                        while t.elapsed() < Duration::from_micros(us) {
+                            std::hint::spin_loop();
+                        }
+                        "ok"
+                    },
+                ),
             ),
     )
     .await;
@@ -134,7 +147,8 @@ async fn run(rounds: usize) {
     }
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); names.len()];
     let warm = rounds / 10;
-    // `HTTP_FLOOR_ONLY=cypher` (`cypherK`: the K-th statement) or `=bare`: only that call,
+    // `HTTP_FLOOR_ONLY=cypher` (`cypherK`: the K-th statement), `=spinN` (a bare handler busy
+    // for N µs) or `=bare`: only that call,
     // untimed (for `perf stat`), then the handler's own time and the server's.
     let only = std::env::var("HTTP_FLOOR_ONLY").ok();
     let mut handler_us = Vec::new();
@@ -154,6 +168,16 @@ async fn run(rounds: usize) {
             times[0].push(took);
             times[1].push(took.saturating_sub(Duration::from_micros(remote.stats.elapsed_us)));
             handler_us.push(remote.stats.elapsed_us);
+            continue;
+        }
+        if let Some(us) = only.as_deref().and_then(|o| o.strip_prefix("spin")) {
+            let t = Instant::now();
+            let r = http.get(format!("{bare}/spin/{us}")).send().await.unwrap();
+            r.bytes().await.unwrap();
+            let took = t.elapsed();
+            times[0].push(took);
+            times[1].push(took.saturating_sub(Duration::from_micros(us.parse().unwrap_or(0))));
+            handler_us.push(us.parse().unwrap_or(0));
             continue;
         }
         if only.as_deref().is_some_and(|o| o == "bare") {
