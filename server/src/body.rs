@@ -70,10 +70,7 @@ impl<T: Body> FromRequest<Arc<AppState>> for Admitted<T> {
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let limit = state.max_body_bytes;
         let (parts, body) = req.into_parts();
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = declared_length(&parts.headers);
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(body_too_large(limit));
         }
@@ -116,6 +113,13 @@ impl<T: Body> FromRequest<Arc<AppState>> for Admitted<T> {
         }?;
         Ok(Admitted { value, reserved })
     }
+}
+
+/// The body length a request's `Content-Length` declares, if it is a number.
+pub(crate) fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
 }
 
 /// Bodies up to this size are parsed where they are read.

@@ -53,6 +53,8 @@ use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 use super::ApiError;
+use crate::body::declared_length;
+use crate::state::lock;
 
 /// How [`serve`] bounds connections and requests; see the module documentation.
 #[derive(Debug, Clone)]
@@ -418,13 +420,10 @@ fn may_be_left(headers: &axum::http::HeaderMap, cap: usize) -> bool {
     if headers.contains_key(header::EXPECT) {
         return false;
     }
-    match headers.get(header::CONTENT_LENGTH) {
-        Some(len) => len
-            .to_str()
-            .ok()
-            .and_then(|len| len.parse::<u64>().ok())
-            .is_none_or(|len| len > cap as u64),
-        None => headers.contains_key(header::TRANSFER_ENCODING),
+    if headers.contains_key(header::CONTENT_LENGTH) {
+        declared_length(headers).is_none_or(|len| len > cap as u64)
+    } else {
+        headers.contains_key(header::TRANSFER_ENCODING)
     }
 }
 
@@ -442,10 +441,6 @@ async fn linger(mut rest: Incoming, deadline: Instant) {
             _ => return,
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A request body as its route reads it: owned, or kept in a slot the connection can take
