@@ -272,6 +272,13 @@ impl<'a> Ctx<'a> {
         go
     }
 
+    /// Whether relationship `r` may be taken to `m`: unused in the pattern so far, and `m`
+    /// with the labels asked for.
+    #[inline(always)]
+    fn reaches(&self, e: &Expansion<'_>, m: u32, r: Rel) -> bool {
+        !(e.steps.rel_unique && e.used.contains(&r.idx)) && self.node_ok(m, &e.g.check)
+    }
+
     /// Whether relationship `r` to `m` makes a row: unused in the pattern so far, `m` with the
     /// labels, and every filter true. A presence filter on a key property reads the value into
     /// `key` (marked in `read`). Each filter evaluated adds a unit to `pending`, charged in
@@ -290,7 +297,7 @@ impl<'a> Ctx<'a> {
         pending: &mut u64,
     ) -> R<bool> {
         let g = e.g;
-        if (e.steps.rel_unique && e.used.contains(&r.idx)) || !self.node_ok(m, &g.check) {
+        if !self.reaches(e, m, r) {
             return Ok(false);
         }
         let mut pass = true;
@@ -438,7 +445,7 @@ impl<'a> Ctx<'a> {
                     continue;
                 };
                 let m = r.other(e.n);
-                if (e.steps.rel_unique && e.used.contains(&r.idx)) || !self.node_ok(m, &g.check) {
+                if !self.reaches(e, m, r) {
                     continue;
                 }
                 // As `admits`: each presence test evaluated is a unit, up to the first false.
